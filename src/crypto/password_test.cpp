@@ -1,0 +1,57 @@
+#include "crypto/password.h"
+
+#include <gtest/gtest.h>
+
+#include "core/encoding.h"
+
+namespace carnet::crypto {
+namespace {
+
+constexpr PasswordCost kFast{1, 8ull << 20};
+
+// Computed with the Argon2 reference implementation:
+//   echo -n "123" | argon2 ABCDEFGHIJKLMNOP -id -v 13 -k 1024 -t 5
+TEST(Password, Argon2idKnownAnswer) {
+  auto out = argon2id_raw("123", "ABCDEFGHIJKLMNOP", 5, 1024 * 1024, 32);
+  ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+  EXPECT_EQ(hex_encode(*out), "3c5d010180ba0cf5b6b858cba23b318e42d33088983c404598599c3b029ecac6");
+}
+
+TEST(Password, HashAndVerify) {
+  PasswordHasher hasher(kFast);
+  auto h = hasher.hash("correct horse battery staple");
+  ASSERT_TRUE(h.is_ok());
+  EXPECT_EQ(h->rfind("$argon2id$v=19$m=8192,t=1,p=1$", 0), 0u) << *h;
+  EXPECT_TRUE(hasher.verify(*h, "correct horse battery staple").match);
+  EXPECT_FALSE(hasher.verify(*h, "correct horse battery stapler").match);
+  EXPECT_FALSE(hasher.verify(*h, "").match);
+  EXPECT_NE(*hasher.hash("same"), *hasher.hash("same"));  // salted
+}
+
+TEST(Password, MalformedStoredHashIsAMismatch) {
+  PasswordHasher hasher(kFast);
+  EXPECT_FALSE(hasher.verify("", "x").match);
+  EXPECT_FALSE(hasher.verify("$argon2id$garbage", "x").match);
+  EXPECT_FALSE(hasher.verify(std::string(500, 'a'), "x").match);
+  EXPECT_FALSE(hasher.verify("$2y$10$abcdefghijklmnopqrstuu", "x").match);
+}
+
+TEST(Password, CostChangeAsksForRehash) {
+  PasswordHasher old_cost(kFast);
+  PasswordHasher new_cost({2, 16ull << 20});
+  auto h = old_cost.hash("a long enough passphrase");
+  ASSERT_TRUE(h.is_ok());
+  PasswordCheck same = old_cost.verify(*h, "a long enough passphrase");
+  EXPECT_TRUE(same.match);
+  EXPECT_FALSE(same.needs_rehash);
+  PasswordCheck changed = new_cost.verify(*h, "a long enough passphrase");
+  EXPECT_TRUE(changed.match);
+  EXPECT_TRUE(changed.needs_rehash);
+  auto rehashed = new_cost.hash("a long enough passphrase");
+  EXPECT_FALSE(new_cost.verify(*rehashed, "a long enough passphrase").needs_rehash);
+  // A wrong password never asks for a re-hash (nothing to re-hash it with).
+  EXPECT_FALSE(new_cost.verify(*h, "wrong").needs_rehash);
+}
+
+}  // namespace
+}  // namespace carnet::crypto

@@ -1,0 +1,23 @@
+// Randomness and comparisons that must not leak timing.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "crypto/secret.h"
+
+namespace carnet::crypto {
+
+// Cryptographically secure random bytes (the kernel's CSPRNG through libsodium).
+std::string random_bytes(size_t n);
+SecretKey random_key();
+// `bytes` random bytes as unpadded base64url: 32 bytes give 43 characters, 256 bits.
+std::string random_token(size_t bytes = 32);
+// Uniform in [0, upper_bound). REQUIRES: upper_bound > 0.
+uint32_t random_uniform(uint32_t upper_bound);
+
+// True when a and b are equal; time depends only on the lengths, not on the contents.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace carnet::crypto

@@ -1,0 +1,35 @@
+#include "crypto/random.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace carnet::crypto {
+namespace {
+
+TEST(Random, TokensAreUrlSafeAndUnique) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string t = random_token(32);
+    EXPECT_EQ(t.size(), 43u);
+    EXPECT_EQ(t.find_first_not_of(
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+              std::string::npos);
+    EXPECT_TRUE(seen.insert(t).second);
+  }
+  EXPECT_EQ(random_bytes(17).size(), 17u);
+}
+
+TEST(Random, UniformStaysInRange) {
+  for (int i = 0; i < 1000; ++i) EXPECT_LT(random_uniform(10), 10u);
+}
+
+TEST(Random, ConstantTimeEqual) {
+  EXPECT_TRUE(constant_time_equal("abc", "abc"));
+  EXPECT_FALSE(constant_time_equal("abc", "abd"));
+  EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+  EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+}  // namespace
+}  // namespace carnet::crypto

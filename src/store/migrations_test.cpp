@@ -1,0 +1,84 @@
+#include "store/migrations.h"
+
+#include <gtest/gtest.h>
+
+#include "core/temp_dir_for_testing.h"
+
+namespace carnet::store {
+namespace {
+
+TEST(Migrations, EmbeddedSqliteMigrationsAreWellFormed) {
+  auto m = parse_migrations(sqlite_migration_files());
+  ASSERT_TRUE(m.is_ok()) << m.status().to_string();
+  ASSERT_FALSE(m->empty());
+  EXPECT_EQ(m->front().version, 1);
+}
+
+TEST(Migrations, RejectsBadNamesAndGaps) {
+  EXPECT_FALSE(parse_migrations({{"init.sql", ""}}).is_ok());
+  EXPECT_FALSE(parse_migrations({{"0001_a.sql", ""}, {"0003_c.sql", ""}}).is_ok());
+  EXPECT_FALSE(parse_migrations({{"0001_a.sql", ""}, {"0001_b.sql", ""}}).is_ok());
+  auto ok = parse_migrations({{"0002_b.sql", "B"}, {"0001_a.sql", "A"}});
+  ASSERT_TRUE(ok.is_ok());
+  EXPECT_EQ((*ok)[0].sql, "A");
+}
+
+TEST(Migrations, AppliedOnceAndRecorded) {
+  testing::TempDir dir;
+  std::string path = dir.file("carnet.db");
+  int version;
+  {
+    auto s = open_sqlite({path});
+    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+    version = (*s)->schema_version();
+    EXPECT_GE(version, 1);
+  }
+  auto s = open_sqlite({path});  // re-open: nothing re-applied, no error
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  ASSERT_TRUE((*s)->transact(TxMode::kRead, [&](Transaction& tx) {
+    auto r = tx.query_one("SELECT COUNT(*), MAX(version) FROM schema_version");
+    EXPECT_EQ((*r)->integer(0), version);
+    EXPECT_EQ((*r)->integer(1), version);
+    return Status::ok();
+  }).is_ok());
+}
+
+TEST(Migrations, RefusesNewerSchema) {
+  testing::TempDir dir;
+  std::string path = dir.file("carnet.db");
+  {
+    auto s = open_sqlite({path});
+    ASSERT_TRUE(s.is_ok());
+    ASSERT_TRUE((*s)->transact(TxMode::kWrite, [](Transaction& tx) {
+      return tx.exec("INSERT INTO schema_version VALUES (999, '0999_future.sql', 'x')").status();
+    }).is_ok());
+  }
+  auto s = open_sqlite({path});
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.status().message().find("schema version 999"), std::string::npos) << s.status().message();
+  EXPECT_NE(s.status().message().find("upgrade carnetd"), std::string::npos);
+}
+
+TEST(Migrations, FailingMigrationLeavesNothingBehind) {
+  testing::TempDir dir;
+  auto s = open_sqlite({dir.file("carnet.db")});
+  ASSERT_TRUE(s.is_ok());
+  auto migrations = *parse_migrations(sqlite_migration_files());
+  int before = (*s)->schema_version();
+  migrations.push_back({before + 1, "next.sql", "CREATE TABLE t1 (x INTEGER); CREATE TABLE oops ("});
+  Status st = (*s)->transact(TxMode::kWrite, [&](Transaction& tx) {
+    return apply_migrations(tx, migrations, "now", "test").status();
+  });
+  EXPECT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("next.sql"), std::string::npos);
+  ASSERT_TRUE((*s)->transact(TxMode::kRead, [&](Transaction& tx) {
+    auto r = tx.query_one("SELECT COUNT(*) FROM sqlite_master WHERE name = 't1'");
+    EXPECT_EQ((*r)->integer(0), 0);
+    auto v = tx.query_one("SELECT MAX(version) FROM schema_version");
+    EXPECT_EQ((*v)->integer(0), before);
+    return Status::ok();
+  }).is_ok());
+}
+
+}  // namespace
+}  // namespace carnet::store

@@ -1,0 +1,50 @@
+#include "store/space_keys.h"
+
+namespace carnet::store {
+
+Result<crypto::SecretKey> SpaceKeys::create(Transaction& tx, std::string_view space_id,
+                                            const std::string& now) const {
+  auto shredded = tx.query_one("SELECT 1 FROM shredded_spaces WHERE space_id = ?", {std::string(space_id)});
+  if (!shredded.is_ok()) return shredded.status();
+  if (*shredded) return Status::conflict("space " + std::string(space_id) + " was erased; its key cannot be recreated");
+  auto dk = ring_.new_data_key(space_id);
+  auto ins = tx.exec(
+      "INSERT INTO space_keys (space_id, wrapped_key, master_fingerprint, created_at) VALUES (?, ?, ?, ?)",
+      {std::string(space_id), Blob{dk.wrapped}, ring_.fingerprint(), now});
+  if (!ins.is_ok()) {
+    if (ins.status().code() == ErrorCode::kConflict) {
+      return Status::conflict("space " + std::string(space_id) + " already has a data key");
+    }
+    return ins.status();
+  }
+  return dk.key;
+}
+
+Result<crypto::SecretKey> SpaceKeys::get(Transaction& tx, std::string_view space_id) const {
+  auto row = tx.query_one("SELECT wrapped_key FROM space_keys WHERE space_id = ?", {std::string(space_id)});
+  if (!row.is_ok()) return row.status();
+  if (!*row) {
+    auto shredded = tx.query_one("SELECT shredded_at FROM shredded_spaces WHERE space_id = ?",
+                                 {std::string(space_id)});
+    if (!shredded.is_ok()) return shredded.status();
+    if (*shredded) {
+      return Status::not_found("space " + std::string(space_id) + " was erased on " + (*shredded)->text(0));
+    }
+    return Status::not_found("space " + std::string(space_id) + " has no data key");
+  }
+  auto key = ring_.unwrap(space_id, (*row)->text(0));
+  if (!key.is_ok()) return key.status().with_context("data key of space " + std::string(space_id));
+  return key;
+}
+
+Status SpaceKeys::shred(Transaction& tx, std::string_view space_id, std::string_view reason,
+                        const std::string& now) const {
+  auto del = tx.exec("DELETE FROM space_keys WHERE space_id = ?", {std::string(space_id)});
+  if (!del.is_ok()) return del.status();
+  if (*del == 0) return Status::not_found("space " + std::string(space_id) + " has no live data key");
+  auto ins = tx.exec("INSERT INTO shredded_spaces (space_id, shredded_at, reason) VALUES (?, ?, ?)",
+                     {std::string(space_id), now, std::string(reason)});
+  return ins.status();
+}
+
+}  // namespace carnet::store

@@ -1,0 +1,33 @@
+// Per-space data keys in the store, wrapped by the key ring's master key. Shredding a key
+// (opposition, deletion, end of retention) makes the space's data permanently unreadable.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "crypto/keyring.h"
+#include "store/store.h"
+
+namespace carnet::store {
+
+class SpaceKeys {
+ public:
+  explicit SpaceKeys(const crypto::KeyRing& ring) : ring_(ring) {}
+
+  // Creates the space's data key. kConflict if the space has a key or had one (shredded).
+  Result<crypto::SecretKey> create(Transaction& tx, std::string_view space_id,
+                                   const std::string& now) const;
+  // kNotFound when the space never had a key or its key was shredded (the message says
+  // which); kCorrupt when the stored key fails authentication.
+  Result<crypto::SecretKey> get(Transaction& tx, std::string_view space_id) const;
+  // Destroys the key and records when and why. Call Store::purge_deleted() after commit.
+  // kNotFound if there is no live key.
+  Status shred(Transaction& tx, std::string_view space_id, std::string_view reason,
+               const std::string& now) const;
+
+ private:
+  const crypto::KeyRing& ring_;
+};
+
+}  // namespace carnet::store

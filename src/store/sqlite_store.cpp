@@ -1,0 +1,332 @@
+// SQLite backend: WAL journal, foreign keys, synchronous=FULL, busy timeout, one writer
+// connection (writes are serialised, as SQLite requires) and a pool of read connections
+// that run concurrently with it. Prepared statements are cached per connection.
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/migrations.h"
+#include "store/store.h"
+
+namespace carnet::store {
+namespace {
+
+constexpr size_t kStatementCacheLimit = 256;
+constexpr int kMaxAttempts = 8;
+
+Status sqlite_error(int rc, sqlite3* db, std::string_view what) {
+  std::string msg(what);
+  msg += ": ";
+  msg += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return Status::busy(msg);
+    case SQLITE_CONSTRAINT: return Status::conflict(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return Status::corrupt(msg);
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL: return Status::unavailable(msg);
+    case SQLITE_READONLY: return Status::internal(msg + " (write attempted in a read transaction)");
+    default: return Status::internal(msg);
+  }
+}
+
+class Connection {
+ public:
+  static Result<std::unique_ptr<Connection>> open(const SqliteOptions& o, bool reader) {
+    sqlite3* db = nullptr;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+    int rc = sqlite3_open_v2(o.path.c_str(), &db, flags, nullptr);
+    auto conn = std::unique_ptr<Connection>(new Connection(db));
+    if (rc != SQLITE_OK) return sqlite_error(rc, db, "opening " + o.path);
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, int(o.busy_timeout.count()));
+    std::string pragmas =
+        "PRAGMA foreign_keys = ON;"
+        "PRAGMA synchronous = FULL;"
+        "PRAGMA secure_delete = ON;"
+        "PRAGMA trusted_schema = OFF;"
+        "PRAGMA temp_store = MEMORY;";
+    if (reader) pragmas += "PRAGMA query_only = ON;";
+    CARNET_RETURN_IF_ERROR(conn->exec_script(pragmas));
+    return conn;
+  }
+
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  sqlite3* db() const { return db_; }
+
+  Status exec_script(std::string_view sql) {
+    std::string s(sql);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      Status st = sqlite_error(rc, nullptr, "executing script");
+      return Status(st.code(), "executing script: " + msg);
+    }
+    return Status::ok();
+  }
+
+  Result<sqlite3_stmt*> prepare(std::string_view sql) {
+    std::string key(sql);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+    if (cache_.size() >= kStatementCacheLimit) {
+      for (auto& [k, stmt] : cache_) sqlite3_finalize(stmt);
+      cache_.clear();
+    }
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v3(db_, key.data(), int(key.size()), SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+    if (rc != SQLITE_OK) return sqlite_error(rc, db_, "preparing statement");
+    if (tail && *tail != '\0' && std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+      sqlite3_finalize(stmt);
+      return Status::internal("one statement at a time: " + key);
+    }
+    cache_.emplace(std::move(key), stmt);
+    return stmt;
+  }
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+// Resets a cached statement however the call leaves.
+struct StatementGuard {
+  sqlite3_stmt* stmt;
+  ~StatementGuard() {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+  }
+};
+
+Status bind_all(sqlite3* db, sqlite3_stmt* stmt, const Params& params) {
+  int expected = sqlite3_bind_parameter_count(stmt);
+  if (expected != int(params.size())) {
+    return Status::internal("statement expects " + std::to_string(expected) + " parameters, got " +
+                            std::to_string(params.size()));
+  }
+  int i = 1;
+  for (const Value& v : params) {
+    int rc = SQLITE_OK;
+    if (std::holds_alternative<std::nullptr_t>(v)) {
+      rc = sqlite3_bind_null(stmt, i);
+    } else if (auto n = std::get_if<int64_t>(&v)) {
+      rc = sqlite3_bind_int64(stmt, i, *n);
+    } else if (auto d = std::get_if<double>(&v)) {
+      rc = sqlite3_bind_double(stmt, i, *d);
+    } else if (auto s = std::get_if<std::string>(&v)) {
+      rc = sqlite3_bind_text64(stmt, i, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
+    } else if (auto b = std::get_if<Blob>(&v)) {
+      rc = sqlite3_bind_blob64(stmt, i, b->bytes.data(), b->bytes.size(), SQLITE_STATIC);
+    }
+    if (rc != SQLITE_OK) return sqlite_error(rc, db, "binding parameter " + std::to_string(i));
+    ++i;
+  }
+  return Status::ok();
+}
+
+Row read_row(sqlite3_stmt* stmt) {
+  int n = sqlite3_column_count(stmt);
+  std::vector<Value> values;
+  values.reserve(size_t(n));
+  for (int i = 0; i < n; ++i) {
+    switch (sqlite3_column_type(stmt, i)) {
+      case SQLITE_INTEGER: values.emplace_back(int64_t(sqlite3_column_int64(stmt, i))); break;
+      case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, i)); break;
+      case SQLITE_TEXT: {
+        auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+        values.emplace_back(std::string(p, size_t(sqlite3_column_bytes(stmt, i))));
+        break;
+      }
+      case SQLITE_BLOB: {
+        auto p = static_cast<const char*>(sqlite3_column_blob(stmt, i));
+        size_t len = size_t(sqlite3_column_bytes(stmt, i));
+        values.emplace_back(Blob{p ? std::string(p, len) : std::string()});
+        break;
+      }
+      default: values.emplace_back(nullptr);
+    }
+  }
+  return Row(std::move(values));
+}
+
+class SqliteTransaction final : public Transaction {
+ public:
+  explicit SqliteTransaction(Connection& c) : c_(c) {}
+
+  Result<int64_t> exec(std::string_view sql, Params params) override {
+    auto stmt = c_.prepare(sql);
+    if (!stmt.is_ok()) return stmt.status();
+    StatementGuard guard{*stmt};
+    CARNET_RETURN_IF_ERROR(bind_all(c_.db(), *stmt, params));
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) return sqlite_error(rc, c_.db(), "executing statement");
+    return int64_t(sqlite3_changes64(c_.db()));
+  }
+
+  Status query_each(std::string_view sql, Params params,
+                    const std::function<Status(const Row&)>& each) override {
+    auto stmt = c_.prepare(sql);
+    if (!stmt.is_ok()) return stmt.status();
+    StatementGuard guard{*stmt};
+    CARNET_RETURN_IF_ERROR(bind_all(c_.db(), *stmt, params));
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      CARNET_RETURN_IF_ERROR(each(read_row(*stmt)));
+    }
+    if (rc != SQLITE_DONE) return sqlite_error(rc, c_.db(), "running query");
+    return Status::ok();
+  }
+
+  Status exec_script(std::string_view sql) override { return c_.exec_script(sql); }
+
+ private:
+  Connection& c_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(SqliteOptions options) : options_(std::move(options)) {
+    caps_ = {"sqlite", false, false};
+  }
+
+  Status open() {
+    auto w = Connection::open(options_, false);
+    if (!w.is_ok()) return w.status();
+    writer_ = std::move(w.value());
+    CARNET_RETURN_IF_ERROR(writer_->exec_script("PRAGMA journal_mode = WAL;"));
+
+    auto migrations = parse_migrations(sqlite_migration_files());
+    if (!migrations.is_ok()) return migrations.status();
+    Status s = run_write([&](Transaction& tx) -> Status {
+      auto v = apply_migrations(tx, *migrations, format_instant(std::chrono::system_clock::now()),
+                                options_.path);
+      if (!v.is_ok()) return v.status();
+      version_ = *v;
+      return Status::ok();
+    });
+    if (!s.is_ok()) return s;
+
+    for (int i = 0; i < options_.readers; ++i) {
+      auto r = Connection::open(options_, true);
+      if (!r.is_ok()) return r.status();
+      free_readers_.push_back(r->get());
+      readers_.push_back(std::move(r.value()));
+    }
+    return Status::ok();
+  }
+
+  Status transact(TxMode mode, const std::function<Status(Transaction&)>& fn) override {
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    Status s;
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      s = mode == TxMode::kWrite ? run_write(fn) : run_read(fn);
+      if (s.code() != ErrorCode::kBusy) return s;
+      // Randomised exponential back-off: 1, 2, 4... ms, capped at 64 ms, full jitter.
+      int cap = 1 << std::min(attempt, 6);
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % (uint32_t(cap) * 1000 + 1)));
+    }
+    return s.with_context("database busy after " + std::to_string(kMaxAttempts) + " attempts");
+  }
+
+  Status ping() override {
+    return transact(TxMode::kRead, [](Transaction& tx) { return tx.query_one("SELECT 1").status(); });
+  }
+
+  Status purge_deleted() override {
+    std::lock_guard lock(writer_mu_);
+    return writer_->exec_script("PRAGMA wal_checkpoint(TRUNCATE);");
+  }
+
+  int schema_version() const override { return version_; }
+  const Capabilities& capabilities() const override { return caps_; }
+
+ private:
+  Status run_write(const std::function<Status(Transaction&)>& fn) {
+    std::lock_guard lock(writer_mu_);
+    return run_in(*writer_, "BEGIN IMMEDIATE", fn);
+  }
+
+  Status run_read(const std::function<Status(Transaction&)>& fn) {
+    Connection* c;
+    {
+      std::unique_lock lock(readers_mu_);
+      readers_cv_.wait(lock, [&] { return !free_readers_.empty(); });
+      c = free_readers_.back();
+      free_readers_.pop_back();
+    }
+    Status s = run_in(*c, "BEGIN", fn);
+    {
+      std::lock_guard lock(readers_mu_);
+      free_readers_.push_back(c);
+    }
+    readers_cv_.notify_one();
+    return s;
+  }
+
+  static Status run_in(Connection& c, const char* begin, const std::function<Status(Transaction&)>& fn) {
+    CARNET_RETURN_IF_ERROR(c.exec_script(begin));
+    SqliteTransaction tx(c);
+    Status s;
+    try {
+      s = fn(tx);
+    } catch (const std::exception& e) {
+      s = Status::internal(std::string("exception in transaction: ") + e.what());
+    }
+    if (s.is_ok()) {
+      Status commit = c.exec_script("COMMIT");
+      if (commit.is_ok()) return s;
+      s = commit;
+    }
+    if (!sqlite3_get_autocommit(c.db())) {
+      Status rb = c.exec_script("ROLLBACK");
+      if (!rb.is_ok()) log::error("sqlite_rollback_failed", {{"error", rb.message()}});
+    }
+    return s;
+  }
+
+  SqliteOptions options_;
+  Capabilities caps_;
+  int version_ = 0;
+  std::mutex writer_mu_;
+  std::unique_ptr<Connection> writer_;
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::vector<Connection*> free_readers_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite(const SqliteOptions& options) {
+  std::filesystem::path p(options.path);
+  if (p.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(p.parent_path(), ec);
+    if (ec) return Status::unavailable("cannot create " + p.parent_path().string() + ": " + ec.message());
+  }
+  auto store = std::make_unique<SqliteStore>(options);
+  Status s = store->open();
+  if (!s.is_ok()) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace carnet::store

@@ -1,0 +1,47 @@
+#include "store/store.h"
+
+namespace carnet::store {
+
+int64_t Row::integer(size_t i) const {
+  const Value& v = values_.at(i);
+  if (auto p = std::get_if<int64_t>(&v)) return *p;
+  if (auto d = std::get_if<double>(&v)) return int64_t(*d);
+  return 0;
+}
+
+double Row::real(size_t i) const {
+  const Value& v = values_.at(i);
+  if (auto d = std::get_if<double>(&v)) return *d;
+  if (auto p = std::get_if<int64_t>(&v)) return double(*p);
+  return 0;
+}
+
+const std::string& Row::text(size_t i) const {
+  static const std::string kEmpty;
+  const Value& v = values_.at(i);
+  if (auto s = std::get_if<std::string>(&v)) return *s;
+  if (auto b = std::get_if<Blob>(&v)) return b->bytes;
+  return kEmpty;
+}
+
+Result<std::vector<Row>> Transaction::query(std::string_view sql, Params params) {
+  std::vector<Row> rows;
+  Status s = query_each(sql, params, [&](const Row& r) {
+    rows.push_back(r);
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return rows;
+}
+
+Result<std::optional<Row>> Transaction::query_one(std::string_view sql, Params params) {
+  std::optional<Row> first;
+  Status s = query_each(sql, params, [&](const Row& r) {
+    first = r;
+    return Status::busy("stop");  // sentinel: first row is enough
+  });
+  if (!first && !s.is_ok()) return s;
+  return first;
+}
+
+}  // namespace carnet::store

@@ -1,0 +1,124 @@
+// The storage interface every backend implements (SQLite embedded, PostgreSQL later).
+// Domain code sees only this header: transactions are functions handed to the store, which
+// begins, commits, rolls back and retries them. SQL is written once, portable between
+// backends: `?` placeholders bound in order, no backend-specific syntax in domain queries
+// (backend differences go behind Capabilities or into the backend's own migrations).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/status.h"
+
+namespace carnet::store {
+
+// Binary data; distinct from text so backends store it as BLOB/bytea.
+struct Blob {
+  std::string bytes;
+};
+
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Blob>;
+
+// A view over parameters: built from a braced list at the call site or from a vector.
+class Params {
+ public:
+  Params() = default;
+  // The list's array lives until the end of the caller's full expression, which covers the
+  // call: Params is a parameter type only, never stored.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"
+  Params(std::initializer_list<Value> list) : data_(list.begin()), size_(list.size()) {}
+#pragma GCC diagnostic pop
+  Params(const std::vector<Value>& v) : data_(v.data()), size_(v.size()) {}  // NOLINT
+  const Value* begin() const { return data_; }
+  const Value* end() const { return data_ + size_; }
+  size_t size() const { return size_; }
+
+ private:
+  const Value* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  size_t size() const { return values_.size(); }
+  bool is_null(size_t i) const { return std::holds_alternative<std::nullptr_t>(values_.at(i)); }
+  // Integer column; 0 for NULL. REQUIRES: i < size().
+  int64_t integer(size_t i) const;
+  double real(size_t i) const;
+  // Text or blob bytes; empty for NULL.
+  const std::string& text(size_t i) const;
+  const Value& value(size_t i) const { return values_.at(i); }
+
+ private:
+  std::vector<Value> values_;
+};
+
+enum class TxMode {
+  kRead,   // may run concurrently with other reads and one write; writes are refused
+  kWrite,  // serialised with other writes
+};
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  // Runs one statement; returns the number of rows changed.
+  virtual Result<int64_t> exec(std::string_view sql, Params params = {}) = 0;
+  // Calls `each` for every row, streaming (constant memory); stops at the first non-OK.
+  virtual Status query_each(std::string_view sql, Params params,
+                            const std::function<Status(const Row&)>& each) = 0;
+  // Runs several ';'-separated statements without parameters (migrations).
+  virtual Status exec_script(std::string_view sql) = 0;
+
+  Result<std::vector<Row>> query(std::string_view sql, Params params = {});
+  // The first row, or nullopt when there is none.
+  Result<std::optional<Row>> query_one(std::string_view sql, Params params = {});
+};
+
+struct Capabilities {
+  std::string backend;       // "sqlite", "postgres"
+  bool concurrent_writers;   // several write transactions may run at once
+  bool multi_instance;       // several carnetd processes may share it
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in a transaction: commits if it returns OK, rolls back otherwise and returns
+  // its status. A transient conflict (kBusy from the backend or from `fn`) is retried with
+  // randomised back-off, so `fn` may run more than once and must have no effect outside the
+  // transaction. Safe to call from many threads at once.
+  virtual Status transact(TxMode mode, const std::function<Status(Transaction&)>& fn) = 0;
+
+  // Cheap round trip proving the database answers (readiness probe).
+  virtual Status ping() = 0;
+
+  // After erasing secrets (crypto-shredding a data key), make sure no copy of the deleted
+  // rows survives in the backend's own files (journal, free pages). Outside transactions.
+  virtual Status purge_deleted() = 0;
+
+  virtual int schema_version() const = 0;
+  virtual const Capabilities& capabilities() const = 0;
+};
+
+struct SqliteOptions {
+  std::string path;  // database file; created if absent
+  int readers = 4;   // read connections in the pool
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+// Opens (creating if needed) and migrates the database. Refuses a database whose schema is
+// newer than this binary knows.
+Result<std::unique_ptr<Store>> open_sqlite(const SqliteOptions& options);
+
+}  // namespace carnet::store
