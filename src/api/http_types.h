@@ -1,0 +1,75 @@
+// The HTTP vocabulary shared by the api layer (handlers) and the http layer (server): plain
+// structs, no networking library. Handlers are synchronous functions Request -> Response.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace carnet::api {
+
+struct Header {
+  std::string name;  // lower case in requests
+  std::string value;
+};
+
+struct Request {
+  std::string method;  // upper case, e.g. "GET"
+  std::string target;  // as received, e.g. "/fhir/r4/Patient?name=x"
+  std::string path;    // target before '?', still percent-encoded
+  std::string query;   // after '?', raw
+  std::vector<Header> headers;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> params;  // path parameters, decoded
+  std::string client_address;  // the client's, after trusted X-Forwarded-For
+  bool secure = false;         // reached over TLS (directly or via a trusted proxy)
+  std::string request_id;
+
+  // First value of a header (case-insensitive name); empty when absent.
+  std::string_view header(std::string_view name) const;
+  std::string_view param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<Header> headers;
+  std::string body;
+
+  void set_header(std::string name, std::string value);
+  std::string_view header(std::string_view name) const;
+
+  static Response json(int status, std::string body);
+  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response empty(int status);
+};
+
+// The one mapping from error categories to HTTP statuses.
+int http_status_for(ErrorCode code);
+
+// {"error": "<code>", "message": "<message>", "request_id": "<id>"} with the given status.
+Response error_response(int status, std::string_view code, std::string_view message,
+                        std::string_view request_id);
+Response error_response(const Status& status, std::string_view request_id);
+
+// Where a handler runs. kInline is only for handlers that never block and finish in
+// microseconds (liveness, metrics): they run on the I/O thread and keep answering even when
+// every worker is busy. Everything else runs on the worker pool.
+enum class Execution { kWorker, kInline };
+
+using Handler = std::function<Response(const Request&)>;
+
+struct Route {
+  std::string method;   // "GET", "POST"...; GET routes also answer HEAD
+  std::string pattern;  // "/fhir/r4/{type}/{id}": {name} matches one path segment
+  std::string name;     // label for metrics and logs; the pattern when empty
+  Handler handler;
+  uint64_t body_limit = 0;  // bytes; 0 means the server default (--max-body-bytes)
+  Execution execution = Execution::kWorker;
+};
+
+}  // namespace carnet::api

@@ -1,0 +1,543 @@
+// The Boost.Beast/Asio part of Carnet: accept, TLS, read with limits and deadlines, write,
+// graceful shutdown. Each I/O thread owns an io_context; the acceptor hands sockets out
+// round-robin. Handlers run through the Dispatcher, on the worker pool unless inline.
+#include <utility>  // Boost 1.74's Asio needs std::exchange declared first
+
+#include "http/server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "crypto/random.h"
+#include "http/dispatcher.h"
+#include "http/proxy_trust.h"
+#include "http/worker_pool.h"
+
+namespace carnet::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using net::awaitable;
+using net::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kIdleReadSize = 512;
+constexpr size_t kLingerBytes = 16u << 20;
+constexpr auto kLingerTime = std::chrono::seconds(2);
+
+// Request ids: a random per-thread prefix and a counter; unique across threads and
+// processes with overwhelming probability, and free of syscalls on the request path.
+std::string next_request_id() {
+  thread_local std::string prefix = crypto::random_token(9);  // 12 characters
+  thread_local uint64_t counter = 0;
+  char buf[24];
+  int n = std::snprintf(buf, sizeof buf, "%llx", (unsigned long long)++counter);
+  std::string id;
+  id.reserve(prefix.size() + 1 + size_t(n));
+  id += prefix;
+  id += '-';
+  id.append(buf, size_t(n));
+  return id;
+}
+
+// RFC 9110 Date header, recomputed at most once a second per thread.
+const std::string& http_date() {
+  thread_local std::time_t cached_at = 0;
+  thread_local std::string value;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_at) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    value = buf;
+    cached_at = now;
+  }
+  return value;
+}
+
+bool valid_incoming_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+// Bookkeeping for one connection, so shutdown can close the idle ones.
+struct ConnectionHandle {
+  bool idle = false;
+  std::function<void()> close;
+};
+
+struct IoThread {
+  // Declared before the io_context so that it outlives the coroutine frames the io_context
+  // destroys (their guards unregister from this set).
+  std::unordered_set<ConnectionHandle*> connections;
+  net::io_context ioc{1};
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
+  std::thread thread;
+};
+
+template <class Stream>
+tcp::socket& raw_socket(Stream& stream) {
+  return beast::get_lowest_layer(stream).socket();
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(const Config& c, const Dispatcher& d, WorkerPool& w, Metrics& m)
+      : cfg(c), dispatcher(d), workers(w), metrics(m) {}
+
+  const Config& cfg;
+  const Dispatcher& dispatcher;
+  WorkerPool& workers;
+  Metrics& metrics;
+  ProxyTrust proxies;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> open{0};
+  uint16_t port = 0;
+  size_t next_io = 0;
+  std::optional<ssl::context> tls;
+  std::vector<std::unique_ptr<IoThread>> io;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<net::signal_set> signals;
+
+  Status listen();
+  void run();
+  void stop();
+  awaitable<void> accept_loop();
+  awaitable<void> reject(tcp::socket sock);
+  awaitable<void> connection(tcp::socket sock, IoThread& t);
+  template <class Stream>
+  awaitable<void> session(Stream& stream, IoThread& t, const std::string& peer, bool secure);
+  template <class Stream>
+  awaitable<void> send_error(Stream& stream, int status, std::string_view code, std::string_view message,
+                             bool secure, const std::string& peer, Clock::time_point start);
+  template <class Stream>
+  awaitable<void> linger(Stream& stream);
+  awaitable<api::Response> run_on_worker(const Dispatcher::Plan& plan, api::Request& req);
+  awaitable<void> drain();
+};
+
+Status Server::Impl::listen() {
+  auto trust = ProxyTrust::parse(cfg.trusted_proxies);
+  if (!trust.is_ok()) return trust.status();
+  proxies = std::move(trust.value());
+
+  if (!cfg.tls_cert.empty()) {
+    try {
+      tls.emplace(ssl::context::tls_server);
+      tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+      tls->use_certificate_chain_file(cfg.tls_cert);
+      tls->use_private_key_file(cfg.tls_key, ssl::context::pem);
+    } catch (const std::exception& e) {
+      return Status::invalid("cannot load TLS certificate/key (" + cfg.tls_cert + ", " + cfg.tls_key + "): " + e.what());
+    }
+  }
+
+  for (int i = 0; i < cfg.io_threads; ++i) io.push_back(std::make_unique<IoThread>());
+  boost::system::error_code ec;
+  std::string host = cfg.host == "localhost" ? "127.0.0.1" : cfg.host;
+  auto address = net::ip::make_address(host, ec);
+  if (ec) return Status::invalid("--host: '" + cfg.host + "' is not an IP address");
+  tcp::endpoint ep(address, cfg.port);
+  acceptor.emplace(io[0]->ioc);
+  std::string where = cfg.host + ":" + std::to_string(cfg.port);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Status::unavailable("cannot listen on " + where + ": " + ec.message());
+  port = acceptor->local_endpoint().port();
+  return Status::ok();
+}
+
+void Server::Impl::run() {
+  signals.emplace(io[0]->ioc, SIGINT, SIGTERM);
+  signals->async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    log::info("shutdown_requested", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    stop();
+  });
+  for (auto& t : io) t->guard.emplace(t->ioc.get_executor());
+  net::co_spawn(io[0]->ioc, accept_loop(), net::detached);
+  for (size_t i = 1; i < io.size(); ++i) {
+    io[i]->thread = std::thread([t = io[i].get()] { t->ioc.run(); });
+  }
+  io[0]->ioc.run();
+  for (size_t i = 1; i < io.size(); ++i) {
+    if (io[i]->thread.joinable()) io[i]->thread.join();
+  }
+}
+
+void Server::Impl::stop() {
+  if (stopping.exchange(true)) return;
+  net::post(io[0]->ioc, [this] {
+    boost::system::error_code ec;
+    if (acceptor) acceptor->close(ec);
+    if (signals) signals->cancel(ec);
+    for (auto& t : io) {
+      net::post(t->ioc, [t = t.get()] {
+        // Copy: closing a connection makes its coroutine unregister later, not now, but
+        // keep iteration independent of that anyway.
+        std::vector<ConnectionHandle*> idle;
+        for (auto* c : t->connections) {
+          if (c->idle) idle.push_back(c);
+        }
+        for (auto* c : idle) c->close();
+      });
+    }
+    net::co_spawn(io[0]->ioc, drain(), net::detached);
+  });
+}
+
+awaitable<void> Server::Impl::drain() {
+  auto deadline = Clock::now() + cfg.shutdown_timeout;
+  net::steady_timer timer(co_await net::this_coro::executor);
+  while (open.load() > 0 && Clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    boost::system::error_code ec;
+    co_await timer.async_wait(net::redirect_error(use_awaitable, ec));
+  }
+  if (open.load() > 0) {
+    log::warn("shutdown_deadline_passed", {{"open_connections", open.load()}});
+  }
+  for (auto& t : io) {
+    t->guard.reset();
+    t->ioc.stop();
+  }
+}
+
+awaitable<void> Server::Impl::accept_loop() {
+  net::steady_timer backoff(io[0]->ioc);
+  for (;;) {
+    IoThread& target = *io[next_io++ % io.size()];
+    tcp::socket sock(target.ioc);
+    boost::system::error_code ec;
+    co_await acceptor->async_accept(sock, net::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (stopping.load() || ec == net::error::operation_aborted) co_return;
+      // Out of file descriptors and the like: wait instead of spinning.
+      log::warn("accept_failed", {{"error", ec.message()}});
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(net::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    if (open.load() >= cfg.max_connections) {
+      metrics.connection_rejected();
+      net::co_spawn(target.ioc, reject(std::move(sock)), net::detached);
+      continue;
+    }
+    open.fetch_add(1);
+    metrics.connection_opened();
+    net::co_spawn(target.ioc, connection(std::move(sock), target), net::detached);
+  }
+}
+
+awaitable<void> Server::Impl::reject(tcp::socket sock) {
+  static constexpr std::string_view kBusy =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+      "Connection: close\r\nContent-Length: 75\r\n\r\n"
+      "{\"error\":\"unavailable\",\"message\":\"too many connections; retry shortly\"}\n";
+  boost::system::error_code ec;
+  beast::tcp_stream stream(std::move(sock));
+  stream.expires_after(std::chrono::seconds(1));
+  co_await net::async_write(stream, net::buffer(kBusy.data(), kBusy.size()), net::redirect_error(use_awaitable, ec));
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+}
+
+awaitable<void> Server::Impl::connection(tcp::socket sock, IoThread& t) {
+  struct OpenGuard {
+    Impl* s;
+    ~OpenGuard() {
+      s->open.fetch_sub(1);
+      s->metrics.connection_closed();
+    }
+  } guard{this};
+  try {
+    boost::system::error_code ec;
+    sock.set_option(tcp::no_delay(true), ec);
+    auto remote = sock.remote_endpoint(ec);
+    std::string peer = ec ? std::string("unknown") : remote.address().to_string();
+    if (tls) {
+      beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *tls);
+      beast::get_lowest_layer(stream).expires_after(cfg.header_timeout);
+      co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(use_awaitable, ec));
+      if (ec) {
+        log::debug("tls_handshake_failed", {{"client", peer}, {"error", ec.message()}});
+        co_return;
+      }
+      co_await session(stream, t, peer, true);
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+      co_await stream.async_shutdown(net::redirect_error(use_awaitable, ec));
+    } else {
+      beast::tcp_stream stream(std::move(sock));
+      co_await session(stream, t, peer, false);
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  } catch (const std::exception& e) {
+    log::error("connection_failed", {{"error", e.what()}});
+  }
+}
+
+template <class Stream>
+awaitable<void> Server::Impl::send_error(Stream& stream, int status, std::string_view code, std::string_view message,
+                                         bool secure, const std::string& peer, Clock::time_point start) {
+  std::string id = next_request_id();
+  api::Response r = api::error_response(status, code, message, id);
+  Dispatcher::decorate(r, id, secure);
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+  for (auto& h : r.headers) res.set(h.name, h.value);
+  res.set(bhttp::field::date, http_date());
+  res.keep_alive(false);
+  res.body() = std::move(r.body);
+  res.prepare_payload();
+  beast::get_lowest_layer(stream).expires_after(cfg.write_timeout);
+  boost::system::error_code ec;
+  co_await bhttp::async_write(stream, res, net::redirect_error(use_awaitable, ec));
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  metrics.observe_request("unparsed", "-", status, secs);
+  log::info("http_request", {{"request_id", id}, {"status", status}, {"client", peer}, {"error", code},
+                             {"duration_ms", secs * 1000}});
+}
+
+template <class Stream>
+awaitable<void> Server::Impl::linger(Stream& stream) {
+  // Read and drop what the client is still sending (bounded), so that closing does not
+  // reset the connection before the client has read our error response.
+  boost::system::error_code ec;
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+  beast::get_lowest_layer(stream).expires_after(kLingerTime);
+  char sink[16 * 1024];
+  size_t total = 0;
+  while (total < kLingerBytes) {
+    size_t n = co_await stream.async_read_some(net::buffer(sink), net::redirect_error(use_awaitable, ec));
+    if (ec) break;
+    total += n;
+  }
+}
+
+awaitable<api::Response> Server::Impl::run_on_worker(const Dispatcher::Plan& plan, api::Request& req) {
+  auto ex = co_await net::this_coro::executor;
+  co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(api::Response)>(
+      [this, ex, &plan, &req](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        bool queued = workers.try_submit([this, ex, h, &plan, &req] {
+          log::ScopedRequestId scoped(req.request_id);
+          api::Response r = dispatcher.execute(plan, req);
+          net::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+        });
+        if (!queued) {
+          net::post(ex, [h, id = req.request_id]() mutable {
+            (*h)(api::error_response(503, "unavailable", "server is overloaded; retry shortly", id));
+          });
+        }
+      },
+      use_awaitable);
+}
+
+template <class Stream>
+awaitable<void> Server::Impl::session(Stream& stream, IoThread& t, const std::string& peer, bool secure) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  ConnectionHandle handle;
+  handle.close = [&lowest] {
+    boost::system::error_code ec;
+    lowest.socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest.socket().close(ec);
+  };
+  t.connections.insert(&handle);
+  struct Unregister {
+    IoThread& t;
+    ConnectionHandle* h;
+    ~Unregister() { t.connections.erase(h); }
+  } unregister{t, &handle};
+
+  beast::flat_buffer buffer;
+  boost::system::error_code ec;
+  for (;;) {
+    // 1. Wait for the next request (keep-alive idle time), reading only a little.
+    if (buffer.size() == 0) {
+      if (stopping.load()) co_return;
+      if (buffer.capacity() > 8192) buffer.shrink_to_fit();  // idle connections stay small
+      handle.idle = true;
+      lowest.expires_after(cfg.idle_timeout);
+      size_t n = co_await stream.async_read_some(buffer.prepare(kIdleReadSize), net::redirect_error(use_awaitable, ec));
+      handle.idle = false;
+      if (ec) co_return;  // closed, idle timeout or shutdown: nothing to answer
+      buffer.commit(n);
+    }
+    Clock::time_point start = Clock::now();
+
+    // 2. The header, whole, within the header deadline (a trickling client cannot stretch it).
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(cfg.max_header_bytes);
+    parser.body_limit(cfg.max_body_bytes);
+    lowest.expires_after(cfg.header_timeout);
+    co_await bhttp::async_read_header(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        co_await send_error(stream, 431, "header_too_large",
+                            "request header exceeds " + std::to_string(cfg.max_header_bytes) + " bytes", secure, peer, start);
+        co_await linger(stream);
+      } else if (ec == beast::error::timeout) {
+        lowest.expires_never();
+        co_await send_error(stream, 408, "timeout", "request header not received in time", secure, peer, start);
+      } else if (ec != bhttp::error::end_of_stream && ec != net::error::eof && ec != bhttp::error::partial_message &&
+                 ec != net::error::operation_aborted && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+        co_await send_error(stream, 400, "bad_request", "malformed HTTP request: " + ec.message(), secure, peer, start);
+        co_await linger(stream);
+      }
+      co_return;
+    }
+    auto& hreq = parser.get();
+    std::string method(hreq.method_string());
+    std::string target(hreq.target());
+    Dispatcher::Plan plan = dispatcher.plan(method, target);
+
+    // 3. The body, within the route's limit and the body deadline.
+    auto declared = parser.content_length();
+    if (declared && *declared > plan.body_limit) {
+      co_await send_error(stream, 413, "too_large",
+                          "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start);
+      co_await linger(stream);
+      co_return;
+    }
+    parser.body_limit(plan.body_limit);
+    if (!parser.is_done()) {
+      if (iequals(hreq[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+        lowest.expires_after(cfg.write_timeout);
+        co_await bhttp::async_write(stream, cont, net::redirect_error(use_awaitable, ec));
+        if (ec) co_return;
+      }
+      lowest.expires_after(cfg.body_timeout);
+      co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (ec == bhttp::error::body_limit) {
+          co_await send_error(stream, 413, "too_large",
+                              "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start);
+          co_await linger(stream);
+        } else if (ec == beast::error::timeout) {
+          lowest.expires_never();
+          co_await send_error(stream, 408, "timeout", "request body not received in time", secure, peer, start);
+        } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+                   ec != bhttp::error::partial_message && ec != bhttp::error::end_of_stream) {
+          co_await send_error(stream, 400, "bad_request", "malformed request body: " + ec.message(), secure, peer, start);
+          co_await linger(stream);
+        }
+        co_return;  // a truncated upload is never handed to a handler
+      }
+    }
+
+    // 4. Run the handler.
+    api::Request req;
+    req.method = std::move(method);
+    req.target = std::move(target);
+    req.path = plan.path;
+    req.query = plan.query;
+    req.headers.reserve(8);
+    for (const auto& f : hreq) {
+      std::string name(f.name_string());
+      for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.push_back({std::move(name), std::string(f.value())});
+    }
+    req.body = std::move(hreq.body());
+    bool from_proxy = !proxies.empty() && proxies.trusts(peer);
+    req.client_address = from_proxy ? proxies.client_address(peer, req.header("x-forwarded-for")) : peer;
+    req.secure = secure || (from_proxy && iequals(req.header("x-forwarded-proto"), "https"));
+    std::string_view incoming_id = req.header("x-request-id");
+    req.request_id = from_proxy && valid_incoming_request_id(incoming_id) ? std::string(incoming_id) : next_request_id();
+    bool keep_alive = hreq.keep_alive();
+    unsigned version = hreq.version();
+
+    // (No co_await inside a conditional expression: g++ 12 miscompiles it.)
+    api::Response r;
+    if (plan.on_worker) {
+      r = co_await run_on_worker(plan, req);
+    } else {
+      r = dispatcher.execute(plan, req);
+    }
+    Dispatcher::decorate(r, req.request_id, req.secure);
+
+    // 5. Write the response.
+    bool closing = !keep_alive || stopping.load();
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+    for (auto& h : r.headers) res.set(h.name, h.value);
+    res.set(bhttp::field::date, http_date());
+    res.keep_alive(!closing);
+    size_t body_bytes = r.body.size();
+    if (r.status == 204 || r.status == 304 || r.status < 200) {
+      // no body, no Content-Length
+    } else if (req.method == "HEAD") {
+      res.content_length(body_bytes);
+      body_bytes = 0;
+    } else {
+      res.body() = std::move(r.body);
+      res.prepare_payload();
+    }
+    lowest.expires_after(cfg.write_timeout);
+    co_await bhttp::async_write(stream, res, net::redirect_error(use_awaitable, ec));
+
+    double secs = std::chrono::duration<double>(Clock::now() - start).count();
+    metrics.observe_request(plan.route_label, req.method, r.status, secs);
+    if (log::enabled(log::Level::kInfo)) {
+      log::info("http_request", {{"request_id", req.request_id}, {"method", req.method}, {"path", req.path},
+                                 {"route", plan.route_label}, {"status", r.status}, {"bytes", body_bytes},
+                                 {"duration_ms", secs * 1000}, {"client", req.client_address}});
+    }
+    if (ec || closing) co_return;
+  }
+}
+
+Server::Server(const Config& config, const Dispatcher& dispatcher, WorkerPool& workers, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(config, dispatcher, workers, metrics)) {}
+Server::~Server() = default;
+Status Server::listen() { return impl_->listen(); }
+uint16_t Server::port() const { return impl_->port; }
+std::string Server::url() const {
+  std::string host = impl_->cfg.host.find(':') != std::string::npos ? "[" + impl_->cfg.host + "]" : impl_->cfg.host;
+  return (impl_->tls ? "https://" : "http://") + host + ":" + std::to_string(impl_->port);
+}
+void Server::run() { impl_->run(); }
+void Server::stop() { impl_->stop(); }
+
+}  // namespace carnet::http

@@ -1,0 +1,99 @@
+#include "main/app.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "api/system_routes.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "crypto/keyring.h"
+#include "http/dispatcher.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "http/static_files.h"
+#include "http/worker_pool.h"
+#include "store/store.h"
+
+namespace carnet {
+namespace {
+
+int fail(const Status& s) {
+  std::cerr << "carnetd: " << s.message() << "\n";
+  log::error("startup_failed", {{"error", s.message()}});
+  log::flush();
+  return 1;
+}
+
+// Each connection is a descriptor: lift the soft limit as far as the hard one allows.
+void raise_descriptor_limit(int wanted) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rlim_t target = std::min<rlim_t>(rl.rlim_max, rlim_t(wanted) + 256);
+  if (rl.rlim_cur < target) {
+    rl.rlim_cur = target;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < rlim_t(wanted) + 64) {
+    log::warn("descriptor_limit_low", {{"limit", uint64_t(rl.rlim_cur)}, {"max_connections", wanted}});
+  }
+}
+
+}  // namespace
+
+int run_carnetd(int argc, const char* const* argv) {
+  auto parsed = parse_config(argc, argv, std::cout);
+  if (!parsed.is_ok()) {
+    std::cerr << "carnetd: " << parsed.status().message() << "\n";
+    return 2;
+  }
+  if (parsed->exit_now) return 0;
+  const Config& cfg = parsed->config;
+  log::init(cfg.log_level);
+  raise_descriptor_limit(cfg.max_connections);
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (ec) return fail(Status::unavailable("cannot create data directory " + cfg.data_dir + ": " + ec.message()));
+  ::chmod(cfg.data_dir.c_str(), 0700);
+
+  const char* env_key = std::getenv("CARNET_MASTER_KEY");
+  auto ring = crypto::KeyRing::open({cfg.effective_master_key_file(),
+                                     env_key ? std::optional<std::string>(env_key) : std::nullopt});
+  if (!ring.is_ok()) return fail(ring.status());
+
+  auto store = store::open_sqlite({cfg.data_dir + "/carnet.db", std::max(2, cfg.workers)});
+  if (!store.is_ok()) return fail(store.status());
+
+  Metrics metrics;
+  http::WorkerPool workers(cfg.workers, size_t(cfg.worker_queue_limit));
+  metrics.add_gauge("carnet_worker_queue_depth", "Handler jobs waiting for a worker thread.",
+                    [&workers] { return double(workers.queue_depth()); });
+
+  std::vector<api::Route> routes = api::system_routes(**store, metrics);
+  http::Router router(std::move(routes));
+  http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",
+                                                "/readyz", "/metrics"});
+  http::Dispatcher dispatcher(router, static_files, cfg.max_body_bytes);
+  http::Server server(cfg, dispatcher, workers, metrics);
+  Status listening = server.listen();
+  if (!listening.is_ok()) return fail(listening);
+
+  log::info("started", {{"url", server.url()}, {"data_dir", cfg.data_dir}, {"schema_version", (*store)->schema_version()},
+                        {"master_key", ring->fingerprint()}, {"io_threads", cfg.io_threads}, {"workers", cfg.workers}});
+  log::flush();
+  std::cout << "carnetd listening on " << server.url() << std::endl;
+
+  server.run();
+  workers.shutdown();  // handlers still running finish before the server is destroyed
+  log::info("stopped");
+  log::flush();
+  return 0;
+}
+
+}  // namespace carnet
