@@ -23,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <unordered_set>
@@ -151,6 +152,7 @@ struct Server::Impl {
                              bool secure, const std::string& peer, Clock::time_point start);
   template <class Stream>
   awaitable<void> linger(Stream& stream);
+  void note_timeout(const char* phase, const std::string& peer, Clock::time_point start);
   awaitable<api::Response> run_on_worker(const Dispatcher::Plan& plan, api::Request& req);
   awaitable<void> drain();
 };
@@ -186,11 +188,13 @@ Status Server::Impl::listen() {
   if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
   if (ec) return Status::unavailable("cannot listen on " + where + ": " + ec.message());
   port = acceptor->local_endpoint().port();
+  // Installed now, before anyone is told we listen: a signal from then on is queued for
+  // run() instead of killing the process.
+  signals.emplace(io[0]->ioc, SIGINT, SIGTERM);
   return Status::ok();
 }
 
 void Server::Impl::run() {
-  signals.emplace(io[0]->ioc, SIGINT, SIGTERM);
   signals->async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     log::info("shutdown_requested", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
@@ -274,7 +278,7 @@ awaitable<void> Server::Impl::accept_loop() {
 awaitable<void> Server::Impl::reject(tcp::socket sock) {
   static constexpr std::string_view kBusy =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-      "Connection: close\r\nContent-Length: 75\r\n\r\n"
+      "Connection: close\r\nContent-Length: 72\r\n\r\n"
       "{\"error\":\"unavailable\",\"message\":\"too many connections; retry shortly\"}\n";
   boost::system::error_code ec;
   beast::tcp_stream stream(std::move(sock));
@@ -336,6 +340,12 @@ awaitable<void> Server::Impl::send_error(Stream& stream, int status, std::string
   metrics.observe_request("unparsed", "-", status, secs);
   log::info("http_request", {{"request_id", id}, {"status", status}, {"client", peer}, {"error", code},
                              {"duration_ms", secs * 1000}});
+}
+
+void Server::Impl::note_timeout(const char* phase, const std::string& peer, Clock::time_point start) {
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  metrics.observe_request("unparsed", "-", 408, secs);
+  log::info("request_timeout", {{"phase", phase}, {"client", peer}, {"duration_ms", secs * 1000}});
 }
 
 template <class Stream>
@@ -410,7 +420,8 @@ awaitable<void> Server::Impl::session(Stream& stream, IoThread& t, const std::st
     // 2. The header, whole, within the header deadline (a trickling client cannot stretch it).
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(cfg.max_header_bytes);
-    parser.body_limit(cfg.max_body_bytes);
+    // The route's own limit is applied once the request line is known (below).
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     lowest.expires_after(cfg.header_timeout);
     co_await bhttp::async_read_header(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
     if (ec) {
@@ -419,8 +430,8 @@ awaitable<void> Server::Impl::session(Stream& stream, IoThread& t, const std::st
                             "request header exceeds " + std::to_string(cfg.max_header_bytes) + " bytes", secure, peer, start);
         co_await linger(stream);
       } else if (ec == beast::error::timeout) {
-        lowest.expires_never();
-        co_await send_error(stream, 408, "timeout", "request header not received in time", secure, peer, start);
+        // Beast has closed the socket already: nothing can be answered; count and log it.
+        note_timeout("header", peer, start);
       } else if (ec != bhttp::error::end_of_stream && ec != net::error::eof && ec != bhttp::error::partial_message &&
                  ec != net::error::operation_aborted && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
         co_await send_error(stream, 400, "bad_request", "malformed HTTP request: " + ec.message(), secure, peer, start);
@@ -457,8 +468,7 @@ awaitable<void> Server::Impl::session(Stream& stream, IoThread& t, const std::st
                               "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start);
           co_await linger(stream);
         } else if (ec == beast::error::timeout) {
-          lowest.expires_never();
-          co_await send_error(stream, 408, "timeout", "request body not received in time", secure, peer, start);
+          note_timeout("body", peer, start);
         } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                    ec != bhttp::error::partial_message && ec != bhttp::error::end_of_stream) {
           co_await send_error(stream, 400, "bad_request", "malformed request body: " + ec.message(), secure, peer, start);
