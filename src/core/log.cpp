@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -58,7 +59,34 @@ const char* level_name(Level l) {
   return "info";
 }
 
-void append_timestamp(std::string& out) { out += format_instant(std::chrono::system_clock::now()); }
+// format_instant, with the part up to the second cached per thread.
+void append_timestamp(std::string& out) {
+  using namespace std::chrono;
+  thread_local int64_t cached_second = -1;
+  thread_local std::string cached_prefix;  // "2026-11-22T09:38:34."
+  auto now = system_clock::now();
+  int64_t ms = duration_cast<milliseconds>(now.time_since_epoch()).count();
+  int64_t second = ms / 1000;
+  if (second != cached_second) {
+    std::string full = format_instant(now);
+    cached_prefix = full.substr(0, full.size() - 4);
+    cached_second = second;
+  }
+  out += cached_prefix;
+  int frac = int(ms % 1000);
+  out += char('0' + frac / 100);
+  out += char('0' + frac / 10 % 10);
+  out += char('0' + frac % 10);
+  out += 'Z';
+}
+
+struct Batch {
+  bool enabled = false;
+  std::string lines;  // '\n'-separated, without the final '\n'
+  ~Batch();
+};
+thread_local Batch t_batch;
+constexpr size_t kBatchLimit = 32 * 1024;
 std::shared_ptr<spdlog::logger>& logger() {
   static std::shared_ptr<spdlog::logger> instance;
   return instance;
@@ -96,8 +124,23 @@ void init(Level min_level) {
 }
 
 void flush() {
+  flush_thread();
   if (logger()) logger()->flush();
 }
+
+void flush_thread() {
+  if (t_batch.lines.empty() || !logger()) return;
+  logger()->log(spdlog::level::info, t_batch.lines);
+  t_batch.lines.clear();
+}
+
+void enable_thread_batching() {
+  ensure_logger();
+  t_batch.enabled = true;
+  t_batch.lines.reserve(kBatchLimit + 1024);
+}
+
+Batch::~Batch() { flush_thread(); }
 
 bool enabled(Level level) { return int(level) >= g_min_level.load(std::memory_order_relaxed); }
 
@@ -148,13 +191,20 @@ void write(Level level, std::string_view event, std::initializer_list<Field> fie
       case Field::Kind::kBool: line += f.integer() ? "true" : "false"; break;
       case Field::Kind::kDouble: {
         char buf[32];
-        std::snprintf(buf, sizeof buf, "%.3f", f.real());
-        line += buf;
+        auto res = std::to_chars(buf, buf + sizeof buf, f.real(), std::chars_format::fixed, 3);
+        line.append(buf, res.ptr);
         break;
       }
     }
   }
   line += '}';
+  if (t_batch.enabled && level <= Level::kInfo) {
+    if (!t_batch.lines.empty()) t_batch.lines += '\n';
+    t_batch.lines += line;
+    if (t_batch.lines.size() >= kBatchLimit) flush_thread();
+    return;
+  }
+  flush_thread();  // keep this thread's lines in order
   auto lvl = level == Level::kError  ? spdlog::level::err
              : level == Level::kWarn ? spdlog::level::warn
              : level == Level::kInfo ? spdlog::level::info

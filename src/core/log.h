@@ -49,6 +49,13 @@ class Field {
 void init(Level min_level);
 // Writes buffered lines out; call before exit.
 void flush();
+
+// Per-thread batching for hot paths (the HTTP I/O threads write one access line per
+// request): after enable_thread_batching(), this thread's info/debug lines collect in a
+// thread-local buffer that reaches the sink when it fills up or when the thread calls
+// flush_thread() (periodically, and before it exits). Warnings and errors are never held.
+void enable_thread_batching();
+void flush_thread();
 bool enabled(Level level);
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});

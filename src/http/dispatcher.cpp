@@ -67,17 +67,22 @@ api::Response Dispatcher::execute(const Plan& plan, api::Request& req) const {
 }
 
 void Dispatcher::decorate(api::Response& res, std::string_view request_id, bool secure) {
-  res.set_header("X-Request-Id", std::string(request_id));
-  res.set_header("Content-Security-Policy",
-                 "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
-                 "object-src 'none'; report-uri /api/v1/csp-report");
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_header("Referrer-Policy", "no-referrer");
-  res.set_header("X-Frame-Options", "DENY");
-  res.set_header("Cross-Origin-Opener-Policy", "same-origin");
-  res.set_header("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
-  if (secure) res.set_header("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
-  if (res.header("Cache-Control").empty()) res.set_header("Cache-Control", "no-store");
+  // Handlers never set these, so they are appended without a look-up.
+  static const api::Header kSecurity[] = {
+      {"Content-Security-Policy",
+       "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
+       "object-src 'none'; report-uri /api/v1/csp-report"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+      {"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
+  };
+  res.headers.reserve(res.headers.size() + std::size(kSecurity) + 3);
+  res.headers.push_back({"X-Request-Id", std::string(request_id)});
+  res.headers.insert(res.headers.end(), std::begin(kSecurity), std::end(kSecurity));
+  if (secure) res.headers.push_back({"Strict-Transport-Security", "max-age=63072000; includeSubDomains"});
+  if (res.header("Cache-Control").empty()) res.headers.push_back({"Cache-Control", "no-store"});
 }
 
 }  // namespace carnet::http

@@ -16,10 +16,11 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <ctime>
@@ -99,11 +100,60 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Bookkeeping for one connection, so shutdown can close the idle ones.
+// Serialises the status line and header block in one buffer (one write with the body, no
+// per-field buffers). Names and values are the handlers' own, but CR, LF and NUL are
+// dropped anyway so that no handler can ever split a response (header injection).
+std::string serialize_head(const api::Response& r, unsigned version, bool keep_alive, bool with_length,
+                           size_t content_length) {
+  std::string head;
+  head.reserve(640);
+  head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += std::to_string(r.status);
+  head += ' ';
+  head += bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
+  head += "\r\n";
+  auto append_clean = [&head](std::string_view text) {
+    for (char c : text) {
+      if (c != '\r' && c != '\n' && c != '\0') head += c;
+    }
+  };
+  for (const auto& h : r.headers) {
+    append_clean(h.name);
+    head += ": ";
+    append_clean(h.value);
+    head += "\r\n";
+  }
+  head += "Date: ";
+  head += http_date();
+  head += "\r\n";
+  if (with_length) {
+    head += "Content-Length: ";
+    head += std::to_string(content_length);
+    head += "\r\n";
+  }
+  if (!keep_alive) {
+    head += "Connection: close\r\n";
+  } else if (version == 10) {
+    head += "Connection: keep-alive\r\n";
+  }
+  head += "\r\n";
+  return head;
+}
+
+// Bookkeeping for one connection. Deadlines are plain values checked by one watchdog timer
+// per I/O thread (every kWatchdogPeriod), which closes the socket of any connection past
+// its deadline: no timer operation per read or write on the request path.
 struct ConnectionHandle {
-  bool idle = false;
+  bool idle = false;         // waiting for the next request
+  bool timed_out = false;    // closed by the watchdog
+  Clock::time_point deadline = Clock::time_point::max();
   std::function<void()> close;
+
+  void expires_after(std::chrono::milliseconds d) { deadline = Clock::now() + d; }
+  void expires_never() { deadline = Clock::time_point::max(); }
 };
+
+constexpr auto kWatchdogPeriod = std::chrono::milliseconds(100);
 
 struct IoThread {
   // Declared before the io_context so that it outlives the coroutine frames the io_context
@@ -114,10 +164,7 @@ struct IoThread {
   std::thread thread;
 };
 
-template <class Stream>
-tcp::socket& raw_socket(Stream& stream) {
-  return beast::get_lowest_layer(stream).socket();
-}
+using TlsStream = ssl::stream<tcp::socket>;
 
 }  // namespace
 
@@ -143,15 +190,16 @@ struct Server::Impl {
   void run();
   void stop();
   awaitable<void> accept_loop();
+  awaitable<void> watchdog(IoThread& t);
   awaitable<void> reject(tcp::socket sock);
   awaitable<void> connection(tcp::socket sock, IoThread& t);
   template <class Stream>
-  awaitable<void> session(Stream& stream, IoThread& t, const std::string& peer, bool secure);
+  awaitable<void> session(Stream& stream, ConnectionHandle& handle, const std::string& peer, bool secure);
   template <class Stream>
-  awaitable<void> send_error(Stream& stream, int status, std::string_view code, std::string_view message,
-                             bool secure, const std::string& peer, Clock::time_point start);
+  awaitable<void> send_error(Stream& stream, ConnectionHandle& handle, int status, std::string_view code,
+                             std::string_view message, bool secure, const std::string& peer, Clock::time_point start);
   template <class Stream>
-  awaitable<void> linger(Stream& stream);
+  awaitable<void> linger(Stream& stream, ConnectionHandle& handle);
   void note_timeout(const char* phase, const std::string& peer, Clock::time_point start);
   awaitable<api::Response> run_on_worker(const Dispatcher::Plan& plan, api::Request& req);
   awaitable<void> drain();
@@ -200,12 +248,21 @@ void Server::Impl::run() {
     log::info("shutdown_requested", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
     stop();
   });
-  for (auto& t : io) t->guard.emplace(t->ioc.get_executor());
+  for (auto& t : io) {
+    t->guard.emplace(t->ioc.get_executor());
+    net::co_spawn(t->ioc, watchdog(*t), net::detached);
+  }
   net::co_spawn(io[0]->ioc, accept_loop(), net::detached);
   for (size_t i = 1; i < io.size(); ++i) {
-    io[i]->thread = std::thread([t = io[i].get()] { t->ioc.run(); });
+    io[i]->thread = std::thread([t = io[i].get()] {
+      log::enable_thread_batching();
+      t->ioc.run();
+      log::flush_thread();
+    });
   }
+  log::enable_thread_batching();
   io[0]->ioc.run();
+  log::flush_thread();
   for (size_t i = 1; i < io.size(); ++i) {
     if (io[i]->thread.joinable()) io[i]->thread.join();
   }
@@ -275,16 +332,37 @@ awaitable<void> Server::Impl::accept_loop() {
   }
 }
 
+awaitable<void> Server::Impl::watchdog(IoThread& t) {
+  net::steady_timer timer(t.ioc);
+  boost::system::error_code ec;
+  std::vector<ConnectionHandle*> expired;
+  while (!stopping.load() || !t.connections.empty()) {
+    timer.expires_after(kWatchdogPeriod);
+    co_await timer.async_wait(net::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    auto now = Clock::now();
+    expired.clear();
+    for (auto* c : t.connections) {
+      if (c->deadline <= now) expired.push_back(c);
+    }
+    for (auto* c : expired) {
+      c->timed_out = true;
+      c->expires_never();
+      c->close();
+    }
+    log::flush_thread();
+  }
+}
+
 awaitable<void> Server::Impl::reject(tcp::socket sock) {
   static constexpr std::string_view kBusy =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
       "Connection: close\r\nContent-Length: 72\r\n\r\n"
       "{\"error\":\"unavailable\",\"message\":\"too many connections; retry shortly\"}\n";
+  // A fresh socket's send buffer takes these bytes at once: no timeout needed.
   boost::system::error_code ec;
-  beast::tcp_stream stream(std::move(sock));
-  stream.expires_after(std::chrono::seconds(1));
-  co_await net::async_write(stream, net::buffer(kBusy.data(), kBusy.size()), net::redirect_error(use_awaitable, ec));
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  co_await net::async_write(sock, net::buffer(kBusy.data(), kBusy.size()), net::redirect_error(use_awaitable, ec));
+  sock.shutdown(tcp::socket::shutdown_both, ec);
 }
 
 awaitable<void> Server::Impl::connection(tcp::socket sock, IoThread& t) {
@@ -295,26 +373,44 @@ awaitable<void> Server::Impl::connection(tcp::socket sock, IoThread& t) {
       s->metrics.connection_closed();
     }
   } guard{this};
+  ConnectionHandle handle;
+  t.connections.insert(&handle);
+  struct Unregister {
+    IoThread& t;
+    ConnectionHandle* h;
+    ~Unregister() { t.connections.erase(h); }
+  } unregister{t, &handle};
   try {
     boost::system::error_code ec;
     sock.set_option(tcp::no_delay(true), ec);
     auto remote = sock.remote_endpoint(ec);
     std::string peer = ec ? std::string("unknown") : remote.address().to_string();
     if (tls) {
-      beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *tls);
-      beast::get_lowest_layer(stream).expires_after(cfg.header_timeout);
+      TlsStream stream(std::move(sock), *tls);
+      handle.close = [&stream] {
+        boost::system::error_code ignored;
+        stream.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
+        stream.lowest_layer().close(ignored);
+      };
+      handle.expires_after(cfg.header_timeout);
       co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(use_awaitable, ec));
       if (ec) {
         log::debug("tls_handshake_failed", {{"client", peer}, {"error", ec.message()}});
         co_return;
       }
-      co_await session(stream, t, peer, true);
-      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-      co_await stream.async_shutdown(net::redirect_error(use_awaitable, ec));
+      co_await session(stream, handle, peer, true);
+      if (stream.lowest_layer().is_open()) {
+        handle.expires_after(std::chrono::seconds(2));
+        co_await stream.async_shutdown(net::redirect_error(use_awaitable, ec));
+      }
     } else {
-      beast::tcp_stream stream(std::move(sock));
-      co_await session(stream, t, peer, false);
-      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      handle.close = [&sock] {
+        boost::system::error_code ignored;
+        sock.shutdown(tcp::socket::shutdown_both, ignored);
+        sock.close(ignored);
+      };
+      co_await session(sock, handle, peer, false);
+      sock.shutdown(tcp::socket::shutdown_send, ec);
     }
   } catch (const std::exception& e) {
     log::error("connection_failed", {{"error", e.what()}});
@@ -322,20 +418,17 @@ awaitable<void> Server::Impl::connection(tcp::socket sock, IoThread& t) {
 }
 
 template <class Stream>
-awaitable<void> Server::Impl::send_error(Stream& stream, int status, std::string_view code, std::string_view message,
-                                         bool secure, const std::string& peer, Clock::time_point start) {
+awaitable<void> Server::Impl::send_error(Stream& stream, ConnectionHandle& handle, int status, std::string_view code,
+                                         std::string_view message, bool secure, const std::string& peer,
+                                         Clock::time_point start) {
   std::string id = next_request_id();
   api::Response r = api::error_response(status, code, message, id);
   Dispatcher::decorate(r, id, secure);
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
-  for (auto& h : r.headers) res.set(h.name, h.value);
-  res.set(bhttp::field::date, http_date());
-  res.keep_alive(false);
-  res.body() = std::move(r.body);
-  res.prepare_payload();
-  beast::get_lowest_layer(stream).expires_after(cfg.write_timeout);
+  std::string head = serialize_head(r, 11, false, true, r.body.size());
+  handle.expires_after(cfg.write_timeout);
   boost::system::error_code ec;
-  co_await bhttp::async_write(stream, res, net::redirect_error(use_awaitable, ec));
+  std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(r.body)};
+  co_await net::async_write(stream, buffers, net::redirect_error(use_awaitable, ec));
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
   metrics.observe_request("unparsed", "-", status, secs);
   log::info("http_request", {{"request_id", id}, {"status", status}, {"client", peer}, {"error", code},
@@ -349,14 +442,14 @@ void Server::Impl::note_timeout(const char* phase, const std::string& peer, Cloc
 }
 
 template <class Stream>
-awaitable<void> Server::Impl::linger(Stream& stream) {
-  // Read and drop what the client is still sending (bounded), so that closing does not
-  // reset the connection before the client has read our error response.
+awaitable<void> Server::Impl::linger(Stream& stream, ConnectionHandle& handle) {
+  // Read and drop what the client is still sending (bounded in bytes and time), so that
+  // closing does not reset the connection before the client has read our error response.
   boost::system::error_code ec;
-  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if constexpr (std::is_same_v<Stream, tcp::socket>) {
+    stream.shutdown(tcp::socket::shutdown_send, ec);
   }
-  beast::get_lowest_layer(stream).expires_after(kLingerTime);
+  handle.expires_after(kLingerTime);
   char sink[16 * 1024];
   size_t total = 0;
   while (total < kLingerBytes) {
@@ -385,22 +478,17 @@ awaitable<api::Response> Server::Impl::run_on_worker(const Dispatcher::Plan& pla
       use_awaitable);
 }
 
-template <class Stream>
-awaitable<void> Server::Impl::session(Stream& stream, IoThread& t, const std::string& peer, bool secure) {
-  auto& lowest = beast::get_lowest_layer(stream);
-  ConnectionHandle handle;
-  handle.close = [&lowest] {
-    boost::system::error_code ec;
-    lowest.socket().shutdown(tcp::socket::shutdown_both, ec);
-    lowest.socket().close(ec);
-  };
-  t.connections.insert(&handle);
-  struct Unregister {
-    IoThread& t;
-    ConnectionHandle* h;
-    ~Unregister() { t.connections.erase(h); }
-  } unregister{t, &handle};
+namespace {
 
+bool is_parse_error(const boost::system::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && ec != bhttp::error::need_more;
+}
+
+}  // namespace
+
+template <class Stream>
+awaitable<void> Server::Impl::session(Stream& stream, ConnectionHandle& handle, const std::string& peer, bool secure) {
   beast::flat_buffer buffer;
   boost::system::error_code ec;
   for (;;) {
@@ -409,7 +497,7 @@ awaitable<void> Server::Impl::session(Stream& stream, IoThread& t, const std::st
       if (stopping.load()) co_return;
       if (buffer.capacity() > 8192) buffer.shrink_to_fit();  // idle connections stay small
       handle.idle = true;
-      lowest.expires_after(cfg.idle_timeout);
+      handle.expires_after(cfg.idle_timeout);
       size_t n = co_await stream.async_read_some(buffer.prepare(kIdleReadSize), net::redirect_error(use_awaitable, ec));
       handle.idle = false;
       if (ec) co_return;  // closed, idle timeout or shutdown: nothing to answer
@@ -417,25 +505,31 @@ awaitable<void> Server::Impl::session(Stream& stream, IoThread& t, const std::st
     }
     Clock::time_point start = Clock::now();
 
-    // 2. The header, whole, within the header deadline (a trickling client cannot stretch it).
+    // 2. The header, whole, within the header deadline (a trickling client cannot stretch
+    //    it). Usually it is already buffered and parses without another operation.
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(cfg.max_header_bytes);
     // The route's own limit is applied once the request line is known (below).
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    lowest.expires_after(cfg.header_timeout);
-    co_await bhttp::async_read_header(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
+    size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      handle.expires_after(cfg.header_timeout);
+      co_await bhttp::async_read_header(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
+    }
     if (ec) {
-      if (ec == bhttp::error::header_limit) {
-        co_await send_error(stream, 431, "header_too_large",
-                            "request header exceeds " + std::to_string(cfg.max_header_bytes) + " bytes", secure, peer, start);
-        co_await linger(stream);
-      } else if (ec == beast::error::timeout) {
-        // Beast has closed the socket already: nothing can be answered; count and log it.
-        note_timeout("header", peer, start);
-      } else if (ec != bhttp::error::end_of_stream && ec != net::error::eof && ec != bhttp::error::partial_message &&
-                 ec != net::error::operation_aborted && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
-        co_await send_error(stream, 400, "bad_request", "malformed HTTP request: " + ec.message(), secure, peer, start);
-        co_await linger(stream);
+      if (handle.timed_out) {
+        note_timeout("header", peer, start);  // the watchdog closed the socket: nothing to answer
+      } else if (ec == bhttp::error::header_limit) {
+        co_await send_error(stream, handle, 431, "header_too_large",
+                            "request header exceeds " + std::to_string(cfg.max_header_bytes) + " bytes", secure, peer,
+                            start);
+        co_await linger(stream, handle);
+      } else if (is_parse_error(ec)) {
+        co_await send_error(stream, handle, 400, "bad_request", "malformed HTTP request: " + ec.message(), secure, peer,
+                            start);
+        co_await linger(stream, handle);
       }
       co_return;
     }
@@ -447,36 +541,38 @@ awaitable<void> Server::Impl::session(Stream& stream, IoThread& t, const std::st
     // 3. The body, within the route's limit and the body deadline.
     auto declared = parser.content_length();
     if (declared && *declared > plan.body_limit) {
-      co_await send_error(stream, 413, "too_large",
+      co_await send_error(stream, handle, 413, "too_large",
                           "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start);
-      co_await linger(stream);
+      co_await linger(stream, handle);
       co_return;
     }
     parser.body_limit(plan.body_limit);
     if (!parser.is_done()) {
       if (iequals(hreq[bhttp::field::expect], "100-continue")) {
-        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-        lowest.expires_after(cfg.write_timeout);
-        co_await bhttp::async_write(stream, cont, net::redirect_error(use_awaitable, ec));
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        handle.expires_after(cfg.write_timeout);
+        co_await net::async_write(stream, net::buffer(kContinue.data(), kContinue.size()),
+                                  net::redirect_error(use_awaitable, ec));
         if (ec) co_return;
       }
-      lowest.expires_after(cfg.body_timeout);
+      handle.expires_after(cfg.body_timeout);
       co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
       if (ec) {
-        if (ec == bhttp::error::body_limit) {
-          co_await send_error(stream, 413, "too_large",
-                              "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start);
-          co_await linger(stream);
-        } else if (ec == beast::error::timeout) {
+        if (handle.timed_out) {
           note_timeout("body", peer, start);
-        } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-                   ec != bhttp::error::partial_message && ec != bhttp::error::end_of_stream) {
-          co_await send_error(stream, 400, "bad_request", "malformed request body: " + ec.message(), secure, peer, start);
-          co_await linger(stream);
+        } else if (ec == bhttp::error::body_limit) {
+          co_await send_error(stream, handle, 413, "too_large",
+                              "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start);
+          co_await linger(stream, handle);
+        } else if (is_parse_error(ec)) {
+          co_await send_error(stream, handle, 400, "bad_request", "malformed request body: " + ec.message(), secure,
+                              peer, start);
+          co_await linger(stream, handle);
         }
         co_return;  // a truncated upload is never handed to a handler
       }
     }
+    handle.expires_never();  // the handler's time is bounded by the worker pool, not here
 
     // 4. Run the handler.
     api::Request req;
@@ -508,24 +604,16 @@ awaitable<void> Server::Impl::session(Stream& stream, IoThread& t, const std::st
     }
     Dispatcher::decorate(r, req.request_id, req.secure);
 
-    // 5. Write the response.
+    // 5. Write the response: header block and body in one gathered write.
     bool closing = !keep_alive || stopping.load();
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
-    for (auto& h : r.headers) res.set(h.name, h.value);
-    res.set(bhttp::field::date, http_date());
-    res.keep_alive(!closing);
+    bool bodiless = r.status == 204 || r.status == 304 || r.status < 200;
+    size_t length = bodiless ? 0 : r.body.size();
+    if (bodiless || req.method == "HEAD") r.body.clear();  // HEAD keeps the GET's Content-Length
+    std::string head = serialize_head(r, version, !closing, !bodiless, length);
     size_t body_bytes = r.body.size();
-    if (r.status == 204 || r.status == 304 || r.status < 200) {
-      // no body, no Content-Length
-    } else if (req.method == "HEAD") {
-      res.content_length(body_bytes);
-      body_bytes = 0;
-    } else {
-      res.body() = std::move(r.body);
-      res.prepare_payload();
-    }
-    lowest.expires_after(cfg.write_timeout);
-    co_await bhttp::async_write(stream, res, net::redirect_error(use_awaitable, ec));
+    handle.expires_after(cfg.write_timeout);
+    std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(r.body)};
+    co_await net::async_write(stream, buffers, net::redirect_error(use_awaitable, ec));
 
     double secs = std::chrono::duration<double>(Clock::now() - start).count();
     metrics.observe_request(plan.route_label, req.method, r.status, secs);
