@@ -31,6 +31,15 @@ PasswordCheck PasswordHasher::verify(std::string_view stored_hash, std::string_v
   return check;
 }
 
+PasswordCheck PasswordHasher::verify_and_upgrade(std::string_view stored_hash, std::string_view password) const {
+  PasswordCheck check = verify(stored_hash, password);
+  if (check.match && check.needs_rehash) {
+    auto fresh = hash(password);
+    if (fresh.is_ok()) check.upgraded_hash = std::move(fresh.value());
+  }
+  return check;
+}
+
 Result<std::string> argon2id_raw(std::string_view password, std::string_view salt, uint64_t ops,
                                  uint64_t memory_bytes, size_t out_len) {
   initialize();

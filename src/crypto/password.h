@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,9 +18,11 @@ struct PasswordCost {
 
 struct PasswordCheck {
   bool match = false;
-  // The stored hash used another cost than the configured one: re-hash the password (which
-  // the caller has in hand right now) and store the new hash.
+  // The stored hash used another cost than the configured one.
   bool needs_rehash = false;
+  // Set by verify_and_upgrade when needs_rehash: the password hashed at the current cost,
+  // to store in place of the old hash (the transparent re-hash on sign-in).
+  std::optional<std::string> upgraded_hash;
 };
 
 class PasswordHasher {
@@ -30,6 +33,9 @@ class PasswordHasher {
   Result<std::string> hash(std::string_view password) const;
   // A malformed stored hash is a mismatch, not an error.
   PasswordCheck verify(std::string_view stored_hash, std::string_view password) const;
+  // verify(), and when the password matches a hash of another cost, also computes the
+  // replacement hash at the configured cost.
+  PasswordCheck verify_and_upgrade(std::string_view stored_hash, std::string_view password) const;
 
  private:
   PasswordCost cost_;

@@ -53,5 +53,19 @@ TEST(Password, CostChangeAsksForRehash) {
   EXPECT_FALSE(new_cost.verify(*h, "wrong").needs_rehash);
 }
 
+TEST(Password, TransparentUpgradeOnVerify) {
+  PasswordHasher old_cost(kFast);
+  PasswordHasher new_cost({2, 16ull << 20});
+  auto h = old_cost.hash("a long enough passphrase");
+  PasswordCheck check = new_cost.verify_and_upgrade(*h, "a long enough passphrase");
+  ASSERT_TRUE(check.match);
+  ASSERT_TRUE(check.upgraded_hash.has_value());
+  EXPECT_EQ(check.upgraded_hash->rfind("$argon2id$v=19$m=16384,t=2,p=1$", 0), 0u) << *check.upgraded_hash;
+  PasswordCheck again = new_cost.verify_and_upgrade(*check.upgraded_hash, "a long enough passphrase");
+  EXPECT_TRUE(again.match);
+  EXPECT_FALSE(again.upgraded_hash.has_value());
+  EXPECT_FALSE(new_cost.verify_and_upgrade(*h, "wrong").upgraded_hash.has_value());
+}
+
 }  // namespace
 }  // namespace carnet::crypto

@@ -355,14 +355,18 @@ awaitable<void> Server::Impl::watchdog(IoThread& t) {
 }
 
 awaitable<void> Server::Impl::reject(tcp::socket sock) {
-  static constexpr std::string_view kBusy =
-      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-      "Connection: close\r\nContent-Length: 72\r\n\r\n"
-      "{\"error\":\"unavailable\",\"message\":\"too many connections; retry shortly\"}\n";
-  // A fresh socket's send buffer takes these bytes at once: no timeout needed.
   boost::system::error_code ec;
-  co_await net::async_write(sock, net::buffer(kBusy.data(), kBusy.size()), net::redirect_error(use_awaitable, ec));
+  if (!tls) {
+    // A fresh socket's send buffer takes these few hundred bytes at once: no timeout needed.
+    std::string id = next_request_id();
+    api::Response r = api::error_response(503, "unavailable", "too many connections; retry shortly", id);
+    Dispatcher::decorate(r, id, false);
+    std::string bytes = serialize_head(r, 11, false, true, r.body.size()) + r.body;
+    co_await net::async_write(sock, net::buffer(bytes), net::redirect_error(use_awaitable, ec));
+  }
+  // (Over TLS an answer would need a handshake first: the connection is just closed.)
   sock.shutdown(tcp::socket::shutdown_both, ec);
+  sock.close(ec);
 }
 
 awaitable<void> Server::Impl::connection(tcp::socket sock, IoThread& t) {

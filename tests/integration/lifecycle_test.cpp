@@ -83,6 +83,8 @@ TEST(Lifecycle, ConnectionLimitAnswers503AndRecovers) {
   auto refused = http_get(d.port(), "/healthz");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 503);
+  EXPECT_FALSE(refused->header("x-request-id").empty());
+  EXPECT_EQ(refused->header("x-content-type-options"), "nosniff");
   held.clear();
   std::optional<HttpResponse> ok;
   for (int i = 0; i < 50; ++i) {
