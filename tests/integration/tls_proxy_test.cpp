@@ -71,6 +71,16 @@ TEST_F(Tls, ServesHttpsWithHstsAndRefusesOldProtocols) {
   EXPECT_EQ(d.wait_exit(10s), 0);
 }
 
+TEST_F(Tls, SilentClientIsDroppedAtTheHandshakeDeadline) {
+  Carnetd d;
+  ASSERT_TRUE(d.start(args({"--tls-cert", cert_, "--tls-key", key_, "--header-timeout", "1s"}))) << d.stderr_text();
+  Conn silent(d.port());
+  ASSERT_TRUE(silent.ok());
+  EXPECT_TRUE(silent.closed_within(3s));
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait_exit(10s), 0);
+}
+
 TEST(Proxy, ForwardedHeadersTrustedOnlyFromConfiguredProxies) {
   Carnetd trusted;
   ASSERT_TRUE(trusted.start(args({"--behind-proxy", "--trusted-proxy", "127.0.0.1"}))) << trusted.stderr_text();
