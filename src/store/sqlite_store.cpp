@@ -171,34 +171,32 @@ class SqliteTransaction final : public Transaction {
   explicit SqliteTransaction(Connection& c) : c_(c) {}
 
   Result<int64_t> exec(std::string_view sql, Params params) override {
-    auto stmt = c_.prepare(sql);
-    if (!stmt.is_ok()) return stmt.status();
-    StatementGuard guard{*stmt};
-    CARNET_RETURN_IF_ERROR(bind_all(c_.db(), *stmt, params));
-    int rc;
-    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
-    }
-    if (rc != SQLITE_DONE) return sqlite_error(rc, c_.db(), "executing statement");
+    CARNET_RETURN_IF_ERROR(run(sql, params, nullptr));
     return int64_t(sqlite3_changes64(c_.db()));
   }
 
   Status query_each(std::string_view sql, Params params,
                     const std::function<Status(const Row&)>& each) override {
+    return run(sql, params, &each);
+  }
+
+  Status exec_script(std::string_view sql) override { return c_.exec_script(sql); }
+
+ private:
+  // Prepares (cached), binds and steps `sql` to the end, handing rows to `each` if given.
+  Status run(std::string_view sql, const Params& params, const std::function<Status(const Row&)>* each) {
     auto stmt = c_.prepare(sql);
     if (!stmt.is_ok()) return stmt.status();
     StatementGuard guard{*stmt};
     CARNET_RETURN_IF_ERROR(bind_all(c_.db(), *stmt, params));
     int rc;
     while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
-      CARNET_RETURN_IF_ERROR(each(read_row(*stmt)));
+      if (each) CARNET_RETURN_IF_ERROR((*each)(read_row(*stmt)));
     }
-    if (rc != SQLITE_DONE) return sqlite_error(rc, c_.db(), "running query");
+    if (rc != SQLITE_DONE) return sqlite_error(rc, c_.db(), "running statement");
     return Status::ok();
   }
 
-  Status exec_script(std::string_view sql) override { return c_.exec_script(sql); }
-
- private:
   Connection& c_;
 };
 
