@@ -54,6 +54,7 @@ int run_carnetd(int argc, const char* const* argv) {
   }
   if (parsed->exit_now) return 0;
   const Config& cfg = parsed->config;
+  ::umask(077);  // everything carnetd creates (database, key file, blobs) is the owner's only
   log::init(cfg.log_level);
   raise_descriptor_limit(cfg.max_connections);
 
