@@ -1,6 +1,7 @@
 # Script mode: writes OUT, a C++ source defining
 #   const std::vector<carnet::EmbeddedFile>& NAMESPACE::SYMBOL()
-# holding the name and bytes of each file of FILES (a ;-separated list), sorted by name.
+# holding the name and bytes of each file of FILES (a |-separated list), sorted by name.
+string(REPLACE "|" ";" FILES "${FILES}")
 list(SORT FILES)
 set(arrays "")
 set(entries "")

@@ -123,6 +123,7 @@ Result<SecretKey> parse_master_key(std::string_view text) {
 KeyRing KeyRing::from_master_key(const SecretKey& master) {
   initialize();
   KeyRing ring;
+  ring.master_ = master;
   ring.wrap_key_ = derive(master, kSubkeyWrap);
   ring.lookup_key_ = derive(master, kSubkeyLookup);
   SecretKey fp = derive(master, kSubkeyFingerprint);
@@ -176,6 +177,8 @@ Result<SecretKey> KeyRing::unwrap(std::string_view key_id, std::string_view wrap
   sodium_memzero(raw->data(), raw->size());
   return key;
 }
+
+SecretKey KeyRing::service_key(ServiceKey which) const { return derive(master_, uint64_t(which)); }
 
 std::string KeyRing::lookup_hash(std::string_view purpose, std::string_view value) const {
   std::string out(crypto_generichash_BYTES, '\0');

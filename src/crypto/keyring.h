@@ -6,6 +6,7 @@
 // the master key itself never touches data.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,12 @@ struct KeyRingOptions {
   std::string key_file;
   // The CARNET_MASTER_KEY value: 32 bytes as base64 or 64 hex digits. Wins over key_file.
   std::optional<std::string> env_key;
+};
+
+// Keys of the service itself (not of a person's space), derived from the master key.
+enum class ServiceKey : uint64_t {
+  kOutbox = 16,    // sealed notification payloads
+  kSessions = 17,  // reserved: session and one-time code material
 };
 
 class KeyRing {
@@ -42,11 +49,14 @@ class KeyRing {
   // master key. Different purposes never collide on purpose.
   std::string lookup_hash(std::string_view purpose, std::string_view value) const;
 
+  SecretKey service_key(ServiceKey which) const;
+
   // 16 hex digits identifying the master key; safe to log and to store.
   const std::string& fingerprint() const { return fingerprint_; }
 
  private:
   KeyRing() = default;
+  SecretKey master_;
   SecretKey wrap_key_;
   SecretKey lookup_key_;
   std::string fingerprint_;

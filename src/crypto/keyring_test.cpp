@@ -43,6 +43,13 @@ TEST(KeyRing, LookupHashKnownAnswer) {
   EXPECT_NE(ring.lookup_hash("ab", "c"), ring.lookup_hash("a", "bc"));
 }
 
+TEST(KeyRing, ServiceKeysAreDistinctAndStable) {
+  KeyRing ring = KeyRing::from_master_key(test_master());
+  EXPECT_EQ(ring.service_key(ServiceKey::kOutbox).view(), ring.service_key(ServiceKey::kOutbox).view());
+  EXPECT_NE(ring.service_key(ServiceKey::kOutbox).view(), ring.service_key(ServiceKey::kSessions).view());
+  EXPECT_NE(ring.service_key(ServiceKey::kOutbox).view(), test_master().view());
+}
+
 TEST(KeyRing, WrapUnwrapBindsIdAndMasterKey) {
   KeyRing ring = KeyRing::from_master_key(test_master());
   auto dk = ring.new_data_key("space-1");

@@ -14,6 +14,11 @@ std::string random_bytes(size_t n);
 SecretKey random_key();
 // `bytes` random bytes as unpadded base64url: 32 bytes give 43 characters, 256 bits.
 std::string random_token(size_t bytes = 32);
+// A random (version 4) UUID, lower case: "3f2b8c1e-...". Used as resource and space ids.
+std::string random_uuid();
+// `length` characters drawn uniformly from `alphabet` (REQUIRES: 1 < alphabet size <= 256).
+std::string random_string(size_t length, std::string_view alphabet);
+
 // Uniform in [0, upper_bound). REQUIRES: upper_bound > 0.
 uint32_t random_uniform(uint32_t upper_bound);
 

@@ -20,6 +20,17 @@ TEST(Random, TokensAreUrlSafeAndUnique) {
   EXPECT_EQ(random_bytes(17).size(), 17u);
 }
 
+TEST(Random, UuidsAndStrings) {
+  std::string u = random_uuid();
+  ASSERT_EQ(u.size(), 36u);
+  EXPECT_EQ(u[14], '4');
+  EXPECT_NE(std::string("89ab").find(u[19]), std::string::npos);
+  EXPECT_NE(random_uuid(), u);
+  std::string s = random_string(12, "AB");
+  EXPECT_EQ(s.size(), 12u);
+  EXPECT_EQ(s.find_first_not_of("AB"), std::string::npos);
+}
+
 TEST(Random, UniformStaysInRange) {
   for (int i = 0; i < 1000; ++i) EXPECT_LT(random_uniform(10), 10u);
 }

@@ -61,6 +61,29 @@ std::string random_token(size_t bytes) {
   return out;
 }
 
+std::string random_uuid() {
+  std::string b = random_bytes(16);
+  b[6] = char((b[6] & 0x0f) | 0x40);
+  b[8] = char((b[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[(uint8_t(b[i]) >> 4) & 15];
+    out += kHex[uint8_t(b[i]) & 15];
+  }
+  return out;
+}
+
+std::string random_string(size_t length, std::string_view alphabet) {
+  initialize();
+  std::string out;
+  out.reserve(length);
+  for (size_t i = 0; i < length; ++i) out += alphabet[randombytes_uniform(uint32_t(alphabet.size()))];
+  return out;
+}
+
 uint32_t random_uniform(uint32_t upper_bound) {
   initialize();
   return randombytes_uniform(upper_bound);
