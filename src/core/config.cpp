@@ -26,6 +26,9 @@ constexpr DurationOption kDurations[] = {
     {"--shutdown-timeout", "CARNET_SHUTDOWN_TIMEOUT",
      "On SIGTERM/SIGINT, how long in-flight requests may take before the process exits",
      &Config::shutdown_timeout},
+    {"--opposition-window", "CARNET_OPPOSITION_WINDOW",
+     "Time an enrolled person has to object before their space opens (default six weeks)",
+     &Config::opposition_window},
 };
 
 }  // namespace
@@ -49,6 +52,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   else if (unit == "ms") scale = 1;
   else if (unit == "m") scale = 60'000;
   else if (unit == "h") scale = 3'600'000;
+  else if (unit == "d") scale = 86'400'000;
   else return std::nullopt;
   if (n > uint64_t(1) << 40) return std::nullopt;
   return std::chrono::milliseconds(n * scale);

@@ -36,6 +36,9 @@ struct Config {
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds shutdown_timeout{20'000};
 
+  // Identity
+  std::chrono::milliseconds opposition_window{std::chrono::days(42)};
+
   // Files
   std::string data_dir = "data";
   std::string web_root = "web/dist";
@@ -65,7 +68,7 @@ Result<ParsedConfig> parse_config(int argc, const char* const* argv, std::ostrea
 // Checks relations between options (TLS pair, loopback rule, proxy list).
 Status validate_config(const Config& config);
 
-// "250ms", "10s", "2m", "1h", or a bare number of seconds.
+// "250ms", "10s", "2m", "1h", "42d", or a bare number of seconds.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 }  // namespace carnet

@@ -82,6 +82,7 @@ TEST(ParseDuration, Units) {
   EXPECT_EQ(parse_duration("250ms"), std::chrono::milliseconds(250));
   EXPECT_EQ(parse_duration("10"), std::chrono::seconds(10));
   EXPECT_EQ(parse_duration("2m"), std::chrono::minutes(2));
+  EXPECT_EQ(parse_duration("42d"), std::chrono::days(42));
   EXPECT_FALSE(parse_duration("").has_value());
   EXPECT_FALSE(parse_duration("-1s").has_value());
   EXPECT_FALSE(parse_duration("10d").has_value());

@@ -1,58 +1,144 @@
-// carnet: the administration tool. Shares the libraries of carnetd; works on the same data
-// directory, safely alongside a running carnetd (SQLite WAL + busy timeout).
+// carnet: the administration tool. Shares the libraries of carnetd and works on the same
+// data directory, safely alongside a running carnetd (SQLite WAL + busy timeout).
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
+#include "core/config.h"
+#include "core/log.h"
 #include "crypto/keyring.h"
+#include "identity/enrolment.h"
 #include "store/store.h"
 
+namespace carnet {
 namespace {
 
-int cmd_migrate(const std::string& data_dir) {
-  auto store = carnet::store::open_sqlite({data_dir + "/carnet.db"});
-  if (!store.is_ok()) {
-    std::cerr << "carnet: " << store.status().message() << "\n";
-    return 1;
-  }
-  std::cout << "schema version " << (*store)->schema_version() << "\n";
-  return 0;
+struct Context {
+  std::optional<crypto::KeyRing> ring;
+  std::unique_ptr<store::Store> store;
+};
+
+int fail(const Status& s) {
+  std::cerr << "carnet: " << s.message() << "\n";
+  return 1;
 }
 
-int cmd_key_fingerprint(const std::string& data_dir, const std::string& key_file) {
+Result<Context> open_context(const std::string& data_dir, const std::string& key_file) {
+  Context c;
   const char* env_key = std::getenv("CARNET_MASTER_KEY");
-  auto ring = carnet::crypto::KeyRing::open(
-      {key_file.empty() ? data_dir + "/master.key" : key_file,
-       env_key ? std::optional<std::string>(env_key) : std::nullopt});
-  if (!ring.is_ok()) {
-    std::cerr << "carnet: " << ring.status().message() << "\n";
-    return 1;
+  auto ring = crypto::KeyRing::open({key_file.empty() ? data_dir + "/master.key" : key_file,
+                                     env_key ? std::optional<std::string>(env_key) : std::nullopt});
+  if (!ring.is_ok()) return ring.status();
+  c.ring = std::move(ring.value());
+  auto store = store::open_sqlite({data_dir + "/carnet.db"});
+  if (!store.is_ok()) return store.status();
+  c.store = std::move(store.value());
+  return c;
+}
+
+int cmd_enrol(const std::string& data_dir, const std::string& key_file, const std::string& file,
+              const std::string& report_path, const std::string& window, size_t batch) {
+  auto days = parse_duration(window);
+  if (!days || *days < std::chrono::days(1)) {
+    std::cerr << "carnet: --opposition-window: invalid duration '" << window << "' (e.g. 42d)\n";
+    return 2;
   }
-  std::cout << ring->fingerprint() << "\n";
+  std::FILE* in = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
+  if (!in) return fail(Status::not_found("cannot open " + file));
+  std::ofstream report_file;
+  std::ostream* report = &std::cout;
+  if (!report_path.empty()) {
+    report_file.open(report_path, std::ios::trunc);
+    if (!report_file) return fail(Status::unavailable("cannot write " + report_path));
+    report = &report_file;
+  }
+  auto ctx = open_context(data_dir, key_file);
+  if (!ctx.is_ok()) return fail(ctx.status());
+  SystemClock clock;
+  identity::Enroller enroller(*ctx->store, *ctx->ring, clock,
+                              {std::chrono::duration_cast<std::chrono::days>(*days), batch});
+  auto summary = enroller.run(
+      [in](char* buf, size_t cap) -> Result<size_t> {
+        size_t n = std::fread(buf, 1, cap, in);
+        if (n == 0 && std::ferror(in)) return Status::unavailable("read error");
+        return n;
+      },
+      [report](const identity::LineOutcome& o) {
+        nlohmann::json line = {{"line", o.line}, {"status", identity::line_status_name(o.status)}};
+        if (!o.reason.empty()) line["reason"] = o.reason;
+        if (!o.space_id.empty()) line["space_id"] = o.space_id;
+        *report << line.dump() << "\n";
+      });
+  if (in != stdin) std::fclose(in);
+  if (!summary.is_ok()) return fail(summary.status().with_context(file));
+  nlohmann::json total = {{"summary",
+                           {{"lines", summary->lines},
+                            {"enrolled", summary->enrolled},
+                            {"already_enrolled", summary->already_enrolled},
+                            {"objected", summary->objected},
+                            {"invalid", summary->invalid}}}};
+  *report << total.dump() << "\n";
+  report->flush();
+  std::cerr << "carnet: " << summary->lines << " lines: " << summary->enrolled << " enrolled, "
+            << summary->already_enrolled << " already enrolled, " << summary->objected << " objected before, "
+            << summary->invalid << " invalid\n";
   return 0;
 }
 
 }  // namespace
+}  // namespace carnet
 
 int main(int argc, char** argv) {
+  using namespace carnet;
+  log::init(log::Level::kWarn);
   CLI::App app{"carnet — Carnet administration tool"};
   app.require_subcommand(1);
   std::string data_dir = "data";
   std::string key_file;
   app.add_option("--data-dir", data_dir, "Data directory")->envname("CARNET_DATA_DIR")->capture_default_str();
+  app.add_option("--master-key-file", key_file, "Master key file (default <data-dir>/master.key)")
+      ->envname("CARNET_MASTER_KEY_FILE");
+
   auto* migrate = app.add_subcommand("migrate", "Create or upgrade the database schema and print its version");
   auto* fingerprint = app.add_subcommand("key-fingerprint", "Print the master key's fingerprint (creating the key file if absent)");
-  fingerprint->add_option("--master-key-file", key_file, "Master key file")->envname("CARNET_MASTER_KEY_FILE");
+
+  auto* enrol = app.add_subcommand("enrol", "Enrol the people of a beneficiary file (CSV; see README)");
+  std::string enrol_file, report_path, window = "42d";
+  size_t batch = 500;
+  enrol->add_option("FILE", enrol_file, "CSV file, or - for standard input")->required();
+  enrol->add_option("--report", report_path, "Write the JSON-lines report here instead of standard output");
+  enrol->add_option("--opposition-window", window, "Time to object before the space opens")
+      ->envname("CARNET_OPPOSITION_WINDOW")->capture_default_str();
+  enrol->add_option("--batch-size", batch, "Lines per transaction")->check(CLI::Range(1, 100000))->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
     return 0;
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      std::cout << app.help();
+      return 0;
+    }
     std::cerr << "carnet: " << e.what() << "\n";
     return 2;
   }
-  if (migrate->parsed()) return cmd_migrate(data_dir);
-  if (fingerprint->parsed()) return cmd_key_fingerprint(data_dir, key_file);
+  if (migrate->parsed()) {
+    auto ctx = open_context(data_dir, key_file);
+    if (!ctx.is_ok()) return fail(ctx.status());
+    std::cout << "schema version " << ctx->store->schema_version() << "\n";
+    return 0;
+  }
+  if (fingerprint->parsed()) {
+    auto ctx = open_context(data_dir, key_file);
+    if (!ctx.is_ok()) return fail(ctx.status());
+    std::cout << ctx->ring->fingerprint() << "\n";
+    return 0;
+  }
+  if (enrol->parsed()) return cmd_enrol(data_dir, key_file, enrol_file, report_path, window, batch);
   return 2;
 }
