@@ -1,0 +1,106 @@
+#include "notify/delivery.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/temp_dir_for_testing.h"
+#include "crypto/random.h"
+
+namespace carnet::notify {
+namespace {
+
+using namespace std::chrono;
+
+class ManualClock final : public Clock {
+ public:
+  system_clock::time_point now() const override { return t; }
+  system_clock::time_point t = sys_days{year(2026) / 11 / 22};
+};
+
+class FlakyDeliverer final : public Deliverer {
+ public:
+  Status deliver(int64_t, const Notice& n, const Rendered& r) override {
+    last_text = r.text;
+    last_to = n.recipient;
+    return fail ? Status::unavailable("gateway down") : Status::ok();
+  }
+  bool fail = false;
+  std::string last_text, last_to;
+};
+
+class DeliveryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(store::open_sqlite({dir_.file("carnet.db")}).value());
+    Notice n;
+    n.channel = Channel::kEmail;
+    n.recipient = "jean@example.fr";
+    n.template_id = "enrolment_notice";
+    n.params = {{"first_name", "JEAN"}, {"code", "ABCD-EFGH-JKMN"}, {"deadline", "2027-01-03"}};
+    ASSERT_TRUE(store_->transact(store::TxMode::kWrite, [&](store::Transaction& tx) {
+      return outbox_.enqueue(tx, n, format_instant(clock_.now()));
+    }).is_ok());
+  }
+  std::string column(const std::string& sql) {
+    std::string v;
+    EXPECT_TRUE(store_->transact(store::TxMode::kRead, [&](store::Transaction& tx) {
+      auto r = tx.query_one(sql);
+      v = (*r)->text(0);
+      return Status::ok();
+    }).is_ok());
+    return v;
+  }
+  int64_t number(const std::string& sql) {
+    int64_t v = -1;
+    EXPECT_TRUE(store_->transact(store::TxMode::kRead, [&](store::Transaction& tx) {
+      auto r = tx.query_one(sql);
+      v = (*r)->integer(0);
+      return Status::ok();
+    }).is_ok());
+    return v;
+  }
+  testing::TempDir dir_;
+  ManualClock clock_;
+  crypto::KeyRing ring_ = crypto::KeyRing::from_master_key(crypto::random_key());
+  Outbox outbox_{ring_};
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(DeliveryTest, FileDeliveryRendersFrenchTextAndErasesThePayload) {
+  auto file = make_file_deliverer(dir_.file("notices.jsonl"));
+  auto r = deliver_pending(*store_, outbox_, *file, clock_);
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r->sent, 1);
+  std::ifstream in(dir_.file("notices.jsonl"));
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("\"to\":\"jean@example.fr\""), std::string::npos);
+  EXPECT_NE(text.str().find("Votre code provisoire : ABCD-EFGH-JKMN"), std::string::npos);
+  EXPECT_NE(text.str().find("2027-01-03"), std::string::npos);
+  EXPECT_EQ(column("SELECT status FROM outbox"), "sent");
+  EXPECT_EQ(number("SELECT length(payload) FROM outbox"), 0);  // erased: it held the code
+  EXPECT_EQ(deliver_pending(*store_, outbox_, *file, clock_)->sent, 0);  // never twice
+}
+
+TEST_F(DeliveryTest, TransientFailuresBackOffThenFail) {
+  FlakyDeliverer d;
+  d.fail = true;
+  EXPECT_EQ(deliver_pending(*store_, outbox_, d, clock_, 10, 3)->retried, 1);
+  EXPECT_EQ(deliver_pending(*store_, outbox_, d, clock_, 10, 3)->retried, 0);  // not due yet
+  clock_.t += minutes(1);
+  EXPECT_EQ(deliver_pending(*store_, outbox_, d, clock_, 10, 3)->retried, 1);
+  clock_.t += minutes(5);
+  EXPECT_EQ(deliver_pending(*store_, outbox_, d, clock_, 10, 3)->failed, 1);
+  EXPECT_EQ(column("SELECT status FROM outbox"), "failed");
+  EXPECT_EQ(column("SELECT last_error FROM outbox"), "gateway down");
+}
+
+TEST(Templates, MissingParameterAndUnknownTemplate) {
+  EXPECT_EQ(render("nope", {}).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(render("enrolment_notice", {{"first_name", "A"}}).status().code(), ErrorCode::kInvalid);
+}
+
+}  // namespace
+}  // namespace carnet::notify

@@ -1,0 +1,68 @@
+#include "notify/templates.h"
+
+namespace carnet::notify {
+namespace {
+
+struct Template {
+  const char* id;
+  const char* subject;
+  const char* text;  // {name} placeholders
+};
+
+constexpr Template kTemplates[] = {
+    {"enrolment_notice", "Votre espace santé Carnet a été créé",
+     "Bonjour {first_name},\n\n"
+     "Votre espace numérique de santé Carnet a été créé. Il vous permettra de conserver vos documents "
+     "de santé, de recevoir des rappels de vaccination et de dépistage, et d'échanger de façon sécurisée "
+     "avec les professionnels qui vous soignent.\n\n"
+     "Votre code provisoire : {code}\n\n"
+     "Pour activer votre espace, rendez-vous sur le portail Carnet avec votre numéro de sécurité sociale, "
+     "votre date de naissance et ce code.\n"
+     "Si vous ne souhaitez pas de cet espace, vous pouvez vous y opposer jusqu'au {deadline} avec les mêmes "
+     "informations, sur la page « Je m'oppose à la création de mon espace ». Sans opposition de votre part, "
+     "votre espace sera ouvert à cette date.\n\n"
+     "Ne communiquez jamais ce code à personne."},
+    {"enrolment_notice_minor", "L'espace santé Carnet de votre enfant a été créé",
+     "Bonjour,\n\n"
+     "L'espace numérique de santé Carnet de {first_name} a été créé. En tant que représentant légal, vous "
+     "pouvez l'activer sur le portail Carnet avec le numéro de sécurité sociale de l'enfant, sa date de "
+     "naissance et ce code provisoire : {code}\n\n"
+     "Vous pouvez vous opposer à sa création jusqu'au {deadline} avec les mêmes informations. Sans "
+     "opposition, l'espace sera ouvert à cette date.\n\n"
+     "Ne communiquez jamais ce code à personne."},
+    {"opposition_confirmed", "Votre opposition a bien été enregistrée",
+     "Bonjour {first_name},\n\n"
+     "Votre opposition à la création de votre espace santé Carnet a bien été enregistrée le {date}. "
+     "Votre espace a été supprimé et aucun nouvel espace ne sera créé pour vous.\n\n"
+     "Si vous changez d'avis, vous pourrez demander la création de votre espace auprès de votre "
+     "caisse d'assurance maladie."},
+};
+
+}  // namespace
+
+Result<Rendered> render(const std::string& template_id, const std::map<std::string, std::string>& params) {
+  for (const auto& t : kTemplates) {
+    if (template_id != t.id) continue;
+    Rendered r{t.subject, ""};
+    std::string_view text = t.text;
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t open = text.find('{', pos);
+      if (open == std::string_view::npos) {
+        r.text.append(text.substr(pos));
+        break;
+      }
+      size_t close = text.find('}', open);
+      r.text.append(text.substr(pos, open - pos));
+      std::string name(text.substr(open + 1, close - open - 1));
+      auto it = params.find(name);
+      if (it == params.end()) return Status::invalid("notice template " + template_id + " needs parameter " + name);
+      r.text += it->second;
+      pos = close + 1;
+    }
+    return r;
+  }
+  return Status::not_found("no notice template " + template_id);
+}
+
+}  // namespace carnet::notify
