@@ -120,7 +120,7 @@ Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSi
   const std::string now = format_instant(now_tp);
   const sys_days today = floor<days>(now_tp);
   const BirthDate today_date = to_birth_date(today);
-  const std::string deadline = iso_date(today + options_.opposition_window) + "T00:00:00.000Z";
+  const std::string deadline = format_instant(now_tp + options_.opposition_window);
   store::SpaceKeys keys(ring_);
   notify::Outbox outbox(ring_);
 

@@ -31,7 +31,7 @@
 namespace carnet::identity {
 
 struct EnrolmentOptions {
-  std::chrono::days opposition_window{42};  // six weeks, as the decree sets
+  std::chrono::milliseconds opposition_window{std::chrono::days(42)};  // six weeks, as the decree sets
   size_t batch_size = 500;                  // lines per transaction
 };
 

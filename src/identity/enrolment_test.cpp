@@ -99,7 +99,7 @@ TEST_F(EnrolmentTest, GoodLinesEnrolledBadLinesReportedWithReasons) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox"), 4);
   EXPECT_EQ(count("SELECT COUNT(*) FROM representatives"), 2);
   EXPECT_EQ(count("SELECT COUNT(*) FROM spaces WHERE adult_on = '2028-05-03'"), 1);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM spaces WHERE opposition_deadline = '2027-01-03T00:00:00.000Z'"), 4);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM spaces WHERE opposition_deadline = '2027-01-03T10:00:00.000Z'"), 4);
 }
 
 TEST_F(EnrolmentTest, NoticeCarriesAWorkingCodeAndNoHealthData) {

@@ -42,7 +42,7 @@ Result<Context> open_context(const std::string& data_dir, const std::string& key
 int cmd_enrol(const std::string& data_dir, const std::string& key_file, const std::string& file,
               const std::string& report_path, const std::string& window, size_t batch) {
   auto days = parse_duration(window);
-  if (!days || *days < std::chrono::days(1)) {
+  if (!days || days->count() <= 0) {
     std::cerr << "carnet: --opposition-window: invalid duration '" << window << "' (e.g. 42d)\n";
     return 2;
   }
@@ -59,7 +59,7 @@ int cmd_enrol(const std::string& data_dir, const std::string& key_file, const st
   if (!ctx.is_ok()) return fail(ctx.status());
   SystemClock clock;
   identity::Enroller enroller(*ctx->store, *ctx->ring, clock,
-                              {std::chrono::duration_cast<std::chrono::days>(*days), batch});
+                              {*days, batch});
   auto summary = enroller.run(
       [in](char* buf, size_t cap) -> Result<size_t> {
         size_t n = std::fread(buf, 1, cap, in);

@@ -1,0 +1,141 @@
+#include "identity/spaces.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "crypto/aead.h"
+#include "crypto/random.h"
+#include "identity/enrolment.h"
+#include "identity/nir.h"
+#include "notify/outbox.h"
+#include "store/space_keys.h"
+
+namespace carnet::identity {
+namespace {
+
+const char kNoMatch[] = "the social security number, birth date and code do not match";
+
+struct Verified {
+  std::string space_id;
+  std::string state;
+  std::string deadline;
+  nlohmann::json identity;
+};
+
+// Inside a write transaction: checks the claim, counting a failure against the space when
+// the NIR is known. The returned status is the outcome for the caller; the transaction
+// must commit either way (failures are recorded), so it is returned in `outcome`.
+Status verify(store::Transaction& tx, const crypto::KeyRing& ring, const ProvisionalClaim& claim,
+              const std::string& now, Verified& out, Status& outcome) {
+  outcome = Status::unauthenticated(kNoMatch);
+  auto nir = parse_nir(claim.nir);
+  if (!nir.is_ok()) {
+    outcome = Status::invalid(nir.status().message());  // a typo in the number: say which
+    return Status::ok();
+  }
+  auto row = tx.query_one(
+      "SELECT space_id, state, opposition_deadline, identity, code_hash, code_expires_at, code_failures "
+      "FROM spaces WHERE ins_hash = ?",
+      {store::Blob{ins_lookup_hash(ring, nir->value)}});
+  if (!row.is_ok()) return row.status();
+  if (!*row) return Status::ok();
+  const store::Row& r = **row;
+  out.space_id = r.text(0);
+  out.state = r.text(1);
+  out.deadline = r.text(2);
+  if (r.is_null(3) || r.is_null(4)) return Status::ok();  // erased or code used up: no match
+  if (r.integer(6) >= kMaxCodeFailures) {
+    outcome = Status::forbidden("too many wrong attempts: this code is locked; ask your health insurance fund for a new one");
+    return Status::ok();
+  }
+  auto fail = [&]() -> Status {
+    return tx.exec("UPDATE spaces SET code_failures = code_failures + 1 WHERE space_id = ?", {out.space_id}).status();
+  };
+  store::SpaceKeys keys(ring);
+  auto key = keys.get(tx, out.space_id);
+  if (!key.is_ok()) return key.status();
+  auto plain = crypto::open(*key, r.text(3), "carnet.space-identity.v1:" + out.space_id);
+  if (!plain.is_ok()) return plain.status();
+  out.identity = nlohmann::json::parse(*plain, nullptr, false);
+  bool code_ok = crypto::constant_time_equal(provisional_code_hash(ring, out.space_id, claim.code), r.text(4));
+  bool date_ok = out.identity.value("birth_date", "") == claim.birth_date;
+  if (!code_ok || !date_ok) return fail();
+  if (r.text(5) < now) {
+    outcome = Status::conflict("this code expired on " + r.text(5).substr(0, 10) + "; ask your health insurance fund for a new one");
+    return Status::ok();
+  }
+  outcome = Status::ok();
+  return Status::ok();
+}
+
+}  // namespace
+
+Spaces::Spaces(store::Store& store, const crypto::KeyRing& ring, const Clock& clock)
+    : store_(store), ring_(ring), clock_(clock) {}
+
+Result<std::string> Spaces::oppose(const ProvisionalClaim& claim) {
+  std::string now = format_instant(clock_.now());
+  Status outcome;
+  Verified v;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    v = Verified{};
+    CARNET_RETURN_IF_ERROR(verify(tx, ring_, claim, now, v, outcome));
+    if (!outcome.is_ok()) return Status::ok();  // commit the failure count
+    if (v.state != "notified" || v.deadline <= now) {
+      outcome = Status::conflict("the opposition period ended on " + v.deadline.substr(0, 10) +
+                                 "; you can still close your space after signing in");
+      return Status::ok();
+    }
+    // Confirmation first: the contacts are about to become unreadable.
+    notify::Notice notice;
+    notice.space_id = v.space_id;
+    notice.template_id = "opposition_confirmed";
+    auto names = v.identity.value("first_names", std::vector<std::string>{});
+    notice.params = {{"first_name", names.empty() ? std::string() : names.front()}, {"date", now.substr(0, 10)}};
+    std::string email = v.identity.value("email", ""), mobile = v.identity.value("mobile", "");
+    if (!email.empty()) {
+      notice.channel = notify::Channel::kEmail;
+      notice.recipient = email;
+    } else if (!mobile.empty()) {
+      notice.channel = notify::Channel::kSms;
+      notice.recipient = mobile;
+    } else {
+      notice.channel = notify::Channel::kLetter;
+      notice.recipient = (names.empty() ? std::string() : names.front() + " ") +
+                         v.identity.value("birth_name", "") + "\n" + v.identity.value("address", "");
+    }
+    CARNET_RETURN_IF_ERROR(notify::Outbox(ring_).enqueue(tx, notice, now));
+    auto upd = tx.exec(
+        "UPDATE spaces SET state = 'opposed', state_changed_at = ?, identity = NULL, code_hash = NULL, "
+        "code_expires_at = NULL, adult_on = NULL WHERE space_id = ?",
+        {now, v.space_id});
+    if (!upd.is_ok()) return upd.status();
+    auto reps = tx.exec("DELETE FROM representatives WHERE space_id = ?", {v.space_id});
+    if (!reps.is_ok()) return reps.status();
+    return store::SpaceKeys(ring_).shred(tx, v.space_id, "opposition", now);
+  });
+  if (!s.is_ok()) return s;
+  if (!outcome.is_ok()) return outcome;
+  Status purged = store_.purge_deleted();
+  if (!purged.is_ok()) log::warn("purge_after_shred_failed", {{"error", purged.message()}});
+  log::info("space_opposed", {{"space_id", v.space_id}});
+  return v.space_id;
+}
+
+Result<int64_t> Spaces::open_expired(int64_t limit) {
+  std::string now = format_instant(clock_.now());
+  int64_t changed = 0;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto r = tx.exec(
+        "UPDATE spaces SET state = 'open', state_changed_at = ? WHERE space_id IN ("
+        "SELECT space_id FROM spaces WHERE state = 'notified' AND opposition_deadline <= ? LIMIT ?)",
+        {now, now, limit});
+    if (!r.is_ok()) return r.status();
+    changed = *r;
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return changed;
+}
+
+}  // namespace carnet::identity

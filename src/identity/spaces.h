@@ -1,0 +1,46 @@
+// A person's space through its lifecycle (ARCHITECTURE §3):
+//   notified -> open (deadline passed, or activated) -> closed;  notified -> opposed.
+// Proving who you are before activation: NIR + birth date + provisional code. Failed
+// attempts are counted per space; after kMaxCodeFailures the code is locked and a new one
+// must be asked for. Errors never tell whether a NIR is enrolled.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "crypto/keyring.h"
+#include "store/store.h"
+
+namespace carnet::identity {
+
+inline constexpr int kMaxCodeFailures = 5;
+
+struct ProvisionalClaim {
+  std::string nir;         // as typed
+  std::string birth_date;  // YYYY-MM-DD
+  std::string code;        // as typed (case and dashes ignored)
+};
+
+class Spaces {
+ public:
+  Spaces(store::Store& store, const crypto::KeyRing& ring, const Clock& clock);
+
+  // The holder objects: the space goes to `opposed`, its data key is destroyed (crypto-
+  // shredding: traits and contacts become unreadable) and a confirmation notice is queued.
+  // kUnauthenticated when the claim does not match (same message whatever is wrong);
+  // kConflict when the opposition period is over; kForbidden when the code is locked.
+  Result<std::string> oppose(const ProvisionalClaim& claim);
+
+  // Scheduled job: spaces still `notified` past their deadline become `open`, at most
+  // `limit` per call. Returns how many changed.
+  Result<int64_t> open_expired(int64_t limit = 10'000);
+
+ private:
+  store::Store& store_;
+  const crypto::KeyRing& ring_;
+  const Clock& clock_;
+};
+
+}  // namespace carnet::identity
