@@ -29,9 +29,15 @@ constexpr DurationOption kDurations[] = {
     {"--opposition-window", "CARNET_OPPOSITION_WINDOW",
      "Time an enrolled person has to object before their space opens (default six weeks)",
      &Config::opposition_window},
+    {"--job-interval", "CARNET_JOB_INTERVAL",
+     "How often scheduled jobs (deadlines, notice delivery) are run", &Config::job_interval},
 };
 
 }  // namespace
+
+std::string Config::effective_notices_file() const {
+  return notices_file.empty() ? data_dir + "/notices.jsonl" : notices_file;
+}
 
 std::string Config::effective_master_key_file() const {
   return master_key_file.empty() ? data_dir + "/master.key" : master_key_file;
@@ -107,6 +113,10 @@ Result<ParsedConfig> parse_config(int argc, const char* const* argv, std::ostrea
                  "Master key file, created 0600 on first start (default <data-dir>/master.key); "
                  "CARNET_MASTER_KEY (base64 or hex, 32 bytes) overrides it")
       ->envname("CARNET_MASTER_KEY_FILE");
+  app.add_option("--notices-file", c.notices_file,
+                 "Where notices are written when no SMTP relay or SMS gateway is configured "
+                 "(default <data-dir>/notices.jsonl, one JSON object per line)")
+      ->envname("CARNET_NOTICES_FILE");
   app.add_option("--argon2-ops", c.argon2_ops, "Argon2id passes for password hashes")
       ->envname("CARNET_ARGON2_OPS")->check(CLI::Range(uint64_t(1), uint64_t(64)))->capture_default_str();
   app.add_option("--argon2-memory-mib", c.argon2_memory_mib, "Argon2id memory per password hash (MiB)")

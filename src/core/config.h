@@ -36,8 +36,10 @@ struct Config {
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds shutdown_timeout{20'000};
 
-  // Identity
+  // Identity and scheduled jobs
   std::chrono::milliseconds opposition_window{std::chrono::days(42)};
+  std::chrono::milliseconds job_interval{30'000};  // how often due jobs are looked for
+  std::string notices_file;  // default <data_dir>/notices.jsonl
 
   // Files
   std::string data_dir = "data";
@@ -51,6 +53,7 @@ struct Config {
   log::Level log_level = log::Level::kInfo;
 
   std::string effective_master_key_file() const;
+  std::string effective_notices_file() const;
   // True for 127.0.0.0/8, ::1 and "localhost".
   bool listens_on_loopback() const;
 };

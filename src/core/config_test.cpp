@@ -85,7 +85,7 @@ TEST(ParseDuration, Units) {
   EXPECT_EQ(parse_duration("42d"), std::chrono::days(42));
   EXPECT_FALSE(parse_duration("").has_value());
   EXPECT_FALSE(parse_duration("-1s").has_value());
-  EXPECT_FALSE(parse_duration("10d").has_value());
+  EXPECT_FALSE(parse_duration("10w").has_value());
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
+#include "api/identity_routes.h"
 #include "api/system_routes.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -17,6 +19,10 @@
 #include "http/server.h"
 #include "http/static_files.h"
 #include "http/worker_pool.h"
+#include "identity/spaces.h"
+#include "jobs/scheduler.h"
+#include "notify/delivery.h"
+#include "notify/outbox.h"
 #include "store/store.h"
 
 namespace carnet {
@@ -76,7 +82,29 @@ int run_carnetd(int argc, const char* const* argv) {
   metrics.add_gauge("carnet_worker_queue_depth", "Handler jobs waiting for a worker thread.",
                     [&workers] { return double(workers.queue_depth()); });
 
+  SystemClock clock;
+  identity::Spaces spaces(**store, *ring, clock);
+  notify::Outbox outbox(*ring);
+  auto deliverer = notify::make_file_deliverer(cfg.effective_notices_file());
+
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  jobs::Scheduler scheduler(**store, clock, std::string(host) + ":" + std::to_string(::getpid()));
+  scheduler.add({"opposition-deadlines", cfg.job_interval, std::chrono::minutes(10), [&] {
+                   auto n = spaces.open_expired();
+                   if (n.is_ok() && *n > 0) log::info("spaces_opened", {{"count", *n}});
+                   return n.status();
+                 }});
+  scheduler.add({"notice-delivery", cfg.job_interval, std::chrono::minutes(10), [&] {
+                   auto r = notify::deliver_pending(**store, outbox, *deliverer, clock);
+                   if (r.is_ok() && (r->sent || r->failed || r->retried)) {
+                     log::info("notices_delivered", {{"sent", r->sent}, {"failed", r->failed}, {"retried", r->retried}});
+                   }
+                   return r.status();
+                 }});
+
   std::vector<api::Route> routes = api::system_routes(**store, metrics);
+  for (auto& r : api::identity_routes(spaces)) routes.push_back(std::move(r));
   http::Router router(std::move(routes));
   http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",
                                                 "/readyz", "/metrics"});
@@ -90,8 +118,10 @@ int run_carnetd(int argc, const char* const* argv) {
   log::flush();
   std::cout << "carnetd listening on " << server.url() << std::endl;
 
+  scheduler.start(std::min<std::chrono::milliseconds>(cfg.job_interval, std::chrono::seconds(5)));
   server.run();
   workers.shutdown();  // handlers still running finish before the server is destroyed
+  scheduler.stop();
   log::info("stopped");
   log::flush();
   return 0;
