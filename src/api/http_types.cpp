@@ -75,6 +75,7 @@ int http_status_for(ErrorCode code) {
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kConflict: return 409;
     case ErrorCode::kTooLarge: return 413;
+    case ErrorCode::kThrottled: return 429;
     case ErrorCode::kUnavailable:
     case ErrorCode::kBusy: return 503;
     case ErrorCode::kCorrupt:

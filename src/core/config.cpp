@@ -31,6 +31,11 @@ constexpr DurationOption kDurations[] = {
      &Config::opposition_window},
     {"--job-interval", "CARNET_JOB_INTERVAL",
      "How often scheduled jobs (deadlines, notice delivery) are run", &Config::job_interval},
+    {"--session-idle", "CARNET_SESSION_IDLE", "A session unused this long ends", &Config::session_idle},
+    {"--session-lifetime", "CARNET_SESSION_LIFETIME", "A session ends this long after sign-in, used or not",
+     &Config::session_lifetime},
+    {"--lockout-max", "CARNET_LOCKOUT_MAX",
+     "Longest sign-in lock-out after repeated failures (the lock doubles with each failure)", &Config::lockout_max},
 };
 
 }  // namespace
@@ -117,6 +122,9 @@ Result<ParsedConfig> parse_config(int argc, const char* const* argv, std::ostrea
                  "Where notices are written when no SMTP relay or SMS gateway is configured "
                  "(default <data-dir>/notices.jsonl, one JSON object per line)")
       ->envname("CARNET_NOTICES_FILE");
+  app.add_option("--lockout-free-failures", c.lockout_free_failures,
+                 "Failed sign-ins allowed per login and per client address before back-off starts")
+      ->envname("CARNET_LOCKOUT_FREE_FAILURES")->check(CLI::Range(1, 1000))->capture_default_str();
   app.add_option("--argon2-ops", c.argon2_ops, "Argon2id passes for password hashes")
       ->envname("CARNET_ARGON2_OPS")->check(CLI::Range(uint64_t(1), uint64_t(64)))->capture_default_str();
   app.add_option("--argon2-memory-mib", c.argon2_memory_mib, "Argon2id memory per password hash (MiB)")

@@ -38,7 +38,11 @@ struct Config {
 
   // Identity and scheduled jobs
   std::chrono::milliseconds opposition_window{std::chrono::days(42)};
-  std::chrono::milliseconds job_interval{30'000};  // how often due jobs are looked for
+  std::chrono::milliseconds job_interval{5'000};  // how often due jobs are looked for
+  std::chrono::milliseconds session_idle{std::chrono::minutes(30)};
+  std::chrono::milliseconds session_lifetime{std::chrono::hours(12)};
+  int lockout_free_failures = 5;
+  std::chrono::milliseconds lockout_max{std::chrono::minutes(15)};
   std::string notices_file;  // default <data_dir>/notices.jsonl
 
   // Files

@@ -11,6 +11,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kConflict: return "conflict";
     case ErrorCode::kTooLarge: return "too_large";
+    case ErrorCode::kThrottled: return "throttled";
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kBusy: return "busy";
     case ErrorCode::kCorrupt: return "corrupt";

@@ -18,6 +18,7 @@ enum class ErrorCode {
   kNotFound,      // (404)
   kConflict,      // state conflict, duplicate, version mismatch (409)
   kTooLarge,      // payload over a limit (413)
+  kThrottled,     // too many attempts; back off (429)
   kUnavailable,   // a dependency is down or the service is shutting down (503)
   kBusy,          // transient contention: retry (503 with Retry-After)
   kCorrupt,       // stored data failed an integrity check (500, never shown as garbage)
@@ -38,6 +39,7 @@ class [[nodiscard]] Status {
   static Status not_found(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
   static Status conflict(std::string m) { return {ErrorCode::kConflict, std::move(m)}; }
   static Status too_large(std::string m) { return {ErrorCode::kTooLarge, std::move(m)}; }
+  static Status throttled(std::string m) { return {ErrorCode::kThrottled, std::move(m)}; }
   static Status unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
   static Status busy(std::string m) { return {ErrorCode::kBusy, std::move(m)}; }
   static Status corrupt(std::string m) { return {ErrorCode::kCorrupt, std::move(m)}; }

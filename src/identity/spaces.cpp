@@ -15,18 +15,10 @@ namespace {
 
 const char kNoMatch[] = "the social security number, birth date and code do not match";
 
-struct Verified {
-  std::string space_id;
-  std::string state;
-  std::string deadline;
-  nlohmann::json identity;
-};
+}  // namespace
 
-// Inside a write transaction: checks the claim, counting a failure against the space when
-// the NIR is known. The returned status is the outcome for the caller; the transaction
-// must commit either way (failures are recorded), so it is returned in `outcome`.
-Status verify(store::Transaction& tx, const crypto::KeyRing& ring, const ProvisionalClaim& claim,
-              const std::string& now, Verified& out, Status& outcome) {
+Status verify_claim(store::Transaction& tx, const crypto::KeyRing& ring, const ProvisionalClaim& claim,
+                    const std::string& now, VerifiedClaim& out, Status& outcome) {
   outcome = Status::unauthenticated(kNoMatch);
   auto nir = parse_nir(claim.nir);
   if (!nir.is_ok()) {
@@ -48,18 +40,18 @@ Status verify(store::Transaction& tx, const crypto::KeyRing& ring, const Provisi
     outcome = Status::forbidden("too many wrong attempts: this code is locked; ask your health insurance fund for a new one");
     return Status::ok();
   }
-  auto fail = [&]() -> Status {
-    return tx.exec("UPDATE spaces SET code_failures = code_failures + 1 WHERE space_id = ?", {out.space_id}).status();
-  };
   store::SpaceKeys keys(ring);
   auto key = keys.get(tx, out.space_id);
   if (!key.is_ok()) return key.status();
   auto plain = crypto::open(*key, r.text(3), "carnet.space-identity.v1:" + out.space_id);
   if (!plain.is_ok()) return plain.status();
-  out.identity = nlohmann::json::parse(*plain, nullptr, false);
+  out.identity_json = *plain;
+  auto identity = nlohmann::json::parse(*plain, nullptr, false);
   bool code_ok = crypto::constant_time_equal(provisional_code_hash(ring, out.space_id, claim.code), r.text(4));
-  bool date_ok = out.identity.value("birth_date", "") == claim.birth_date;
-  if (!code_ok || !date_ok) return fail();
+  bool date_ok = identity.is_object() && identity.value("birth_date", "") == claim.birth_date;
+  if (!code_ok || !date_ok) {
+    return tx.exec("UPDATE spaces SET code_failures = code_failures + 1 WHERE space_id = ?", {out.space_id}).status();
+  }
   if (r.text(5) < now) {
     outcome = Status::conflict("this code expired on " + r.text(5).substr(0, 10) + "; ask your health insurance fund for a new one");
     return Status::ok();
@@ -68,18 +60,16 @@ Status verify(store::Transaction& tx, const crypto::KeyRing& ring, const Provisi
   return Status::ok();
 }
 
-}  // namespace
-
 Spaces::Spaces(store::Store& store, const crypto::KeyRing& ring, const Clock& clock)
     : store_(store), ring_(ring), clock_(clock) {}
 
 Result<std::string> Spaces::oppose(const ProvisionalClaim& claim) {
   std::string now = format_instant(clock_.now());
   Status outcome;
-  Verified v;
+  VerifiedClaim v;
   Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
-    v = Verified{};
-    CARNET_RETURN_IF_ERROR(verify(tx, ring_, claim, now, v, outcome));
+    v = VerifiedClaim{};
+    CARNET_RETURN_IF_ERROR(verify_claim(tx, ring_, claim, now, v, outcome));
     if (!outcome.is_ok()) return Status::ok();  // commit the failure count
     if (v.state != "notified" || v.deadline <= now) {
       outcome = Status::conflict("the opposition period ended on " + v.deadline.substr(0, 10) +
@@ -87,12 +77,13 @@ Result<std::string> Spaces::oppose(const ProvisionalClaim& claim) {
       return Status::ok();
     }
     // Confirmation first: the contacts are about to become unreadable.
+    auto identity = nlohmann::json::parse(v.identity_json);
     notify::Notice notice;
     notice.space_id = v.space_id;
     notice.template_id = "opposition_confirmed";
-    auto names = v.identity.value("first_names", std::vector<std::string>{});
+    auto names = identity.value("first_names", std::vector<std::string>{});
     notice.params = {{"first_name", names.empty() ? std::string() : names.front()}, {"date", now.substr(0, 10)}};
-    std::string email = v.identity.value("email", ""), mobile = v.identity.value("mobile", "");
+    std::string email = identity.value("email", ""), mobile = identity.value("mobile", "");
     if (!email.empty()) {
       notice.channel = notify::Channel::kEmail;
       notice.recipient = email;
@@ -102,7 +93,7 @@ Result<std::string> Spaces::oppose(const ProvisionalClaim& claim) {
     } else {
       notice.channel = notify::Channel::kLetter;
       notice.recipient = (names.empty() ? std::string() : names.front() + " ") +
-                         v.identity.value("birth_name", "") + "\n" + v.identity.value("address", "");
+                         identity.value("birth_name", "") + "\n" + identity.value("address", "");
     }
     CARNET_RETURN_IF_ERROR(notify::Outbox(ring_).enqueue(tx, notice, now));
     auto upd = tx.exec(

@@ -23,6 +23,22 @@ struct ProvisionalClaim {
   std::string code;        // as typed (case and dashes ignored)
 };
 
+// The outcome of checking a claim inside a write transaction.
+struct VerifiedClaim {
+  std::string space_id;
+  std::string state;
+  std::string deadline;
+  std::string identity_json;  // the sealed identity, opened: traits and contacts
+};
+
+// Inside a write transaction: checks `claim`, counting a failure against the space when the
+// NIR is known. `outcome` is the answer for the caller (kUnauthenticated with one message
+// whatever is wrong, kInvalid for a malformed NIR, kForbidden when locked, kConflict when
+// expired); the returned Status is only for storage errors. The transaction must commit even
+// when `outcome` is an error, so that failures are counted.
+Status verify_claim(store::Transaction& tx, const crypto::KeyRing& ring, const ProvisionalClaim& claim,
+                    const std::string& now, VerifiedClaim& out, Status& outcome);
+
 class Spaces {
  public:
   Spaces(store::Store& store, const crypto::KeyRing& ring, const Clock& clock);

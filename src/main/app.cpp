@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "api/account_routes.h"
 #include "api/identity_routes.h"
 #include "api/system_routes.h"
 #include "core/config.h"
@@ -19,6 +20,7 @@
 #include "http/server.h"
 #include "http/static_files.h"
 #include "http/worker_pool.h"
+#include "identity/accounts.h"
 #include "identity/spaces.h"
 #include "jobs/scheduler.h"
 #include "notify/delivery.h"
@@ -103,8 +105,17 @@ int run_carnetd(int argc, const char* const* argv) {
                    return r.status();
                  }});
 
+  identity::SecurityOptions security;
+  security.password_cost = {cfg.argon2_ops, cfg.argon2_memory_mib << 20};
+  security.session_idle = std::chrono::duration_cast<std::chrono::seconds>(cfg.session_idle);
+  security.session_absolute = std::chrono::duration_cast<std::chrono::seconds>(cfg.session_lifetime);
+  security.free_failures = cfg.lockout_free_failures;
+  security.max_backoff = std::chrono::duration_cast<std::chrono::seconds>(cfg.lockout_max);
+  identity::Accounts accounts(**store, *ring, clock, security);
+
   std::vector<api::Route> routes = api::system_routes(**store, metrics);
   for (auto& r : api::identity_routes(spaces)) routes.push_back(std::move(r));
+  for (auto& r : api::account_routes(accounts, security.session_absolute)) routes.push_back(std::move(r));
   http::Router router(std::move(routes));
   http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",
                                                 "/readyz", "/metrics"});

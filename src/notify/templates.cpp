@@ -30,6 +30,10 @@ constexpr Template kTemplates[] = {
      "Vous pouvez vous opposer à sa création jusqu'au {deadline} avec les mêmes informations. Sans "
      "opposition, l'espace sera ouvert à cette date.\n\n"
      "Ne communiquez jamais ce code à personne."},
+    {"one_time_code", "Votre code Carnet",
+     "Votre code Carnet : {code}\n"
+     "Il expire dans 10 minutes. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message "
+     "et ne communiquez ce code à personne."},
     {"opposition_confirmed", "Votre opposition a bien été enregistrée",
      "Bonjour {first_name},\n\n"
      "Votre opposition à la création de votre espace santé Carnet a bien été enregistrée le {date}. "

@@ -33,10 +33,10 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
                     ->transact(TxMode::kWrite,
                                [](Transaction& tx) {
                                  return tx.exec_script(
-                                     "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE, "
+                                     "CREATE TABLE t_items (id INTEGER PRIMARY KEY, name TEXT UNIQUE, "
                                      "qty INTEGER, price REAL, payload BLOB);"
-                                     "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);"
-                                     "INSERT INTO accounts VALUES (1, 1000), (2, 1000);");
+                                     "CREATE TABLE t_accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);"
+                                     "INSERT INTO t_accounts VALUES (1, 1000), (2, 1000);");
                                })
                     .is_ok());
   }
@@ -44,7 +44,7 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
   int64_t count_items() {
     int64_t n = -1;
     EXPECT_TRUE(store_->transact(TxMode::kRead, [&](Transaction& tx) {
-      auto r = tx.query_one("SELECT COUNT(*) FROM items");
+      auto r = tx.query_one("SELECT COUNT(*) FROM t_items");
       if (!r.is_ok()) return r.status();
       n = (*r)->integer(0);
       return Status::ok();
@@ -59,17 +59,17 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
 TEST_P(StoreConformance, ValuesRoundTrip) {
   std::string binary("\x00\x01\xff\x00zz", 6);
   ASSERT_TRUE(store_->transact(TxMode::kWrite, [&](Transaction& tx) {
-    return tx.exec("INSERT INTO items (id, name, qty, price, payload) VALUES (?, ?, ?, ?, ?)",
-                   {int64_t(1), std::string("é\"'; DROP TABLE items; --"), int64_t(-5), 2.5, Blob{binary}})
+    return tx.exec("INSERT INTO t_items (id, name, qty, price, payload) VALUES (?, ?, ?, ?, ?)",
+                   {int64_t(1), std::string("é\"'; DROP TABLE t_items; --"), int64_t(-5), 2.5, Blob{binary}})
         .status();
   }).is_ok());
   ASSERT_TRUE(store_->transact(TxMode::kRead, [&](Transaction& tx) {
-    auto rows = tx.query("SELECT id, name, qty, price, payload, NULL FROM items WHERE id = ?", {int64_t(1)});
+    auto rows = tx.query("SELECT id, name, qty, price, payload, NULL FROM t_items WHERE id = ?", {int64_t(1)});
     if (!rows.is_ok()) return rows.status();
     EXPECT_EQ(rows->size(), 1u);
     const Row& r = rows->front();
     EXPECT_EQ(r.integer(0), 1);
-    EXPECT_EQ(r.text(1), "é\"'; DROP TABLE items; --");
+    EXPECT_EQ(r.text(1), "é\"'; DROP TABLE t_items; --");
     EXPECT_EQ(r.integer(2), -5);
     EXPECT_DOUBLE_EQ(r.real(3), 2.5);
     EXPECT_EQ(r.text(4), binary);
@@ -81,7 +81,7 @@ TEST_P(StoreConformance, ValuesRoundTrip) {
 
 TEST_P(StoreConformance, FailureRollsBackEverything) {
   Status s = store_->transact(TxMode::kWrite, [](Transaction& tx) {
-    auto r = tx.exec("INSERT INTO items (name) VALUES (?)", {std::string("a")});
+    auto r = tx.exec("INSERT INTO t_items (name) VALUES (?)", {std::string("a")});
     if (!r.is_ok()) return r.status();
     return Status::invalid("changed my mind");
   });
@@ -89,7 +89,7 @@ TEST_P(StoreConformance, FailureRollsBackEverything) {
   EXPECT_EQ(count_items(), 0);
 
   s = store_->transact(TxMode::kWrite, [](Transaction& tx) -> Status {
-    (void)tx.exec("INSERT INTO items (name) VALUES (?)", {std::string("b")});
+    (void)tx.exec("INSERT INTO t_items (name) VALUES (?)", {std::string("b")});
     throw std::runtime_error("boom");
   });
   EXPECT_EQ(s.code(), ErrorCode::kInternal);
@@ -99,7 +99,7 @@ TEST_P(StoreConformance, FailureRollsBackEverything) {
 TEST_P(StoreConformance, ConstraintViolationIsAConflict) {
   auto insert = [&](const char* name) {
     return store_->transact(TxMode::kWrite, [&](Transaction& tx) {
-      return tx.exec("INSERT INTO items (name) VALUES (?)", {std::string(name)}).status();
+      return tx.exec("INSERT INTO t_items (name) VALUES (?)", {std::string(name)}).status();
     });
   };
   EXPECT_TRUE(insert("x").is_ok());
@@ -109,7 +109,7 @@ TEST_P(StoreConformance, ConstraintViolationIsAConflict) {
 
 TEST_P(StoreConformance, ReadTransactionsCannotWrite) {
   Status s = store_->transact(TxMode::kRead, [](Transaction& tx) {
-    return tx.exec("INSERT INTO items (name) VALUES ('r')").status();
+    return tx.exec("INSERT INTO t_items (name) VALUES ('r')").status();
   });
   EXPECT_FALSE(s.is_ok());
   EXPECT_EQ(count_items(), 0);
@@ -120,24 +120,24 @@ TEST_P(StoreConformance, BadSqlAndParameterMismatchAreErrors) {
     return tx.query("SELEC nonsense").status();
   }).is_ok());
   EXPECT_FALSE(store_->transact(TxMode::kRead, [](Transaction& tx) {
-    return tx.query("SELECT * FROM items WHERE id = ?", {}).status();
+    return tx.query("SELECT * FROM t_items WHERE id = ?", {}).status();
   }).is_ok());
   EXPECT_FALSE(store_->transact(TxMode::kWrite, [](Transaction& tx) {
-    return tx.exec("DELETE FROM items; DELETE FROM accounts").status();
+    return tx.exec("DELETE FROM t_items; DELETE FROM t_accounts").status();
   }).is_ok());
 }
 
 TEST_P(StoreConformance, QueryEachStreamsAndStops) {
   ASSERT_TRUE(store_->transact(TxMode::kWrite, [](Transaction& tx) {
     for (int i = 0; i < 100; ++i) {
-      auto r = tx.exec("INSERT INTO items (qty) VALUES (?)", {int64_t(i)});
+      auto r = tx.exec("INSERT INTO t_items (qty) VALUES (?)", {int64_t(i)});
       if (!r.is_ok()) return r.status();
     }
     return Status::ok();
   }).is_ok());
   int seen = 0;
   Status s = store_->transact(TxMode::kRead, [&](Transaction& tx) {
-    return tx.query_each("SELECT qty FROM items ORDER BY qty", {}, [&](const Row&) {
+    return tx.query_each("SELECT qty FROM t_items ORDER BY qty", {}, [&](const Row&) {
       return ++seen == 10 ? Status::invalid("enough") : Status::ok();
     });
   });
@@ -156,14 +156,14 @@ TEST_P(StoreConformance, ConcurrentWritersAndReadersAreCorrect) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         Status s = store_->transact(TxMode::kWrite, [&](Transaction& tx) {
-          auto row = tx.query_one("SELECT balance FROM accounts WHERE id = 1");
+          auto row = tx.query_one("SELECT balance FROM t_accounts WHERE id = 1");
           if (!row.is_ok()) return row.status();
           int64_t b = (*row)->integer(0);
-          auto a = tx.exec("UPDATE accounts SET balance = ? WHERE id = 1", {b - 1});
+          auto a = tx.exec("UPDATE t_accounts SET balance = ? WHERE id = 1", {b - 1});
           if (!a.is_ok()) return a.status();
-          auto c = tx.exec("UPDATE accounts SET balance = balance + 1 WHERE id = 2");
+          auto c = tx.exec("UPDATE t_accounts SET balance = balance + 1 WHERE id = 2");
           if (!c.is_ok()) return c.status();
-          return tx.exec("INSERT INTO items (name, qty) VALUES (?, ?)",
+          return tx.exec("INSERT INTO t_items (name, qty) VALUES (?, ?)",
                          {"t" + std::to_string(t) + "-" + std::to_string(i), int64_t(t)})
               .status();
         });
@@ -174,7 +174,7 @@ TEST_P(StoreConformance, ConcurrentWritersAndReadersAreCorrect) {
   std::thread reader([&] {
     while (writing) {
       Status s = store_->transact(TxMode::kRead, [&](Transaction& tx) {
-        auto r = tx.query_one("SELECT SUM(balance) FROM accounts");
+        auto r = tx.query_one("SELECT SUM(balance) FROM t_accounts");
         if (!r.is_ok()) return r.status();
         if ((*r)->integer(0) != 2000) inconsistent++;
         return Status::ok();
@@ -189,7 +189,7 @@ TEST_P(StoreConformance, ConcurrentWritersAndReadersAreCorrect) {
   EXPECT_EQ(inconsistent.load(), 0);
   EXPECT_EQ(count_items(), kThreads * kPerThread);
   ASSERT_TRUE(store_->transact(TxMode::kRead, [](Transaction& tx) {
-    auto r = tx.query_one("SELECT balance FROM accounts WHERE id = 1");
+    auto r = tx.query_one("SELECT balance FROM t_accounts WHERE id = 1");
     EXPECT_EQ((*r)->integer(0), 1000 - kThreads * kPerThread);
     return Status::ok();
   }).is_ok());
@@ -206,7 +206,7 @@ TEST_P(StoreConformance, SecondInstanceWritesSafely) {
       threads.emplace_back([&, s] {
         for (int i = 0; i < 50; ++i) {
           if (!s->transact(TxMode::kWrite, [](Transaction& tx) {
-                 return tx.exec("UPDATE accounts SET balance = balance + 1 WHERE id = 1").status();
+                 return tx.exec("UPDATE t_accounts SET balance = balance + 1 WHERE id = 1").status();
                }).is_ok()) {
             failures++;
           }
@@ -217,7 +217,7 @@ TEST_P(StoreConformance, SecondInstanceWritesSafely) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
   ASSERT_TRUE(store_->transact(TxMode::kRead, [](Transaction& tx) {
-    EXPECT_EQ((*tx.query_one("SELECT balance FROM accounts WHERE id = 1"))->integer(0), 1200);
+    EXPECT_EQ((*tx.query_one("SELECT balance FROM t_accounts WHERE id = 1"))->integer(0), 1200);
     return Status::ok();
   }).is_ok());
 }

@@ -1,0 +1,534 @@
+#include "identity/accounts.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/encoding.h"
+#include "core/log.h"
+#include "core/qr.h"
+#include "crypto/aead.h"
+#include "crypto/random.h"
+#include "crypto/totp.h"
+#include "identity/contacts.h"
+#include "identity/password_policy.h"
+#include "notify/outbox.h"
+
+namespace carnet::identity {
+namespace {
+
+using namespace std::chrono;
+
+const char kBadCredentials[] = "the login or the password is incorrect";
+const char kBadCode[] = "the code is incorrect";
+const char kChallengeGone[] = "this step has expired or does not exist: start again";
+constexpr int kMaxChallengeAttempts = 5;
+constexpr int kRecoveryCodes = 10;
+constexpr std::string_view kRecoveryAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+std::string hex(const std::string& bytes) { return hex_encode(bytes); }
+
+std::string normalize_code(std::string_view code) {
+  std::string out;
+  for (char c : code) {
+    if (c == ' ' || c == '-') continue;
+    out += char(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::string new_numeric_code() {
+  return crypto::random_string(6, "0123456789");
+}
+
+}  // namespace
+
+Result<std::string> normalize_login(const std::string& login) {
+  auto e = normalize_email(login);
+  if (!e.is_ok()) return Status::invalid("login must be an e-mail address");
+  return e;
+}
+
+Accounts::Accounts(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, SecurityOptions options)
+    : store_(store),
+      ring_(ring),
+      clock_(clock),
+      options_(options),
+      hasher_(options.password_cost),
+      sealing_key_(ring.service_key(crypto::ServiceKey::kSessions)) {
+  auto dummy = hasher_.hash(crypto::random_token(16));
+  dummy_hash_ = dummy.is_ok() ? *dummy : std::string();
+}
+
+// ---- throttling ------------------------------------------------------------------------
+
+Status Accounts::throttle_check(store::Transaction& tx, const std::vector<std::string>& keys, const std::string& now) {
+  for (const auto& key : keys) {
+    auto row = tx.query_one("SELECT blocked_until FROM throttle WHERE throttle_key = ?", {key});
+    if (!row.is_ok()) return row.status();
+    if (*row && (*row)->text(0) > now) {
+      return Status::throttled("too many failed attempts: try again after " + (*row)->text(0));
+    }
+  }
+  return Status::ok();
+}
+
+Status Accounts::record_failure(store::Transaction& tx, const std::vector<std::string>& keys, const std::string& now) {
+  for (const auto& key : keys) {
+    auto up = tx.exec(
+        "INSERT INTO throttle (throttle_key, failures, last_failure_at, blocked_until) VALUES (?, 1, ?, '') "
+        "ON CONFLICT (throttle_key) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at",
+        {key, now});
+    if (!up.is_ok()) return up.status();
+    auto row = tx.query_one("SELECT failures FROM throttle WHERE throttle_key = ?", {key});
+    if (!row.is_ok()) return row.status();
+    int64_t failures = (*row)->integer(0);
+    if (failures > options_.free_failures) {
+      int64_t exponent = std::min<int64_t>(failures - options_.free_failures - 1, 30);
+      auto wait = std::min<seconds>(seconds(int64_t(1) << exponent), options_.max_backoff);
+      auto blocked = tx.exec("UPDATE throttle SET blocked_until = ? WHERE throttle_key = ?",
+                             {format_instant(clock_.now() + wait), key});
+      if (!blocked.is_ok()) return blocked.status();
+    }
+  }
+  return Status::ok();
+}
+
+// ---- sessions ----------------------------------------------------------------------------
+
+Result<NewSession> Accounts::create_session(store::Transaction& tx, const std::string& account_id, SessionKind kind,
+                                            const ClientInfo& client, const std::string& now) {
+  NewSession s;
+  s.token = crypto::random_token(32);
+  s.session_id = crypto::random_token(12);
+  s.account_id = account_id;
+  s.expires_at = format_instant(clock_.now() + options_.session_absolute);
+  store::Value csrf(nullptr);
+  if (kind == SessionKind::kCookie) {
+    s.csrf_token = crypto::random_token(24);
+    csrf = store::Blob{ring_.lookup_hash("csrf", s.csrf_token)};
+  }
+  auto ins = tx.exec(
+      "INSERT INTO sessions (token_hash, session_id, account_id, kind, csrf_hash, created_at, last_seen_at, "
+      "expires_at, client_address, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {store::Blob{ring_.lookup_hash("session", s.token)}, s.session_id, account_id,
+       std::string(kind == SessionKind::kCookie ? "cookie" : "bearer"), csrf, now, now, s.expires_at,
+       client.address.substr(0, 64), client.user_agent.substr(0, 200)});
+  if (!ins.is_ok()) return ins.status();
+  return s;
+}
+
+Result<Principal> Accounts::authenticate(const std::string& token, SessionKind kind,
+                                         const std::optional<std::string>& csrf) {
+  Status invalid = Status::unauthenticated("not signed in, or the session has expired");
+  if (token.empty() || token.size() > 100) return invalid;
+  auto now_tp = clock_.now();
+  std::string now = format_instant(now_tp);
+  std::string idle_cutoff = format_instant(now_tp - options_.session_idle);
+  std::string token_hash = ring_.lookup_hash("session", token);
+  Principal p;
+  std::string last_seen;
+  Status outcome = invalid;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    auto row = tx.query_one(
+        "SELECT s.session_id, s.account_id, s.kind, s.csrf_hash, s.last_seen_at, s.expires_at, s.revoked_at, "
+        "a.kind, a.space_id, a.disabled FROM sessions s JOIN accounts a ON a.account_id = s.account_id "
+        "WHERE s.token_hash = ?",
+        {store::Blob{token_hash}});
+    if (!row.is_ok()) return row.status();
+    if (!*row) return Status::ok();
+    const store::Row& r = **row;
+    bool kind_ok = r.text(2) == (kind == SessionKind::kCookie ? "cookie" : "bearer");
+    if (!kind_ok || !r.is_null(6) || r.text(5) <= now || r.text(4) <= idle_cutoff || r.integer(9) != 0) {
+      return Status::ok();
+    }
+    if (csrf && (kind != SessionKind::kCookie ||
+                 !crypto::constant_time_equal(ring_.lookup_hash("csrf", *csrf), r.text(3)))) {
+      outcome = Status::forbidden("missing or wrong X-CSRF-Token header");
+      return Status::ok();
+    }
+    p.session_id = r.text(0);
+    p.account_id = r.text(1);
+    p.kind = r.text(7);
+    p.space_id = r.is_null(8) ? "" : r.text(8);
+    last_seen = r.text(4);
+    outcome = Status::ok();
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  if (!outcome.is_ok()) return outcome;
+  // Refresh the idle clock at most once a minute (one write per session per minute).
+  if (last_seen < format_instant(now_tp - minutes(1))) {
+    Status touch = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) {
+      return tx.exec("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", {now, store::Blob{token_hash}}).status();
+    });
+    if (!touch.is_ok()) log::warn("session_touch_failed", {{"error", touch.message()}});
+  }
+  return p;
+}
+
+Result<std::vector<SessionView>> Accounts::list_sessions(const Principal& who) {
+  auto now_tp = clock_.now();
+  std::string now = format_instant(now_tp), idle_cutoff = format_instant(now_tp - options_.session_idle);
+  std::vector<SessionView> out;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
+    out.clear();
+    return tx.query_each(
+        "SELECT session_id, kind, created_at, last_seen_at, expires_at, client_address, user_agent FROM sessions "
+        "WHERE account_id = ? AND revoked_at IS NULL AND expires_at > ? AND last_seen_at > ? ORDER BY created_at",
+        {who.account_id, now, idle_cutoff}, [&](const store::Row& r) {
+          out.push_back({r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5), r.text(6),
+                         r.text(0) == who.session_id});
+          return Status::ok();
+        });
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+Status Accounts::revoke_session(const Principal& who, const std::string& session_id) {
+  std::string now = format_instant(clock_.now());
+  int64_t changed = 0;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto r = tx.exec("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND session_id = ? AND revoked_at IS NULL",
+                     {now, who.account_id, session_id});
+    if (!r.is_ok()) return r.status();
+    changed = *r;
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  if (changed == 0) return Status::not_found("no such active session");
+  return Status::ok();
+}
+
+// ---- one-time codes ------------------------------------------------------------------------
+
+Status Accounts::send_code(store::Transaction& tx, const std::string& factor, const std::string& destination,
+                           const std::string& code, const std::string& now) {
+  notify::Notice n;
+  n.channel = factor == "sms" ? notify::Channel::kSms : notify::Channel::kEmail;
+  n.recipient = destination;
+  n.template_id = "one_time_code";
+  n.params = {{"code", code}};
+  return notify::Outbox(ring_).enqueue(tx, n, now);
+}
+
+// ---- activation ------------------------------------------------------------------------------
+
+Result<ActivationStarted> Accounts::start_activation(const ActivationRequest& req) {
+  auto login = normalize_login(req.login);
+  if (!login.is_ok()) return login.status();
+  if (req.second_factor != "totp" && req.second_factor != "email" && req.second_factor != "sms") {
+    return Status::invalid("second_factor must be totp, email or sms");
+  }
+  std::string now = format_instant(clock_.now());
+  std::string login_hash = ring_.lookup_hash("login", *login);
+  VerifiedClaim v;
+  Status outcome;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    v = VerifiedClaim{};
+    CARNET_RETURN_IF_ERROR(verify_claim(tx, ring_, req.claim, now, v, outcome));
+    if (!outcome.is_ok()) return Status::ok();
+    if (v.state != "notified" && v.state != "open") {
+      outcome = Status::unauthenticated("the social security number, birth date and code do not match");
+      return Status::ok();
+    }
+    auto taken = tx.query_one("SELECT 1 FROM accounts WHERE login_hash = ?", {store::Blob{login_hash}});
+    if (!taken.is_ok()) return taken.status();
+    if (*taken) outcome = Status::conflict("this login is already used by another account");
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  if (!outcome.is_ok()) return outcome;
+
+  auto identity = nlohmann::json::parse(v.identity_json);
+  std::vector<std::string> names = identity.value("first_names", std::vector<std::string>{});
+  names.push_back(identity.value("birth_name", ""));
+  std::vector<std::string_view> personal(names.begin(), names.end());
+  std::string local = login->substr(0, login->find('@'));
+  personal.push_back(local);
+  CARNET_RETURN_IF_ERROR(check_password(req.password, personal));
+  std::string phone = identity.value("mobile", "");
+  if (req.second_factor == "sms" && phone.empty()) {
+    return Status::invalid("no mobile number is known for this space: choose totp or email");
+  }
+  auto password_hash = hasher_.hash(req.password);
+  if (!password_hash.is_ok()) return password_hash.status();
+
+  ActivationStarted started;
+  started.activation_id = crypto::random_token(24);
+  started.second_factor = req.second_factor;
+  std::string challenge_hash = ring_.lookup_hash("challenge", started.activation_id);
+  nlohmann::json payload = {{"space_id", v.space_id},
+                            {"login", *login},
+                            {"password_hash", *password_hash},
+                            {"factor", req.second_factor}};
+  std::string otp;
+  if (req.second_factor == "totp") {
+    std::string secret = crypto::random_bytes(crypto::kTotpSecretBytes);
+    payload["secret"] = base64_encode(secret);
+    started.otpauth_uri = crypto::otpauth_uri("Carnet", *login, secret);
+    auto svg = qr_svg(started.otpauth_uri, "QR code à scanner avec votre application d'authentification");
+    if (!svg.is_ok()) return svg.status();
+    started.qr_svg = *svg;
+  } else {
+    payload["destination"] = req.second_factor == "sms" ? phone : *login;
+    otp = new_numeric_code();
+  }
+  std::string sealed = crypto::seal(sealing_key_, payload.dump(), "carnet.challenge.v1:" + hex(challenge_hash));
+  s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    store::Value otp_hash = otp.empty() ? store::Value(nullptr)
+                                        : store::Value(store::Blob{ring_.lookup_hash("otp", started.activation_id + ":" + otp)});
+    auto ins = tx.exec(
+        "INSERT INTO challenges (challenge_hash, purpose, space_id, payload, otp_hash, created_at, expires_at) "
+        "VALUES (?, 'activation', ?, ?, ?, ?, ?)",
+        {store::Blob{challenge_hash}, v.space_id, store::Blob{sealed}, otp_hash, now,
+         format_instant(clock_.now() + options_.challenge_ttl)});
+    if (!ins.is_ok()) return ins.status();
+    if (!otp.empty()) return send_code(tx, req.second_factor, payload["destination"].get<std::string>(), otp, now);
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return started;
+}
+
+Result<Activated> Accounts::confirm_activation(const std::string& activation_id, const std::string& code,
+                                               SessionKind kind, const ClientInfo& client) {
+  auto now_tp = clock_.now();
+  std::string now = format_instant(now_tp);
+  std::string challenge_hash = ring_.lookup_hash("challenge", activation_id);
+  Activated result;
+  Status outcome;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    result = Activated{};
+    outcome = Status::ok();
+    auto row = tx.query_one(
+        "SELECT payload, otp_hash, attempts FROM challenges WHERE challenge_hash = ? AND purpose = 'activation' "
+        "AND expires_at > ?",
+        {store::Blob{challenge_hash}, now});
+    if (!row.is_ok()) return row.status();
+    if (!*row) {
+      outcome = Status::unauthenticated(kChallengeGone);
+      return Status::ok();
+    }
+    auto plain = crypto::open(sealing_key_, (*row)->text(0), "carnet.challenge.v1:" + hex(challenge_hash));
+    if (!plain.is_ok()) return plain.status();
+    auto payload = nlohmann::json::parse(*plain);
+    std::string factor = payload["factor"];
+    bool ok = false;
+    uint64_t step = 0;
+    std::string secret;
+    if (factor == "totp") {
+      secret = *base64_decode(payload["secret"].get<std::string>());
+      auto m = crypto::totp_match(secret, code, duration_cast<seconds>(now_tp.time_since_epoch()).count());
+      ok = m.has_value();
+      step = m.value_or(0);
+    } else {
+      ok = crypto::constant_time_equal(ring_.lookup_hash("otp", activation_id + ":" + code), (*row)->text(1));
+    }
+    if (!ok) {
+      int64_t attempts = (*row)->integer(2) + 1;
+      auto r = attempts >= kMaxChallengeAttempts
+                   ? tx.exec("DELETE FROM challenges WHERE challenge_hash = ?", {store::Blob{challenge_hash}})
+                   : tx.exec("UPDATE challenges SET attempts = ? WHERE challenge_hash = ?",
+                             {attempts, store::Blob{challenge_hash}});
+      if (!r.is_ok()) return r.status();
+      outcome = Status::unauthenticated(kBadCode);
+      return Status::ok();
+    }
+    std::string space_id = payload["space_id"];
+    std::string login = payload["login"];
+    auto space = tx.query_one("SELECT state, code_hash FROM spaces WHERE space_id = ?", {space_id});
+    if (!space.is_ok()) return space.status();
+    if (!*space || (*space)->is_null(1) || ((*space)->text(0) != "notified" && (*space)->text(0) != "open")) {
+      outcome = Status::conflict("this space can no longer be activated");
+      return Status::ok();
+    }
+    auto taken = tx.query_one("SELECT 1 FROM accounts WHERE login_hash = ? OR space_id = ?",
+                              {store::Blob{ring_.lookup_hash("login", login)}, space_id});
+    if (!taken.is_ok()) return taken.status();
+    if (*taken) {
+      outcome = Status::conflict("this space is already activated, or this login is already used");
+      return Status::ok();
+    }
+    std::string account_id = crypto::random_uuid();
+    store::Value factor_sealed(nullptr);
+    if (factor == "totp") {
+      factor_sealed = store::Blob{crypto::seal(sealing_key_, secret, "carnet.factor.v1:" + account_id)};
+    } else if (factor == "sms") {
+      factor_sealed = store::Blob{crypto::seal(sealing_key_, payload["destination"].get<std::string>(),
+                                               "carnet.factor.v1:" + account_id)};
+    }
+    auto ins = tx.exec(
+        "INSERT INTO accounts (account_id, kind, login_hash, login_sealed, password_hash, second_factor, "
+        "factor_sealed, totp_last_step, space_id, created_at) VALUES (?, 'holder', ?, ?, ?, ?, ?, ?, ?, ?)",
+        {account_id, store::Blob{ring_.lookup_hash("login", login)},
+         store::Blob{crypto::seal(sealing_key_, login, "carnet.login.v1:" + account_id)},
+         payload["password_hash"].get<std::string>(), factor, factor_sealed, int64_t(step), space_id, now});
+    if (!ins.is_ok()) return ins.status();
+    for (int i = 0; i < kRecoveryCodes; ++i) {
+      std::string raw = crypto::random_string(10, kRecoveryAlphabet);
+      std::string shown = raw.substr(0, 5) + "-" + raw.substr(5);
+      auto rc = tx.exec("INSERT INTO recovery_codes (account_id, code_hash) VALUES (?, ?)",
+                        {account_id, store::Blob{ring_.lookup_hash("recovery", account_id + ":" + raw)}});
+      if (!rc.is_ok()) return rc.status();
+      result.recovery_codes.push_back(shown);
+    }
+    auto upd = tx.exec(
+        "UPDATE spaces SET state = 'open', activated_at = ?, state_changed_at = ?, code_hash = NULL, "
+        "code_expires_at = NULL WHERE space_id = ?",
+        {now, now, space_id});
+    if (!upd.is_ok()) return upd.status();
+    auto del = tx.exec("DELETE FROM challenges WHERE challenge_hash = ?", {store::Blob{challenge_hash}});
+    if (!del.is_ok()) return del.status();
+    auto session = create_session(tx, account_id, kind, client, now);
+    if (!session.is_ok()) return session.status();
+    result.session = *session;
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  if (!outcome.is_ok()) return outcome;
+  log::info("space_activated", {{"account_id", result.session.account_id}});
+  return result;
+}
+
+// ---- sign-in -----------------------------------------------------------------------------------
+
+Result<SignInStarted> Accounts::start_sign_in(const std::string& login_text, const std::string& password,
+                                              const ClientInfo& client) {
+  std::string now = format_instant(clock_.now());
+  auto login = normalize_login(login_text);
+  std::string login_hash = ring_.lookup_hash("login", login.is_ok() ? *login : login_text);
+  std::vector<std::string> keys = {"login:" + hex(login_hash), "addr:" + client.address};
+  std::string account_id, stored_hash, factor;
+  bool disabled = false;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    CARNET_RETURN_IF_ERROR(throttle_check(tx, keys, now));
+    auto row = tx.query_one("SELECT account_id, password_hash, second_factor, disabled FROM accounts WHERE login_hash = ?",
+                            {store::Blob{login_hash}});
+    if (!row.is_ok()) return row.status();
+    if (*row) {
+      account_id = (*row)->text(0);
+      stored_hash = (*row)->text(1);
+      factor = (*row)->text(2);
+      disabled = (*row)->integer(3) != 0;
+    }
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;  // includes kThrottled
+  // Same work whether or not the login exists.
+  crypto::PasswordCheck check = hasher_.verify_and_upgrade(account_id.empty() ? dummy_hash_ : stored_hash, password);
+  bool ok = !account_id.empty() && check.match && !disabled;
+
+  SignInStarted started;
+  Status outcome;
+  s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    outcome = Status::ok();
+    if (!ok) {
+      CARNET_RETURN_IF_ERROR(record_failure(tx, keys, now));
+      outcome = Status::unauthenticated(kBadCredentials);
+      return Status::ok();
+    }
+    if (check.upgraded_hash) {
+      auto up = tx.exec("UPDATE accounts SET password_hash = ? WHERE account_id = ?", {*check.upgraded_hash, account_id});
+      if (!up.is_ok()) return up.status();
+    }
+    started.challenge_id = crypto::random_token(24);
+    started.second_factor = factor;
+    std::string otp;
+    store::Value otp_hash(nullptr);
+    if (factor != "totp") {
+      otp = new_numeric_code();
+      otp_hash = store::Blob{ring_.lookup_hash("otp", started.challenge_id + ":" + otp)};
+    }
+    auto ins = tx.exec(
+        "INSERT INTO challenges (challenge_hash, purpose, account_id, otp_hash, created_at, expires_at) "
+        "VALUES (?, 'sign_in', ?, ?, ?, ?)",
+        {store::Blob{ring_.lookup_hash("challenge", started.challenge_id)}, account_id, otp_hash, now,
+         format_instant(clock_.now() + options_.challenge_ttl)});
+    if (!ins.is_ok()) return ins.status();
+    if (otp.empty()) return Status::ok();
+    std::string destination;
+    auto row = tx.query_one("SELECT login_sealed, factor_sealed FROM accounts WHERE account_id = ?", {account_id});
+    if (!row.is_ok()) return row.status();
+    auto dest = crypto::open(sealing_key_, (*row)->text(factor == "sms" ? 1 : 0), "carnet." +
+                             std::string(factor == "sms" ? "factor" : "login") + ".v1:" + account_id);
+    if (!dest.is_ok()) return dest.status();
+    return send_code(tx, factor, *dest, otp, now);
+  });
+  if (!s.is_ok()) return s;
+  if (!outcome.is_ok()) return outcome;
+  return started;
+}
+
+Result<NewSession> Accounts::finish_sign_in(const std::string& challenge_id, const std::string& code_text,
+                                            SessionKind kind, const ClientInfo& client) {
+  auto now_tp = clock_.now();
+  std::string now = format_instant(now_tp);
+  std::string challenge_hash = ring_.lookup_hash("challenge", challenge_id);
+  std::string code = normalize_code(code_text);
+  NewSession session;
+  Status outcome;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    outcome = Status::ok();
+    auto row = tx.query_one(
+        "SELECT c.account_id, c.otp_hash, c.attempts, a.second_factor, a.factor_sealed, a.totp_last_step, a.login_hash "
+        "FROM challenges c JOIN accounts a ON a.account_id = c.account_id "
+        "WHERE c.challenge_hash = ? AND c.purpose = 'sign_in' AND c.expires_at > ?",
+        {store::Blob{challenge_hash}, now});
+    if (!row.is_ok()) return row.status();
+    if (!*row) {
+      outcome = Status::unauthenticated(kChallengeGone);
+      return Status::ok();
+    }
+    const store::Row& r = **row;
+    std::string account_id = r.text(0), factor = r.text(3);
+    std::vector<std::string> keys = {"login:" + hex(r.text(6)), "addr:" + client.address};
+    Status blocked = throttle_check(tx, keys, now);
+    if (!blocked.is_ok()) {
+      outcome = blocked;
+      return Status::ok();
+    }
+    bool ok = false;
+    if (code.size() == 10) {  // a recovery code
+      auto used = tx.exec("UPDATE recovery_codes SET used_at = ? WHERE account_id = ? AND code_hash = ? AND used_at IS NULL",
+                          {now, account_id, store::Blob{ring_.lookup_hash("recovery", account_id + ":" + code)}});
+      if (!used.is_ok()) return used.status();
+      ok = *used == 1;
+    } else if (factor == "totp") {
+      auto secret = crypto::open(sealing_key_, r.text(4), "carnet.factor.v1:" + account_id);
+      if (!secret.is_ok()) return secret.status();
+      auto step = crypto::totp_match(*secret, code, duration_cast<seconds>(now_tp.time_since_epoch()).count());
+      // A code (a step) is accepted once: a replayed or older code is refused.
+      if (step && int64_t(*step) > r.integer(5)) {
+        auto up = tx.exec("UPDATE accounts SET totp_last_step = ? WHERE account_id = ?", {int64_t(*step), account_id});
+        if (!up.is_ok()) return up.status();
+        ok = true;
+      }
+    } else {
+      ok = crypto::constant_time_equal(ring_.lookup_hash("otp", challenge_id + ":" + code), r.text(1));
+    }
+    if (!ok) {
+      int64_t attempts = r.integer(2) + 1;
+      auto upd = attempts >= kMaxChallengeAttempts
+                     ? tx.exec("DELETE FROM challenges WHERE challenge_hash = ?", {store::Blob{challenge_hash}})
+                     : tx.exec("UPDATE challenges SET attempts = ? WHERE challenge_hash = ?",
+                               {attempts, store::Blob{challenge_hash}});
+      if (!upd.is_ok()) return upd.status();
+      CARNET_RETURN_IF_ERROR(record_failure(tx, keys, now));
+      outcome = Status::unauthenticated(kBadCode);
+      return Status::ok();
+    }
+    auto del = tx.exec("DELETE FROM challenges WHERE challenge_hash = ?", {store::Blob{challenge_hash}});
+    if (!del.is_ok()) return del.status();
+    auto reset = tx.exec("DELETE FROM throttle WHERE throttle_key = ?", {keys[0]});
+    if (!reset.is_ok()) return reset.status();
+    auto created = create_session(tx, account_id, kind, client, now);
+    if (!created.is_ok()) return created.status();
+    session = *created;
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  if (!outcome.is_ok()) return outcome;
+  return session;
+}
+
+}  // namespace carnet::identity

@@ -1,0 +1,126 @@
+// Accounts, activation, sign-in and sessions (ARCHITECTURE §5).
+//
+// Activation: NIR + birth date + provisional code, then a login (e-mail), a password and a
+// second factor (TOTP app, or one-time codes by e-mail or SMS); confirmed by a first code
+// from that factor. Recovery codes are returned once.
+// Sign-in: password, then second factor (or a recovery code). Unknown login and wrong
+// password look the same (message and timing: a dummy hash is verified). Failures are
+// counted per login and per client address in the database (shared by instances); beyond
+// `free_failures`, each new failure doubles a lock-out, up to `max_backoff`.
+// Sessions: opaque random tokens stored as keyed hashes; a cookie session also has a CSRF
+// token; idle and absolute expiry; listed and revoked by a public session id.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "crypto/keyring.h"
+#include "crypto/password.h"
+#include "identity/spaces.h"
+#include "store/store.h"
+
+namespace carnet::identity {
+
+struct SecurityOptions {
+  crypto::PasswordCost password_cost;
+  std::chrono::seconds session_idle{std::chrono::minutes(30)};
+  std::chrono::seconds session_absolute{std::chrono::hours(12)};
+  std::chrono::seconds challenge_ttl{std::chrono::minutes(10)};
+  int free_failures = 5;
+  std::chrono::seconds max_backoff{std::chrono::minutes(15)};
+};
+
+enum class SessionKind { kCookie, kBearer };
+
+struct ClientInfo {
+  std::string address;
+  std::string user_agent;
+};
+
+struct ActivationRequest {
+  ProvisionalClaim claim;
+  std::string login;          // e-mail
+  std::string password;
+  std::string second_factor;  // "totp", "email" or "sms"
+};
+
+struct ActivationStarted {
+  std::string activation_id;
+  std::string second_factor;
+  std::string otpauth_uri;  // totp only
+  std::string qr_svg;       // totp only
+};
+
+struct NewSession {
+  std::string token;       // cookie value or bearer token; shown once
+  std::string csrf_token;  // cookie sessions: send it back in X-CSRF-Token
+  std::string session_id;
+  std::string expires_at;
+  std::string account_id;
+};
+
+struct Activated {
+  NewSession session;
+  std::vector<std::string> recovery_codes;  // shown once
+};
+
+struct SignInStarted {
+  std::string challenge_id;
+  std::string second_factor;
+};
+
+struct Principal {
+  std::string account_id;
+  std::string session_id;
+  std::string kind;      // "holder"...
+  std::string space_id;  // the holder's own space
+};
+
+struct SessionView {
+  std::string session_id, kind, created_at, last_seen_at, expires_at, client_address, user_agent;
+  bool current = false;
+};
+
+class Accounts {
+ public:
+  Accounts(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, SecurityOptions options);
+
+  Result<ActivationStarted> start_activation(const ActivationRequest& request);
+  Result<Activated> confirm_activation(const std::string& activation_id, const std::string& code, SessionKind kind,
+                                       const ClientInfo& client);
+
+  Result<SignInStarted> start_sign_in(const std::string& login, const std::string& password, const ClientInfo& client);
+  Result<NewSession> finish_sign_in(const std::string& challenge_id, const std::string& code, SessionKind kind,
+                                    const ClientInfo& client);
+
+  // A cookie session must present its CSRF token for unsafe methods (`csrf` set); pass
+  // nullopt for safe methods. kUnauthenticated for anything wrong.
+  Result<Principal> authenticate(const std::string& token, SessionKind kind, const std::optional<std::string>& csrf);
+  Result<std::vector<SessionView>> list_sessions(const Principal& who);
+  Status revoke_session(const Principal& who, const std::string& session_id);
+
+ private:
+  Status throttle_check(store::Transaction& tx, const std::vector<std::string>& keys, const std::string& now);
+  Status record_failure(store::Transaction& tx, const std::vector<std::string>& keys, const std::string& now);
+  Result<NewSession> create_session(store::Transaction& tx, const std::string& account_id, SessionKind kind,
+                                    const ClientInfo& client, const std::string& now);
+  Status send_code(store::Transaction& tx, const std::string& factor, const std::string& destination,
+                   const std::string& code, const std::string& now);
+
+  store::Store& store_;
+  const crypto::KeyRing& ring_;
+  const Clock& clock_;
+  SecurityOptions options_;
+  crypto::PasswordHasher hasher_;
+  crypto::SecretKey sealing_key_;
+  std::string dummy_hash_;  // verified for unknown logins, so timing does not tell
+};
+
+// Lower-cased, trimmed e-mail used as the login (kInvalid if not an address).
+Result<std::string> normalize_login(const std::string& login);
+
+}  // namespace carnet::identity

@@ -1,0 +1,250 @@
+// Activation (TOTP and e-mailed code), sign-in, sessions and brute force, over real HTTP.
+// TOTP codes come from oathtool, an independent RFC 6238 implementation.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/harness.h"
+
+namespace carnet::itest {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+std::string shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string totp(const std::string& secret_b32, int64_t offset_seconds = 0) {
+  std::time_t t = std::time(nullptr) + offset_seconds;
+  char when[64];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+  return shell("oathtool --totp -b --now '" + std::string(when) + "' " + secret_b32);
+}
+
+const char kFile[] =
+    "nir,birth_name,first_names,birth_date,sex,birthplace,email,mobile\n"
+    "184057512345625,Dupont,Jean,1984-05-17,M,75056,jean@example.fr,\n"
+    "285016956789044,Bernard,Chloé,1985-01-20,F,69123,chloe@example.fr,\n"
+    "284057523456726,Martin,Sophie,1984-05-02,F,75056,sophie@example.fr,0612345678\n";
+
+class SignIn : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    d_ = new Carnetd();
+    std::ofstream(d_->dir().file("file.csv")) << kFile;
+    shell(std::string(CARNET_PATH) + " --data-dir " + d_->data_dir() + " enrol " + d_->dir().file("file.csv"));
+    ASSERT_TRUE(d_->start(args({"--job-interval", "200ms", "--argon2-ops", "1", "--argon2-memory-mib", "8",
+                                "--lockout-free-failures", "5", "--lockout-max", "2s"})))
+        << d_->stderr_text();
+  }
+  static void TearDownTestSuite() {
+    delete d_;
+    d_ = nullptr;
+  }
+  static std::string notices() {
+    std::ifstream in(d_->data_dir() + "/notices.jsonl");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  // The last notice to `to` with template `tmpl`, waiting for delivery.
+  static json notice(const std::string& to, const std::string& tmpl, size_t skip = 0) {
+    for (int i = 0; i < 100; ++i) {
+      std::istringstream lines(notices());
+      std::string line;
+      std::vector<json> found;
+      while (std::getline(lines, line)) {
+        auto j = json::parse(line);
+        if (j["to"] == to && j["template"] == tmpl) found.push_back(j);
+      }
+      if (found.size() > skip) return found.back();
+      std::this_thread::sleep_for(50ms);
+    }
+    return json();
+  }
+  static std::optional<HttpResponse> post(const std::string& path, const json& body,
+                                          std::vector<std::string> headers = {}) {
+    headers.push_back("Content-Type: application/json");
+    return http_request(d_->port(), "POST", path, body.dump(), headers);
+  }
+  static std::string cookie_of(const HttpResponse& r) {
+    std::string c = r.header("set-cookie");
+    return c.substr(0, c.find(';'));
+  }
+  static Carnetd* d_;
+};
+Carnetd* SignIn::d_ = nullptr;
+
+TEST_F(SignIn, TotpActivationSignInSessionsAndSignOut) {
+  std::string code = notice("jean@example.fr", "enrolment_notice")["params"]["code"];
+  ASSERT_EQ(code.size(), 14u);
+  json claim = {{"nir", "184057512345625"}, {"birth_date", "1984-05-17"}, {"code", code},
+                {"login", "Jean.Dupont@Example.fr"}, {"second_factor", "totp"}};
+  // The password policy, before anything is created.
+  for (const char* weak : {"short", "motdepasse123", "jean.dupont-1984!"}) {
+    claim["password"] = weak;
+    auto r = post("/api/v1/activation", claim);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << weak << " " << r->body;
+  }
+  claim["password"] = "cheval agrafe batterie";
+  auto start = post("/api/v1/activation", claim);
+  ASSERT_TRUE(start);
+  ASSERT_EQ(start->status, 200) << start->body;
+  json s = json::parse(start->body);
+  std::string uri = s["otpauth_uri"];
+  EXPECT_EQ(uri.rfind("otpauth://totp/Carnet:jean.dupont%40example.fr?secret=", 0), 0u) << uri;
+  EXPECT_EQ(std::string(s["qr_svg"]).rfind("<svg", 0), 0u);
+  std::string secret = uri.substr(uri.find("secret=") + 7, 32);
+
+  auto wrong = post("/api/v1/activation/confirm", {{"activation_id", s["activation_id"]}, {"code", "000000"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  std::string first_code = totp(secret);
+  auto done = post("/api/v1/activation/confirm", {{"activation_id", s["activation_id"]}, {"code", first_code}});
+  ASSERT_TRUE(done);
+  ASSERT_EQ(done->status, 200) << done->body;
+  json a = json::parse(done->body);
+  EXPECT_EQ(a["recovery_codes"].size(), 10u);
+  EXPECT_FALSE(a.contains("access_token"));  // cookie sessions never expose their token
+  std::string set_cookie = done->header("set-cookie");
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(set_cookie.find("Secure"), std::string::npos);  // plain HTTP here; TLS adds it
+  std::string cookie = "Cookie: " + cookie_of(*done);
+  std::string csrf = "X-CSRF-Token: " + std::string(a["csrf_token"]);
+
+  auto me = http_get(d_->port(), "/api/v1/me", {cookie});
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200) << me->body;
+  EXPECT_EQ(json::parse(me->body)["kind"], "holder");
+  // The provisional code is used up.
+  auto again = post("/api/v1/activation", claim);
+  EXPECT_EQ(again->status, 401);
+
+  // Sign-in: the activation's TOTP code cannot be replayed; the next step's code works.
+  auto unknown = post("/api/v1/sign-in", {{"login", "nobody@example.fr"}, {"password", "cheval agrafe batterie"}});
+  auto bad_pw = post("/api/v1/sign-in", {{"login", "jean.dupont@example.fr"}, {"password", "wrong password!!"}});
+  ASSERT_TRUE(unknown && bad_pw);
+  EXPECT_EQ(unknown->status, 401);
+  EXPECT_EQ(bad_pw->status, 401);
+  EXPECT_EQ(json::parse(unknown->body)["message"], json::parse(bad_pw->body)["message"]);
+  auto step1 = post("/api/v1/sign-in", {{"login", "jean.dupont@example.fr"}, {"password", "cheval agrafe batterie"}});
+  ASSERT_EQ(step1->status, 200) << step1->body;
+  json c = json::parse(step1->body);
+  EXPECT_EQ(c["second_factor"], "totp");
+  auto replay = post("/api/v1/sign-in/verify", {{"challenge_id", c["challenge_id"]}, {"code", first_code}});
+  EXPECT_EQ(replay->status, 401);
+  auto signed_in = post("/api/v1/sign-in/verify",
+                        {{"challenge_id", c["challenge_id"]}, {"code", totp(secret, 30)}, {"session", "bearer"}});
+  ASSERT_EQ(signed_in->status, 200) << signed_in->body;
+  json b = json::parse(signed_in->body);
+  std::string bearer = "Authorization: Bearer " + std::string(b["access_token"]);
+  EXPECT_EQ(http_get(d_->port(), "/api/v1/me", {bearer})->status, 200);
+
+  // Sessions: two live; unsafe methods with the cookie need the CSRF token.
+  auto list = http_get(d_->port(), "/api/v1/sessions", {bearer});
+  ASSERT_EQ(list->status, 200);
+  json sessions = json::parse(list->body)["sessions"];
+  ASSERT_EQ(sessions.size(), 2u) << list->body;
+  std::string cookie_session = a["session_id"];
+  auto no_csrf = http_request(d_->port(), "DELETE", "/api/v1/sessions/" + cookie_session, "", {cookie});
+  EXPECT_EQ(no_csrf->status, 403);
+  auto wrong_csrf = http_request(d_->port(), "DELETE", "/api/v1/sessions/" + cookie_session, "", {cookie, "X-CSRF-Token: nope"});
+  EXPECT_EQ(wrong_csrf->status, 403);
+  auto revoke = http_request(d_->port(), "DELETE", "/api/v1/sessions/" + cookie_session, "", {bearer});
+  EXPECT_EQ(revoke->status, 204);
+  EXPECT_EQ(http_get(d_->port(), "/api/v1/me", {cookie})->status, 401);
+  EXPECT_EQ(http_request(d_->port(), "DELETE", "/api/v1/sessions/" + cookie_session, "", {bearer})->status, 404);
+
+  auto out = http_request(d_->port(), "POST", "/api/v1/sign-out", "", {bearer});
+  EXPECT_EQ(out->status, 204);
+  EXPECT_EQ(http_get(d_->port(), "/api/v1/me", {bearer})->status, 401);
+
+  // A recovery code works once.
+  auto step2 = post("/api/v1/sign-in", {{"login", "jean.dupont@example.fr"}, {"password", "cheval agrafe batterie"}});
+  json c2 = json::parse(step2->body);
+  std::string recovery = a["recovery_codes"][0];
+  EXPECT_EQ(post("/api/v1/sign-in/verify", {{"challenge_id", c2["challenge_id"]}, {"code", recovery}})->status, 200);
+  auto step3 = post("/api/v1/sign-in", {{"login", "jean.dupont@example.fr"}, {"password", "cheval agrafe batterie"}});
+  json c3 = json::parse(step3->body);
+  EXPECT_EQ(post("/api/v1/sign-in/verify", {{"challenge_id", c3["challenge_id"]}, {"code", recovery}})->status, 401);
+}
+
+TEST_F(SignIn, EmailCodeActivationAndSignIn) {
+  std::string code = notice("chloe@example.fr", "enrolment_notice")["params"]["code"];
+  auto start = post("/api/v1/activation", {{"nir", "285016956789044"}, {"birth_date", "1985-01-20"}, {"code", code},
+                                           {"login", "chloe@example.fr"}, {"password", "Trois petits chats blancs"},
+                                           {"second_factor", "email"}});
+  ASSERT_EQ(start->status, 200) << start->body;
+  json s = json::parse(start->body);
+  EXPECT_FALSE(s.contains("otpauth_uri"));
+  std::string otp = notice("chloe@example.fr", "one_time_code")["params"]["code"];
+  ASSERT_EQ(otp.size(), 6u);
+  auto done = post("/api/v1/activation/confirm", {{"activation_id", s["activation_id"]}, {"code", otp}, {"session", "bearer"}});
+  ASSERT_EQ(done->status, 200) << done->body;
+  // Sign in with a code e-mailed for this sign-in; the activation's code is no good.
+  auto step1 = post("/api/v1/sign-in", {{"login", "chloe@example.fr"}, {"password", "Trois petits chats blancs"}});
+  ASSERT_EQ(step1->status, 200);
+  json c = json::parse(step1->body);
+  EXPECT_EQ(c["second_factor"], "email");
+  std::string fresh = notice("chloe@example.fr", "one_time_code", 1)["params"]["code"];
+  EXPECT_EQ(post("/api/v1/sign-in/verify", {{"challenge_id", c["challenge_id"]}, {"code", otp == fresh ? "999999" : otp}})->status, 401);
+  EXPECT_EQ(post("/api/v1/sign-in/verify", {{"challenge_id", c["challenge_id"]}, {"code", fresh}})->status, 200);
+}
+
+TEST_F(SignIn, BruteForceIsThrottledAndTheHolderGetsBackIn) {
+  std::string code = notice("sophie@example.fr", "enrolment_notice")["params"]["code"];
+  auto start = post("/api/v1/activation", {{"nir", "284057523456726"}, {"birth_date", "1984-05-02"}, {"code", code},
+                                           {"login", "sophie@example.fr"}, {"password", "La mer est bleue ce matin"},
+                                           {"second_factor", "sms"}});
+  ASSERT_EQ(start->status, 200) << start->body;
+  std::string otp = notice("+33612345678", "one_time_code")["params"]["code"];
+  ASSERT_EQ(post("/api/v1/activation/confirm", {{"activation_id", json::parse(start->body)["activation_id"]}, {"code", otp}})->status, 200);
+
+  // 1,000 wrong passwords on one keep-alive connection: no success, and back-off (429).
+  Conn conn(d_->port());
+  int ok = 0, unauthorized = 0, throttled = 0;
+  for (int i = 0; i < 1000; ++i) {
+    std::string body = json{{"login", "sophie@example.fr"}, {"password", "guess number " + std::to_string(i)}}.dump();
+    ASSERT_TRUE(conn.send("POST /api/v1/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body));
+    auto r = conn.read_response();
+    ASSERT_TRUE(r);
+    if (r->status == 200) ok++;
+    if (r->status == 401) unauthorized++;
+    if (r->status == 429) throttled++;
+  }
+  EXPECT_EQ(ok, 0);
+  EXPECT_GE(throttled, 900) << unauthorized;
+  EXPECT_GE(unauthorized, 1);  // this address already failed in earlier tests: back-off starts at once
+  // Across accounts from the same address: blocked as well.
+  auto other = post("/api/v1/sign-in", {{"login", "jean.dupont@example.fr"}, {"password", "cheval agrafe batterie"}});
+  EXPECT_EQ(other->status, 429) << other->body;
+  // Wrong codes on a valid challenge count too; none succeeds.
+  std::this_thread::sleep_for(2500ms);  // the lock period (--lockout-max 2s) ends
+  auto step1 = post("/api/v1/sign-in", {{"login", "sophie@example.fr"}, {"password", "La mer est bleue ce matin"}});
+  ASSERT_EQ(step1->status, 200) << step1->body;
+  json c = json::parse(step1->body);
+  EXPECT_EQ(c["second_factor"], "sms");
+  std::string sms = notice("+33612345678", "one_time_code", 1)["params"]["code"];
+  auto in = post("/api/v1/sign-in/verify", {{"challenge_id", c["challenge_id"]}, {"code", sms}});
+  EXPECT_EQ(in->status, 200) << in->body;
+}
+
+}  // namespace
+}  // namespace carnet::itest
