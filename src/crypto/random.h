@@ -16,6 +16,10 @@ SecretKey random_key();
 std::string random_token(size_t bytes = 32);
 // A random (version 4) UUID, lower case: "3f2b8c1e-...". Used as resource and space ids.
 std::string random_uuid();
+// A time-ordered (version 7) UUID: 48 bits of Unix milliseconds, then 74 random bits. Ids
+// created one after the other sort together, so B-tree inserts append instead of touching
+// pages all over an index (the write cost of random keys grows with the table).
+std::string time_ordered_uuid();
 // `length` characters drawn uniformly from `alphabet` (REQUIRES: 1 < alphabet size <= 256).
 std::string random_string(size_t length, std::string_view alphabet);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 namespace carnet::crypto {
 namespace {
@@ -29,6 +30,15 @@ TEST(Random, UuidsAndStrings) {
   std::string s = random_string(12, "AB");
   EXPECT_EQ(s.size(), 12u);
   EXPECT_EQ(s.find_first_not_of("AB"), std::string::npos);
+}
+
+TEST(Random, TimeOrderedUuidsSort) {
+  std::string a = time_ordered_uuid();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  std::string b = time_ordered_uuid();
+  EXPECT_EQ(a.size(), 36u);
+  EXPECT_EQ(a[14], '7');
+  EXPECT_LT(a, b);
 }
 
 TEST(Random, UniformStaysInRange) {

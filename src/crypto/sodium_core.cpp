@@ -1,6 +1,7 @@
 // libsodium adapter: randomness, constant-time comparison, AEAD, and SecretKey hygiene.
 #include <sodium.h>
 
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -15,7 +16,14 @@ static_assert(kAeadNonceBytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 static_assert(kAeadTagBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
 void initialize() {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  // libsodium's internal generator: ChaCha20 keyed from getrandom(2), re-keyed after fork,
+  // instead of one getrandom(2) system call per request for random bytes (nonces, keys,
+  // ids: several per enrolled person).
+  static const bool ready = [] {
+    randombytes_set_implementation(&randombytes_internal_implementation);
+    return sodium_init() >= 0;
+  }();
+  if (!ready) throw std::runtime_error("libsodium failed to initialise");
 }
 
 SecretKey SecretKey::from_bytes(std::string_view raw) {
@@ -61,10 +69,9 @@ std::string random_token(size_t bytes) {
   return out;
 }
 
-std::string random_uuid() {
-  std::string b = random_bytes(16);
-  b[6] = char((b[6] & 0x0f) | 0x40);
-  b[8] = char((b[8] & 0x3f) | 0x80);
+namespace {
+
+std::string format_uuid(const std::string& b) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(36);
@@ -74,6 +81,25 @@ std::string random_uuid() {
     out += kHex[uint8_t(b[i]) & 15];
   }
   return out;
+}
+
+}  // namespace
+
+std::string random_uuid() {
+  std::string b = random_bytes(16);
+  b[6] = char((b[6] & 0x0f) | 0x40);
+  b[8] = char((b[8] & 0x3f) | 0x80);
+  return format_uuid(b);
+}
+
+std::string time_ordered_uuid() {
+  std::string b = random_bytes(16);
+  uint64_t ms = uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count());
+  for (int i = 0; i < 6; ++i) b[size_t(i)] = char((ms >> (40 - 8 * i)) & 0xff);
+  b[6] = char((b[6] & 0x0f) | 0x70);
+  b[8] = char((b[8] & 0x3f) | 0x80);
+  return format_uuid(b);
 }
 
 std::string random_string(size_t length, std::string_view alphabet) {

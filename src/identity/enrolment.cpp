@@ -157,7 +157,7 @@ Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSi
           outcomes.push_back(std::move(o));
           continue;
         }
-        std::string space_id = crypto::random_uuid();
+        std::string space_id = crypto::time_ordered_uuid();
         auto key = keys.create(tx, space_id, now);
         if (!key.is_ok()) return key.status();
         nlohmann::json identity = {

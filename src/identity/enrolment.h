@@ -32,7 +32,7 @@ namespace carnet::identity {
 
 struct EnrolmentOptions {
   std::chrono::milliseconds opposition_window{std::chrono::days(42)};  // six weeks, as the decree sets
-  size_t batch_size = 500;                  // lines per transaction
+  size_t batch_size = 2000;                 // lines per transaction
 };
 
 enum class LineStatus { kEnrolled, kAlreadyEnrolled, kObjected, kInvalid };

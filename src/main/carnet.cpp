@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
 
   auto* enrol = app.add_subcommand("enrol", "Enrol the people of a beneficiary file (CSV; see README)");
   std::string enrol_file, report_path, window = "42d";
-  size_t batch = 500;
+  size_t batch = 2000;
   enrol->add_option("FILE", enrol_file, "CSV file, or - for standard input")->required();
   enrol->add_option("--report", report_path, "Write the JSON-lines report here instead of standard output");
   enrol->add_option("--opposition-window", window, "Time to object before the space opens")
