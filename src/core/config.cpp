@@ -122,6 +122,16 @@ Result<ParsedConfig> parse_config(int argc, const char* const* argv, std::ostrea
                  "Where notices are written when no SMTP relay or SMS gateway is configured "
                  "(default <data-dir>/notices.jsonl, one JSON object per line)")
       ->envname("CARNET_NOTICES_FILE");
+  app.add_option("--smtp-url", c.smtp_url,
+                 "SMTP relay for e-mail notices (smtp://host:587 with STARTTLS when offered, or smtps://); "
+                 "password in CARNET_SMTP_PASSWORD")
+      ->envname("CARNET_SMTP_URL");
+  app.add_option("--smtp-from", c.smtp_from, "Sender address of e-mail notices")
+      ->envname("CARNET_SMTP_FROM")->capture_default_str();
+  app.add_option("--smtp-user", c.smtp_user, "SMTP user name")->envname("CARNET_SMTP_USER");
+  app.add_option("--sms-gateway-url", c.sms_gateway_url,
+                 "HTTP(S) endpoint receiving SMS notices as POST {to, text}; bearer token in CARNET_SMS_GATEWAY_TOKEN")
+      ->envname("CARNET_SMS_GATEWAY_URL");
   app.add_option("--lockout-free-failures", c.lockout_free_failures,
                  "Failed sign-ins allowed per login and per client address before back-off starts")
       ->envname("CARNET_LOCKOUT_FREE_FAILURES")->check(CLI::Range(1, 1000))->capture_default_str();

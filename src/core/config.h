@@ -44,6 +44,10 @@ struct Config {
   int lockout_free_failures = 5;
   std::chrono::milliseconds lockout_max{std::chrono::minutes(15)};
   std::string notices_file;  // default <data_dir>/notices.jsonl
+  std::string smtp_url;      // e-mail relay; empty: e-mails go to the notices file
+  std::string smtp_from = "ne-pas-repondre@carnet.localhost";
+  std::string smtp_user;     // password: CARNET_SMTP_PASSWORD (environment only)
+  std::string sms_gateway_url;  // token: CARNET_SMS_GATEWAY_TOKEN (environment only)
 
   // Files
   std::string data_dir = "data";

@@ -25,6 +25,7 @@
 #include "jobs/scheduler.h"
 #include "notify/delivery.h"
 #include "notify/outbox.h"
+#include "notify/relays.h"
 #include "store/store.h"
 
 namespace carnet {
@@ -87,7 +88,13 @@ int run_carnetd(int argc, const char* const* argv) {
   SystemClock clock;
   identity::Spaces spaces(**store, *ring, clock);
   notify::Outbox outbox(*ring);
-  auto deliverer = notify::make_file_deliverer(cfg.effective_notices_file());
+  auto env = [](const char* name) { const char* v = std::getenv(name); return std::string(v ? v : ""); };
+  auto deliverer = notify::make_channel_router(
+      cfg.smtp_url.empty() ? nullptr
+                           : notify::make_smtp_deliverer({cfg.smtp_url, cfg.smtp_from, cfg.smtp_user, env("CARNET_SMTP_PASSWORD")}),
+      cfg.sms_gateway_url.empty() ? nullptr
+                                  : notify::make_sms_gateway_deliverer({cfg.sms_gateway_url, env("CARNET_SMS_GATEWAY_TOKEN")}),
+      notify::make_file_deliverer(cfg.effective_notices_file()));
 
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
