@@ -123,8 +123,37 @@ std::vector<Route> account_routes(identity::Accounts& accounts, std::chrono::sec
                       return Response::json(200, nlohmann::json{{"account_id", who->account_id},
                                                                 {"kind", who->kind},
                                                                 {"space_id", who->space_id},
+                                                                {"acting_space_id", who->acting_space_id},
                                                                 {"session_id", who->session_id}}.dump());
                     }});
+  routes.push_back({"GET", "/api/v1/spaces", "", [&accounts](const Request& req) {
+                      auto who = authenticate(accounts, req);
+                      if (!who.is_ok()) return error_response(who.status(), req.request_id);
+                      auto list = accounts.my_spaces(*who);
+                      if (!list.is_ok()) return error_response(list.status(), req.request_id);
+                      nlohmann::json out = nlohmann::json::array();
+                      for (const auto& sp : *list) {
+                        out.push_back({{"space_id", sp.space_id}, {"role", sp.role}, {"first_name", sp.first_name},
+                                       {"state", sp.state}, {"acting", sp.space_id == who->acting_space_id}});
+                      }
+                      return Response::json(200, nlohmann::json{{"spaces", out}}.dump());
+                    }});
+  routes.push_back({"POST", "/api/v1/spaces/{id}/switch", "", [&accounts](const Request& req) {
+                      auto who = authenticate(accounts, req);
+                      if (!who.is_ok()) return error_response(who.status(), req.request_id);
+                      Status s = accounts.switch_space(*who, std::string(req.param("id")));
+                      if (!s.is_ok()) return error_response(s, req.request_id);
+                      return Response::json(200, nlohmann::json{{"acting_space_id", req.param("id")}}.dump());
+                    }, 1024});
+  routes.push_back({"POST", "/api/v1/spaces/{id}/invitations", "", [&accounts](const Request& req) {
+                      auto who = authenticate(accounts, req);
+                      if (!who.is_ok()) return error_response(who.status(), req.request_id);
+                      auto f = read_string_fields(req, {"email"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      Status s = accounts.invite_representative(*who, std::string(req.param("id")), (*f)["email"]);
+                      if (!s.is_ok()) return error_response(s, req.request_id);
+                      return Response::empty(202);
+                    }, kSmallJson});
   routes.push_back({"GET", "/api/v1/sessions", "", [&accounts](const Request& req) {
                       auto who = authenticate(accounts, req);
                       if (!who.is_ok()) return error_response(who.status(), req.request_id);

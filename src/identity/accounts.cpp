@@ -11,6 +11,7 @@
 #include "identity/contacts.h"
 #include "identity/password_policy.h"
 #include "notify/outbox.h"
+#include "store/space_keys.h"
 
 namespace carnet::identity {
 namespace {
@@ -130,7 +131,7 @@ Result<Principal> Accounts::authenticate(const std::string& token, SessionKind k
   Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
     auto row = tx.query_one(
         "SELECT s.session_id, s.account_id, s.kind, s.csrf_hash, s.last_seen_at, s.expires_at, s.revoked_at, "
-        "a.kind, a.space_id, a.disabled FROM sessions s JOIN accounts a ON a.account_id = s.account_id "
+        "a.kind, a.space_id, a.disabled, s.acting_space_id FROM sessions s JOIN accounts a ON a.account_id = s.account_id "
         "WHERE s.token_hash = ?",
         {store::Blob{token_hash}});
     if (!row.is_ok()) return row.status();
@@ -149,6 +150,13 @@ Result<Principal> Accounts::authenticate(const std::string& token, SessionKind k
     p.account_id = r.text(1);
     p.kind = r.text(7);
     p.space_id = r.is_null(8) ? "" : r.text(8);
+    p.acting_space_id = p.space_id;
+    if (!r.is_null(10) && r.text(10) != p.space_id) {
+      // Acting for a child: only while the representation lasts (it ends at 18).
+      auto live = represents(tx, p.space_id, r.text(10));
+      if (!live.is_ok()) return live.status();
+      if (*live) p.acting_space_id = r.text(10);
+    }
     last_seen = r.text(4);
     outcome = Status::ok();
     return Status::ok();
@@ -199,6 +207,114 @@ Status Accounts::revoke_session(const Principal& who, const std::string& session
   return Status::ok();
 }
 
+// ---- representation --------------------------------------------------------------------------
+
+Result<bool> Accounts::represents(store::Transaction& tx, const std::string& own_space_id, const std::string& space_id) {
+  auto row = tx.query_one(
+      "SELECT 1 FROM representatives r JOIN spaces own ON own.ins_hash = r.representative_ins_hash "
+      "JOIN spaces child ON child.space_id = r.space_id "
+      "WHERE own.space_id = ? AND r.space_id = ? AND r.until_date IS NULL AND child.state IN ('notified', 'open')",
+      {own_space_id, space_id});
+  if (!row.is_ok()) return row.status();
+  return row->has_value();
+}
+
+Result<std::vector<SpaceSummary>> Accounts::my_spaces(const Principal& who) {
+  std::vector<SpaceSummary> out;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    out.clear();
+    std::vector<std::pair<std::string, std::string>> ids;  // space, role
+    if (!who.space_id.empty()) ids.emplace_back(who.space_id, "holder");
+    CARNET_RETURN_IF_ERROR(tx.query_each(
+        "SELECT r.space_id FROM representatives r JOIN spaces own ON own.ins_hash = r.representative_ins_hash "
+        "JOIN spaces child ON child.space_id = r.space_id "
+        "WHERE own.space_id = ? AND r.until_date IS NULL AND child.state IN ('notified', 'open') ORDER BY r.since",
+        {who.space_id}, [&](const store::Row& r) {
+          ids.emplace_back(r.text(0), "representative");
+          return Status::ok();
+        }));
+    store::SpaceKeys keys(ring_);
+    for (const auto& [id, role] : ids) {
+      auto row = tx.query_one("SELECT state, identity FROM spaces WHERE space_id = ?", {id});
+      if (!row.is_ok()) return row.status();
+      if (!*row) continue;
+      SpaceSummary summary{id, role, "", (*row)->text(0)};
+      auto key = keys.get(tx, id);
+      if (key.is_ok() && !(*row)->is_null(1)) {
+        auto plain = crypto::open(*key, (*row)->text(1), "carnet.space-identity.v1:" + id);
+        if (plain.is_ok()) {
+          auto names = nlohmann::json::parse(*plain).value("first_names", std::vector<std::string>{});
+          if (!names.empty()) summary.first_name = names.front();
+        }
+      }
+      out.push_back(std::move(summary));
+    }
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+Status Accounts::switch_space(const Principal& who, const std::string& space_id) {
+  Status outcome;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    outcome = Status::ok();
+    if (space_id != who.space_id) {
+      auto live = represents(tx, who.space_id, space_id);
+      if (!live.is_ok()) return live.status();
+      if (!*live) {
+        outcome = Status::not_found("no such space among yours");
+        return Status::ok();
+      }
+    }
+    return tx.exec("UPDATE sessions SET acting_space_id = ? WHERE session_id = ?", {space_id, who.session_id}).status();
+  });
+  if (!s.is_ok()) return s;
+  if (outcome.is_ok()) log::info("space_switched", {{"account_id", who.account_id}, {"space_id", space_id}});
+  return outcome;
+}
+
+Status Accounts::invite_representative(const Principal& who, const std::string& space_id, const std::string& email_text) {
+  auto email = normalize_email(email_text);
+  if (!email.is_ok()) return email.status();
+  std::string now = format_instant(clock_.now());
+  Status outcome;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    outcome = Status::ok();
+    auto live = represents(tx, who.space_id, space_id);
+    if (!live.is_ok()) return live.status();
+    if (!*live) {
+      outcome = Status::not_found("no such space among those you represent");
+      return Status::ok();
+    }
+    auto other = tx.query_one(
+        "SELECT 1 FROM representatives r WHERE r.space_id = ? AND r.until_date IS NULL AND r.representative_ins_hash <> "
+        "(SELECT ins_hash FROM spaces WHERE space_id = ?)",
+        {space_id, who.space_id});
+    if (!other.is_ok()) return other.status();
+    if (!*other) {
+      outcome = Status::not_found("no other legal representative is listed for this child");
+      return Status::ok();
+    }
+    auto row = tx.query_one("SELECT identity FROM spaces WHERE space_id = ?", {space_id});
+    if (!row.is_ok()) return row.status();
+    auto key = store::SpaceKeys(ring_).get(tx, space_id);
+    if (!key.is_ok()) return key.status();
+    auto plain = crypto::open(*key, (*row)->text(0), "carnet.space-identity.v1:" + space_id);
+    if (!plain.is_ok()) return plain.status();
+    auto names = nlohmann::json::parse(*plain).value("first_names", std::vector<std::string>{});
+    notify::Notice n;
+    n.space_id = space_id;
+    n.channel = notify::Channel::kEmail;
+    n.recipient = *email;
+    n.template_id = "representative_invitation";
+    n.params = {{"first_name", names.empty() ? std::string() : names.front()}};
+    return notify::Outbox(ring_).enqueue(tx, n, now);
+  });
+  if (!s.is_ok()) return s;
+  return outcome;
+}
+
 // ---- one-time codes ------------------------------------------------------------------------
 
 Status Accounts::send_code(store::Transaction& tx, const std::string& factor, const std::string& destination,
@@ -229,6 +345,11 @@ Result<ActivationStarted> Accounts::start_activation(const ActivationRequest& re
     if (!outcome.is_ok()) return Status::ok();
     if (v.state != "notified" && v.state != "open") {
       outcome = Status::unauthenticated("the social security number, birth date and code do not match");
+      return Status::ok();
+    }
+    if (v.minor) {
+      outcome = Status::forbidden("a minor's space is managed by their legal representatives until they are 18: "
+                                  "a representative signs in to their own space and switches to the child's");
       return Status::ok();
     }
     auto taken = tx.query_one("SELECT 1 FROM accounts WHERE login_hash = ?", {store::Blob{login_hash}});

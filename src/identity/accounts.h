@@ -76,8 +76,16 @@ struct SignInStarted {
 struct Principal {
   std::string account_id;
   std::string session_id;
-  std::string kind;      // "holder"...
-  std::string space_id;  // the holder's own space
+  std::string kind;             // "holder"...
+  std::string space_id;         // the holder's own space
+  std::string acting_space_id;  // the space this session acts in (own, or a represented child's)
+};
+
+struct SpaceSummary {
+  std::string space_id;
+  std::string role;  // "holder" or "representative"
+  std::string first_name;
+  std::string state;
 };
 
 struct SessionView {
@@ -103,11 +111,21 @@ class Accounts {
   Result<std::vector<SessionView>> list_sessions(const Principal& who);
   Status revoke_session(const Principal& who, const std::string& session_id);
 
+  // The spaces the holder may act in: their own and those of the minors they represent.
+  Result<std::vector<SpaceSummary>> my_spaces(const Principal& who);
+  // Makes the session act in `space_id` (own or represented); kNotFound otherwise.
+  Status switch_space(const Principal& who, const std::string& space_id);
+  // Sends the minor's other legal representative (listed at enrolment) an invitation at
+  // `email`. kNotFound when the caller does not represent that space or there is no other.
+  Status invite_representative(const Principal& who, const std::string& space_id, const std::string& email);
+
  private:
   Status throttle_check(store::Transaction& tx, const std::vector<std::string>& keys, const std::string& now);
   Status record_failure(store::Transaction& tx, const std::vector<std::string>& keys, const std::string& now);
   Result<NewSession> create_session(store::Transaction& tx, const std::string& account_id, SessionKind kind,
                                     const ClientInfo& client, const std::string& now);
+  // True when `own_space_id`'s person currently represents `space_id`.
+  Result<bool> represents(store::Transaction& tx, const std::string& own_space_id, const std::string& space_id);
   Status send_code(store::Transaction& tx, const std::string& factor, const std::string& destination,
                    const std::string& code, const std::string& now);
 

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+
+#include <vector>
 #include "crypto/aead.h"
 #include "crypto/random.h"
 #include "identity/enrolment.h"
@@ -26,7 +28,7 @@ Status verify_claim(store::Transaction& tx, const crypto::KeyRing& ring, const P
     return Status::ok();
   }
   auto row = tx.query_one(
-      "SELECT space_id, state, opposition_deadline, identity, code_hash, code_expires_at, code_failures "
+      "SELECT space_id, state, opposition_deadline, identity, code_hash, code_expires_at, code_failures, adult_on "
       "FROM spaces WHERE ins_hash = ?",
       {store::Blob{ins_lookup_hash(ring, nir->value)}});
   if (!row.is_ok()) return row.status();
@@ -35,6 +37,7 @@ Status verify_claim(store::Transaction& tx, const crypto::KeyRing& ring, const P
   out.space_id = r.text(0);
   out.state = r.text(1);
   out.deadline = r.text(2);
+  out.minor = !r.is_null(7);
   if (r.is_null(3) || r.is_null(4)) return Status::ok();  // erased or code used up: no match
   if (r.integer(6) >= kMaxCodeFailures) {
     outcome = Status::forbidden("too many wrong attempts: this code is locked; ask your health insurance fund for a new one");
@@ -111,6 +114,66 @@ Result<std::string> Spaces::oppose(const ProvisionalClaim& claim) {
   if (!purged.is_ok()) log::warn("purge_after_shred_failed", {{"error", purged.message()}});
   log::info("space_opposed", {{"space_id", v.space_id}});
   return v.space_id;
+}
+
+Result<int64_t> Spaces::end_minority(std::chrono::milliseconds validity, int64_t limit) {
+  auto now_tp = clock_.now();
+  std::string now = format_instant(now_tp);
+  std::string today = now.substr(0, 10);
+  std::string expires = format_instant(now_tp + validity);
+  int64_t changed = 0;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    changed = 0;
+    std::vector<std::pair<std::string, std::string>> due;  // space_id, sealed identity
+    CARNET_RETURN_IF_ERROR(tx.query_each(
+        "SELECT space_id, identity FROM spaces WHERE adult_on IS NOT NULL AND adult_on <= ? AND identity IS NOT NULL "
+        "LIMIT ?",
+        {today, limit}, [&](const store::Row& r) {
+          due.emplace_back(r.text(0), r.text(1));
+          return Status::ok();
+        }));
+    store::SpaceKeys keys(ring_);
+    notify::Outbox outbox(ring_);
+    for (const auto& [space_id, sealed] : due) {
+      auto key = keys.get(tx, space_id);
+      if (!key.is_ok()) return key.status();
+      auto plain = crypto::open(*key, sealed, "carnet.space-identity.v1:" + space_id);
+      if (!plain.is_ok()) return plain.status();
+      auto identity = nlohmann::json::parse(*plain);
+      std::string code = new_provisional_code();
+      auto upd = tx.exec(
+          "UPDATE spaces SET adult_on = NULL, code_hash = ?, code_expires_at = ?, code_failures = 0 WHERE space_id = ?",
+          {store::Blob{provisional_code_hash(ring_, space_id, code)}, expires, space_id});
+      if (!upd.is_ok()) return upd.status();
+      auto reps = tx.exec("UPDATE representatives SET until_date = ? WHERE space_id = ? AND until_date IS NULL",
+                          {today, space_id});
+      if (!reps.is_ok()) return reps.status();
+      notify::Notice notice;
+      notice.space_id = space_id;
+      auto names = identity.value("first_names", std::vector<std::string>{});
+      notice.template_id = "majority_notice";
+      notice.params = {{"first_name", names.empty() ? std::string() : names.front()},
+                       {"code", code},
+                       {"deadline", expires.substr(0, 10)}};
+      std::string email = identity.value("email", ""), mobile = identity.value("mobile", "");
+      if (!email.empty()) {
+        notice.channel = notify::Channel::kEmail;
+        notice.recipient = email;
+      } else if (!mobile.empty()) {
+        notice.channel = notify::Channel::kSms;
+        notice.recipient = mobile;
+      } else {
+        notice.channel = notify::Channel::kLetter;
+        notice.recipient = notice.params["first_name"] + " " + identity.value("birth_name", "") + "\n" +
+                           identity.value("address", "");
+      }
+      CARNET_RETURN_IF_ERROR(outbox.enqueue(tx, notice, now));
+      ++changed;
+    }
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return changed;
 }
 
 Result<int64_t> Spaces::open_expired(int64_t limit) {

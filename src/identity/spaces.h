@@ -5,6 +5,7 @@
 // must be asked for. Errors never tell whether a NIR is enrolled.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,7 @@ struct VerifiedClaim {
   std::string state;
   std::string deadline;
   std::string identity_json;  // the sealed identity, opened: traits and contacts
+  bool minor = false;         // managed by legal representatives until adult_on
 };
 
 // Inside a write transaction: checks `claim`, counting a failure against the space when the
@@ -52,6 +54,11 @@ class Spaces {
   // Scheduled job: spaces still `notified` past their deadline become `open`, at most
   // `limit` per call. Returns how many changed.
   Result<int64_t> open_expired(int64_t limit = 10'000);
+
+  // Scheduled job: minors who turned 18 today or before. Their representatives' access
+  // ends, and they get a new provisional code and a notice to activate their own space.
+  // `validity` is how long that code stays valid. Returns how many spaces changed.
+  Result<int64_t> end_minority(std::chrono::milliseconds validity, int64_t limit = 10'000);
 
  private:
   store::Store& store_;

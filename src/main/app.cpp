@@ -104,6 +104,11 @@ int run_carnetd(int argc, const char* const* argv) {
                    if (n.is_ok() && *n > 0) log::info("spaces_opened", {{"count", *n}});
                    return n.status();
                  }});
+  scheduler.add({"majority", cfg.job_interval, std::chrono::minutes(10), [&] {
+                   auto n = spaces.end_minority(cfg.opposition_window);
+                   if (n.is_ok() && *n > 0) log::info("minors_came_of_age", {{"count", *n}});
+                   return n.status();
+                 }});
   scheduler.add({"notice-delivery", cfg.job_interval, std::chrono::minutes(10), [&] {
                    auto r = notify::deliver_pending(**store, outbox, *deliverer, clock);
                    if (r.is_ok() && (r->sent || r->failed || r->retried)) {

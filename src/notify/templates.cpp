@@ -30,6 +30,19 @@ constexpr Template kTemplates[] = {
      "Vous pouvez vous opposer à sa création jusqu'au {deadline} avec les mêmes informations. Sans "
      "opposition, l'espace sera ouvert à cette date.\n\n"
      "Ne communiquez jamais ce code à personne."},
+    {"majority_notice", "Votre espace santé Carnet est désormais le vôtre",
+     "Bonjour {first_name},\n\n"
+     "Vous avez 18 ans : votre espace numérique de santé Carnet, jusqu'ici géré par vos représentants "
+     "légaux, est désormais le vôtre, et eux n'y ont plus accès.\n\n"
+     "Pour l'activer, rendez-vous sur le portail Carnet avec votre numéro de sécurité sociale, votre date de "
+     "naissance et ce code provisoire, valable jusqu'au {deadline} : {code}\n\n"
+     "Ne communiquez jamais ce code à personne."},
+    {"representative_invitation", "Vous êtes invité(e) à gérer l'espace santé Carnet de {first_name}",
+     "Bonjour,\n\n"
+     "Vous êtes l'un des représentants légaux de {first_name}. L'autre représentant vous invite à "
+     "gérer son espace numérique de santé Carnet.\n\n"
+     "Activez votre propre espace Carnet (ou connectez-vous si c'est déjà fait) : l'espace de {first_name} "
+     "apparaîtra dans la liste de vos espaces."},
     {"one_time_code", "Votre code Carnet",
      "Votre code Carnet : {code}\n"
      "Il expire dans 10 minutes. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message "
@@ -44,27 +57,39 @@ constexpr Template kTemplates[] = {
 
 }  // namespace
 
+namespace {
+
+Result<std::string> substitute(std::string_view text, const std::map<std::string, std::string>& params,
+                               const std::string& template_id) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t open = text.find('{', pos);
+    if (open == std::string_view::npos) {
+      out.append(text.substr(pos));
+      break;
+    }
+    size_t close = text.find('}', open);
+    out.append(text.substr(pos, open - pos));
+    std::string name(text.substr(open + 1, close - open - 1));
+    auto it = params.find(name);
+    if (it == params.end()) return Status::invalid("notice template " + template_id + " needs parameter " + name);
+    out += it->second;
+    pos = close + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Rendered> render(const std::string& template_id, const std::map<std::string, std::string>& params) {
   for (const auto& t : kTemplates) {
     if (template_id != t.id) continue;
-    Rendered r{t.subject, ""};
-    std::string_view text = t.text;
-    size_t pos = 0;
-    while (pos < text.size()) {
-      size_t open = text.find('{', pos);
-      if (open == std::string_view::npos) {
-        r.text.append(text.substr(pos));
-        break;
-      }
-      size_t close = text.find('}', open);
-      r.text.append(text.substr(pos, open - pos));
-      std::string name(text.substr(open + 1, close - open - 1));
-      auto it = params.find(name);
-      if (it == params.end()) return Status::invalid("notice template " + template_id + " needs parameter " + name);
-      r.text += it->second;
-      pos = close + 1;
-    }
-    return r;
+    auto subject = substitute(t.subject, params, template_id);
+    if (!subject.is_ok()) return subject.status();
+    auto text = substitute(t.text, params, template_id);
+    if (!text.is_ok()) return text.status();
+    return Rendered{*subject, *text};
   }
   return Status::not_found("no notice template " + template_id);
 }
