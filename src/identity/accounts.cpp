@@ -207,6 +207,35 @@ Status Accounts::revoke_session(const Principal& who, const std::string& session
   return Status::ok();
 }
 
+// ---- operators ---------------------------------------------------------------------------------
+
+Result<std::string> Accounts::create_operator(const std::string& login_text, const std::string& password) {
+  auto login = normalize_login(login_text);
+  if (!login.is_ok()) return login.status();
+  std::string local = login->substr(0, login->find('@'));
+  CARNET_RETURN_IF_ERROR(check_password(password, {local}));
+  auto hash = hasher_.hash(password);
+  if (!hash.is_ok()) return hash.status();
+  std::string secret = crypto::random_bytes(crypto::kTotpSecretBytes);
+  std::string account_id = crypto::random_uuid();
+  std::string now = format_instant(clock_.now());
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto ins = tx.exec(
+        "INSERT INTO accounts (account_id, kind, login_hash, login_sealed, password_hash, second_factor, "
+        "factor_sealed, created_at) VALUES (?, 'operator', ?, ?, ?, 'totp', ?, ?)",
+        {account_id, store::Blob{ring_.lookup_hash("login", *login)},
+         store::Blob{crypto::seal(sealing_key_, *login, "carnet.login.v1:" + account_id)}, *hash,
+         store::Blob{crypto::seal(sealing_key_, secret, "carnet.factor.v1:" + account_id)}, now});
+    if (!ins.is_ok() && ins.status().code() == ErrorCode::kConflict) {
+      return Status::conflict("this login is already used by another account");
+    }
+    return ins.status();
+  });
+  if (!s.is_ok()) return s;
+  log::info("operator_created", {{"account_id", account_id}});
+  return secret;
+}
+
 // ---- representation --------------------------------------------------------------------------
 
 Result<bool> Accounts::represents(store::Transaction& tx, const std::string& own_space_id, const std::string& space_id) {

@@ -111,6 +111,10 @@ class Accounts {
   Result<std::vector<SessionView>> list_sessions(const Principal& who);
   Status revoke_session(const Principal& who, const std::string& session_id);
 
+  // Creates an operator account (no space) with TOTP as second factor. Returns the TOTP
+  // secret (raw bytes) to show once. kConflict when the login is taken.
+  Result<std::string> create_operator(const std::string& login, const std::string& password);
+
   // The spaces the holder may act in: their own and those of the minors they represent.
   Result<std::vector<SpaceSummary>> my_spaces(const Principal& who);
   // Makes the session act in `space_id` (own or represented); kNotFound otherwise.

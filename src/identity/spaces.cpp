@@ -19,6 +19,23 @@ const char kNoMatch[] = "the social security number, birth date and code do not 
 
 }  // namespace
 
+// Addresses a notice with the first contact the person gave (e-mail, mobile, postal address).
+void address_notice(notify::Notice& n, const nlohmann::json& identity) {
+  std::string email = identity.value("email", ""), mobile = identity.value("mobile", "");
+  auto names = identity.value("first_names", std::vector<std::string>{});
+  if (!email.empty()) {
+    n.channel = notify::Channel::kEmail;
+    n.recipient = email;
+  } else if (!mobile.empty()) {
+    n.channel = notify::Channel::kSms;
+    n.recipient = mobile;
+  } else {
+    n.channel = notify::Channel::kLetter;
+    n.recipient = (names.empty() ? std::string() : names.front() + " ") + identity.value("birth_name", "") + "\n" +
+                  identity.value("address", "");
+  }
+}
+
 Status verify_claim(store::Transaction& tx, const crypto::KeyRing& ring, const ProvisionalClaim& claim,
                     const std::string& now, VerifiedClaim& out, Status& outcome) {
   outcome = Status::unauthenticated(kNoMatch);
@@ -86,18 +103,7 @@ Result<std::string> Spaces::oppose(const ProvisionalClaim& claim) {
     notice.template_id = "opposition_confirmed";
     auto names = identity.value("first_names", std::vector<std::string>{});
     notice.params = {{"first_name", names.empty() ? std::string() : names.front()}, {"date", now.substr(0, 10)}};
-    std::string email = identity.value("email", ""), mobile = identity.value("mobile", "");
-    if (!email.empty()) {
-      notice.channel = notify::Channel::kEmail;
-      notice.recipient = email;
-    } else if (!mobile.empty()) {
-      notice.channel = notify::Channel::kSms;
-      notice.recipient = mobile;
-    } else {
-      notice.channel = notify::Channel::kLetter;
-      notice.recipient = (names.empty() ? std::string() : names.front() + " ") +
-                         identity.value("birth_name", "") + "\n" + identity.value("address", "");
-    }
+    address_notice(notice, identity);
     CARNET_RETURN_IF_ERROR(notify::Outbox(ring_).enqueue(tx, notice, now));
     auto upd = tx.exec(
         "UPDATE spaces SET state = 'opposed', state_changed_at = ?, identity = NULL, code_hash = NULL, "
@@ -114,6 +120,47 @@ Result<std::string> Spaces::oppose(const ProvisionalClaim& claim) {
   if (!purged.is_ok()) log::warn("purge_after_shred_failed", {{"error", purged.message()}});
   log::info("space_opposed", {{"space_id", v.space_id}});
   return v.space_id;
+}
+
+Status Spaces::regenerate_code(const std::string& nir_text, std::chrono::milliseconds validity) {
+  auto nir = parse_nir(nir_text);
+  if (!nir.is_ok()) return nir.status();
+  auto now_tp = clock_.now();
+  std::string now = format_instant(now_tp), expires = format_instant(now_tp + validity);
+  Status outcome;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    outcome = Status::ok();
+    auto row = tx.query_one(
+        "SELECT s.space_id, s.identity, s.adult_on FROM spaces s WHERE s.ins_hash = ? AND s.state IN ('notified', 'open') "
+        "AND s.identity IS NOT NULL AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.space_id = s.space_id)",
+        {store::Blob{ins_lookup_hash(ring_, nir->value)}});
+    if (!row.is_ok()) return row.status();
+    if (!*row) {
+      outcome = Status::not_found("no space awaiting activation for this NIR");
+      return Status::ok();
+    }
+    std::string space_id = (*row)->text(0);
+    auto key = store::SpaceKeys(ring_).get(tx, space_id);
+    if (!key.is_ok()) return key.status();
+    auto plain = crypto::open(*key, (*row)->text(1), "carnet.space-identity.v1:" + space_id);
+    if (!plain.is_ok()) return plain.status();
+    auto identity = nlohmann::json::parse(*plain);
+    std::string code = new_provisional_code();
+    auto upd = tx.exec("UPDATE spaces SET code_hash = ?, code_expires_at = ?, code_failures = 0 WHERE space_id = ?",
+                       {store::Blob{provisional_code_hash(ring_, space_id, code)}, expires, space_id});
+    if (!upd.is_ok()) return upd.status();
+    notify::Notice notice;
+    notice.space_id = space_id;
+    auto names = identity.value("first_names", std::vector<std::string>{});
+    notice.template_id = (*row)->is_null(2) ? "new_code" : "new_code_minor";
+    notice.params = {{"first_name", names.empty() ? std::string() : names.front()},
+                     {"code", code},
+                     {"deadline", expires.substr(0, 10)}};
+    address_notice(notice, identity);
+    return notify::Outbox(ring_).enqueue(tx, notice, now);
+  });
+  if (!s.is_ok()) return s;
+  return outcome;
 }
 
 Result<int64_t> Spaces::end_minority(std::chrono::milliseconds validity, int64_t limit) {
@@ -155,18 +202,7 @@ Result<int64_t> Spaces::end_minority(std::chrono::milliseconds validity, int64_t
       notice.params = {{"first_name", names.empty() ? std::string() : names.front()},
                        {"code", code},
                        {"deadline", expires.substr(0, 10)}};
-      std::string email = identity.value("email", ""), mobile = identity.value("mobile", "");
-      if (!email.empty()) {
-        notice.channel = notify::Channel::kEmail;
-        notice.recipient = email;
-      } else if (!mobile.empty()) {
-        notice.channel = notify::Channel::kSms;
-        notice.recipient = mobile;
-      } else {
-        notice.channel = notify::Channel::kLetter;
-        notice.recipient = notice.params["first_name"] + " " + identity.value("birth_name", "") + "\n" +
-                           identity.value("address", "");
-      }
+      address_notice(notice, identity);
       CARNET_RETURN_IF_ERROR(outbox.enqueue(tx, notice, now));
       ++changed;
     }

@@ -51,6 +51,11 @@ class Spaces {
   // kConflict when the opposition period is over; kForbidden when the code is locked.
   Result<std::string> oppose(const ProvisionalClaim& claim);
 
+  // At the person's request, through an operator: a new provisional code for a space not
+  // yet activated (notified or open), valid for `validity`, sent to the person's contacts.
+  // kNotFound when there is no such space to help (unknown, objected, closed, activated).
+  Status regenerate_code(const std::string& nir, std::chrono::milliseconds validity);
+
   // Scheduled job: spaces still `notified` past their deadline become `open`, at most
   // `limit` per call. Returns how many changed.
   Result<int64_t> open_expired(int64_t limit = 10'000);

@@ -10,6 +10,7 @@
 
 #include "api/account_routes.h"
 #include "api/identity_routes.h"
+#include "api/operator_routes.h"
 #include "api/system_routes.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -128,6 +129,9 @@ int run_carnetd(int argc, const char* const* argv) {
   std::vector<api::Route> routes = api::system_routes(**store, metrics);
   for (auto& r : api::identity_routes(spaces)) routes.push_back(std::move(r));
   for (auto& r : api::account_routes(accounts, security.session_absolute)) routes.push_back(std::move(r));
+  for (auto& r : api::operator_routes({accounts, spaces, **store, *ring, clock, cfg.opposition_window})) {
+    routes.push_back(std::move(r));
+  }
   http::Router router(std::move(routes));
   http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",
                                                 "/readyz", "/metrics"});

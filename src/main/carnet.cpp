@@ -10,6 +10,9 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "crypto/keyring.h"
+#include "crypto/random.h"
+#include "crypto/totp.h"
+#include "identity/accounts.h"
 #include "identity/enrolment.h"
 #include "store/store.h"
 
@@ -88,6 +91,22 @@ int cmd_enrol(const std::string& data_dir, const std::string& key_file, const st
   return 0;
 }
 
+int cmd_operator_create(const std::string& data_dir, const std::string& key_file, const std::string& login) {
+  auto ctx = open_context(data_dir, key_file);
+  if (!ctx.is_ok()) return fail(ctx.status());
+  SystemClock clock;
+  identity::Accounts accounts(*ctx->store, *ctx->ring, clock, {});
+  std::string password = crypto::random_token(18);
+  auto secret = accounts.create_operator(login, password);
+  if (!secret.is_ok()) return fail(secret.status());
+  std::cout << "operator account created\n"
+            << "  login:    " << *identity::normalize_login(login) << "\n"
+            << "  password: " << password << "\n"
+            << "  TOTP:     " << crypto::otpauth_uri("Carnet", *identity::normalize_login(login), *secret) << "\n"
+            << "Shown once: hand them over in person. Sign in with POST /api/v1/sign-in.\n";
+  return 0;
+}
+
 }  // namespace
 }  // namespace carnet
 
@@ -113,6 +132,12 @@ int main(int argc, char** argv) {
   enrol->add_option("--opposition-window", window, "Time to object before the space opens")
       ->envname("CARNET_OPPOSITION_WINDOW")->capture_default_str();
   enrol->add_option("--batch-size", batch, "Lines per transaction")->check(CLI::Range(1, 100000))->capture_default_str();
+
+  auto* op = app.add_subcommand("operator", "Operator accounts");
+  op->require_subcommand(1);
+  auto* op_create = op->add_subcommand("create", "Create an operator account (prints a password and a TOTP URI once)");
+  std::string op_login;
+  op_create->add_option("LOGIN", op_login, "The operator's e-mail address")->required();
 
   try {
     app.parse(argc, argv);
@@ -140,5 +165,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (enrol->parsed()) return cmd_enrol(data_dir, key_file, enrol_file, report_path, window, batch);
+  if (op_create->parsed()) return cmd_operator_create(data_dir, key_file, op_login);
   return 2;
 }

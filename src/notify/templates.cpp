@@ -43,6 +43,15 @@ constexpr Template kTemplates[] = {
      "gérer son espace numérique de santé Carnet.\n\n"
      "Activez votre propre espace Carnet (ou connectez-vous si c'est déjà fait) : l'espace de {first_name} "
      "apparaîtra dans la liste de vos espaces."},
+    {"new_code", "Votre nouveau code Carnet",
+     "Bonjour {first_name},\n\n"
+     "Comme vous l'avez demandé, voici votre nouveau code provisoire Carnet, valable jusqu'au {deadline} : "
+     "{code}\n\n"
+     "Il remplace le précédent. Ne le communiquez à personne."},
+    {"new_code_minor", "Le nouveau code Carnet de votre enfant",
+     "Bonjour,\n\n"
+     "Voici le nouveau code provisoire de l'espace Carnet de {first_name}, valable jusqu'au {deadline} : "
+     "{code}\n\nIl remplace le précédent. Ne le communiquez à personne."},
     {"one_time_code", "Votre code Carnet",
      "Votre code Carnet : {code}\n"
      "Il expire dans 10 minutes. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message "

@@ -289,5 +289,63 @@ TEST_F(SignIn, ParentSwitchesToTheChildsSpaceAndInvitesTheOtherParent) {
   EXPECT_EQ(minor->status, 403) << minor->body;
 }
 
+TEST_F(SignIn, OperatorUploadsAFileAndRegeneratesACode) {
+  std::string created = shell(std::string(CARNET_PATH) + " --data-dir " + d_->data_dir() +
+                              " operator create ops@carnet.example");
+  auto field = [&](const std::string& label) {
+    auto p = created.find(label);
+    return p == std::string::npos ? std::string() : created.substr(p + label.size(), created.find('\n', p) - p - label.size());
+  };
+  std::string password = field("password: "), uri = field("TOTP:     ");
+  ASSERT_FALSE(password.empty()) << created;
+  std::string secret = uri.substr(uri.find("secret=") + 7, 32);
+  auto step1 = post("/api/v1/sign-in", {{"login", "ops@carnet.example"}, {"password", password}});
+  ASSERT_EQ(step1->status, 200) << step1->body;
+  auto in = post("/api/v1/sign-in/verify",
+                 {{"challenge_id", json::parse(step1->body)["challenge_id"]}, {"code", totp(secret)}, {"session", "bearer"}});
+  ASSERT_EQ(in->status, 200) << in->body;
+  std::string bearer = "Authorization: Bearer " + std::string(json::parse(in->body)["access_token"]);
+
+  std::string csv = "nir,birth_name,first_names,birth_date,sex,birthplace,email\n"
+                    "112059245678946,Petit,Hugo,2012-05-09,M,92050,hugo@example.fr\n"
+                    "170029913404596,Garcia,Pablo,1970-02-10,M,99134,pablo@example.fr\n";
+  auto upload = http_request(d_->port(), "POST", "/api/v1/operator/enrolments", csv, {bearer, "Content-Type: text/csv"});
+  ASSERT_EQ(upload->status, 200) << upload->body;
+  EXPECT_EQ(upload->header("content-type"), "application/x-ndjson");
+  EXPECT_NE(upload->body.find("\"line\":2,\"reason\":\"a minor needs at least one legal representative"), std::string::npos)
+      << upload->body;
+  EXPECT_NE(upload->body.find("\"line\":3,\"space_id\""), std::string::npos);
+  EXPECT_NE(upload->body.find("{\"summary\":{\"already_enrolled\":0,\"enrolled\":1,\"invalid\":1,\"lines\":2,\"objected\":0}}"),
+            std::string::npos)
+      << upload->body;
+  EXPECT_EQ(http_request(d_->port(), "POST", "/api/v1/operator/enrolments", csv, {bearer, "Content-Type: text/plain"})->status, 415);
+
+  // A new code at the person's request: the old one stops working.
+  std::string old_code = notice("pablo@example.fr", "enrolment_notice")["params"]["code"];
+  auto regen = post("/api/v1/operator/provisional-codes", {{"nir", "170029913404596"}}, {bearer});
+  EXPECT_EQ(regen->status, 200) << regen->body;
+  std::string new_code = notice("pablo@example.fr", "new_code")["params"]["code"];
+  ASSERT_EQ(new_code.size(), 14u);
+  json claim = {{"nir", "170029913404596"}, {"birth_date", "1970-02-10"}, {"login", "pablo@example.fr"},
+                {"password", "Un soleil sur Madrid ce soir"}, {"second_factor", "email"}};
+  claim["code"] = old_code;
+  EXPECT_EQ(post("/api/v1/activation", claim)->status, 401);
+  claim["code"] = new_code;
+  EXPECT_EQ(post("/api/v1/activation", claim)->status, 200);
+  EXPECT_EQ(post("/api/v1/operator/provisional-codes", {{"nir", "184057512345626"}}, {bearer})->status, 400);
+
+  // Holders are not operators; nobody unauthenticated is either.
+  std::string code = notice("jean@example.fr", "enrolment_notice")["params"]["code"];
+  auto start = post("/api/v1/activation", {{"nir", "184057512345625"}, {"birth_date", "1984-05-17"}, {"code", code},
+                                           {"login", "jean@example.fr"}, {"password", "Un parent tres organise"},
+                                           {"second_factor", "email"}});
+  std::string otp = notice("jean@example.fr", "one_time_code")["params"]["code"];
+  auto holder = post("/api/v1/activation/confirm",
+                     {{"activation_id", json::parse(start->body)["activation_id"]}, {"code", otp}, {"session", "bearer"}});
+  std::string holder_bearer = "Authorization: Bearer " + std::string(json::parse(holder->body)["access_token"]);
+  EXPECT_EQ(http_request(d_->port(), "POST", "/api/v1/operator/enrolments", csv, {holder_bearer, "Content-Type: text/csv"})->status, 403);
+  EXPECT_EQ(http_request(d_->port(), "POST", "/api/v1/operator/enrolments", csv, {"Content-Type: text/csv"})->status, 401);
+}
+
 }  // namespace
 }  // namespace carnet::itest

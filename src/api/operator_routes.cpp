@@ -1,0 +1,75 @@
+#include "api/operator_routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "api/account_routes.h"
+#include "api/json_body.h"
+#include "core/log.h"
+#include "identity/enrolment.h"
+
+namespace carnet::api {
+namespace {
+
+constexpr uint64_t kEnrolmentUploadLimit = 64ull << 20;
+
+Result<identity::Principal> require_operator(identity::Accounts& accounts, const Request& req) {
+  auto who = authenticate(accounts, req);
+  if (!who.is_ok()) return who.status();
+  if (who->kind != "operator") return Status::forbidden("operator accounts only");
+  return who;
+}
+
+}  // namespace
+
+std::vector<Route> operator_routes(OperatorDeps d) {
+  std::vector<Route> routes;
+  routes.push_back({"POST", "/api/v1/operator/enrolments", "", [d](const Request& req) {
+                      auto who = require_operator(d.accounts, req);
+                      if (!who.is_ok()) return error_response(who.status(), req.request_id);
+                      std::string_view type = req.header("content-type");
+                      if (type.substr(0, type.find(';')) != "text/csv") {
+                        return error_response(415, "unsupported_media_type", "send the file as text/csv", req.request_id);
+                      }
+                      identity::Enroller enroller(d.store, d.ring, d.clock, {d.opposition_window, 2000});
+                      size_t pos = 0;
+                      std::string report;
+                      auto summary = enroller.run(
+                          [&](char* buf, size_t cap) -> Result<size_t> {
+                            size_t n = std::min(cap, req.body.size() - pos);
+                            std::copy_n(req.body.data() + pos, n, buf);
+                            pos += n;
+                            return n;
+                          },
+                          [&](const identity::LineOutcome& o) {
+                            nlohmann::json line = {{"line", o.line}, {"status", identity::line_status_name(o.status)}};
+                            if (!o.reason.empty()) line["reason"] = o.reason;
+                            if (!o.space_id.empty()) line["space_id"] = o.space_id;
+                            report += line.dump() + "\n";
+                          });
+                      if (!summary.is_ok()) return error_response(summary.status(), req.request_id);
+                      report += nlohmann::json{{"summary",
+                                                {{"lines", summary->lines},
+                                                 {"enrolled", summary->enrolled},
+                                                 {"already_enrolled", summary->already_enrolled},
+                                                 {"objected", summary->objected},
+                                                 {"invalid", summary->invalid}}}}
+                                    .dump() +
+                                "\n";
+                      log::info("enrolment_uploaded", {{"operator", who->account_id}, {"lines", summary->lines},
+                                                       {"enrolled", summary->enrolled}, {"invalid", summary->invalid}});
+                      return Response::text(200, std::move(report), "application/x-ndjson");
+                    }, kEnrolmentUploadLimit});
+  routes.push_back({"POST", "/api/v1/operator/provisional-codes", "", [d](const Request& req) {
+                      auto who = require_operator(d.accounts, req);
+                      if (!who.is_ok()) return error_response(who.status(), req.request_id);
+                      auto f = read_string_fields(req, {"nir"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      Status s = d.spaces.regenerate_code((*f)["nir"], d.opposition_window);
+                      if (!s.is_ok()) return error_response(s, req.request_id);
+                      log::info("provisional_code_regenerated", {{"operator", who->account_id}});
+                      return Response::json(200, "{\"status\":\"sent\"}");
+                    }, 4096});
+  return routes;
+}
+
+}  // namespace carnet::api
