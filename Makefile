@@ -25,6 +25,7 @@ web: build/.setup-done
 	cd web && npm run --silent build > ../build/web-build.log 2>&1 || { cat ../build/web-build.log; exit 1; }
 
 run: build
+	@./build/carnet --data-dir ./data demo
 	@echo "Starting carnetd (data in ./data). Stop with Ctrl-C."
 	./build/carnetd --data-dir ./data --web-root web/dist
 

@@ -14,6 +14,7 @@
 #include "crypto/totp.h"
 #include "identity/accounts.h"
 #include "identity/enrolment.h"
+#include "main/demo.h"
 #include "store/store.h"
 
 namespace carnet {
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
       ->envname("CARNET_OPPOSITION_WINDOW")->capture_default_str();
   enrol->add_option("--batch-size", batch, "Lines per transaction")->check(CLI::Range(1, 100000))->capture_default_str();
 
+  auto* demo = app.add_subcommand("demo", "Create the demonstration data set (once) and print the demo sign-ins");
   auto* op = app.add_subcommand("operator", "Operator accounts");
   op->require_subcommand(1);
   auto* op_create = op->add_subcommand("create", "Create an operator account (prints a password and a TOTP URI once)");
@@ -166,5 +168,10 @@ int main(int argc, char** argv) {
   }
   if (enrol->parsed()) return cmd_enrol(data_dir, key_file, enrol_file, report_path, window, batch);
   if (op_create->parsed()) return cmd_operator_create(data_dir, key_file, op_login);
+  if (demo->parsed()) {
+    auto ctx = open_context(data_dir, key_file);
+    if (!ctx.is_ok()) return fail(ctx.status());
+    return seed_demo(*ctx->store, *ctx->ring, std::cout);
+  }
   return 2;
 }

@@ -1,0 +1,125 @@
+#include "main/demo.h"
+
+#include <chrono>
+
+#include "identity/accounts.h"
+#include "identity/enrolment.h"
+#include "notify/outbox.h"
+
+namespace carnet {
+namespace {
+
+// Test NIRs (valid keys), fictitious people.
+const char kDemoFile[] =
+    "nir,birth_name,first_names,birth_date,sex,birthplace,email,mobile,address,representatives\n"
+    "184057512345625,Dupont,Jean,1984-05-17,M,75056,jean.dupont@demo.carnet,,,\n"
+    "284057523456726,Martin,Sophie,1984-05-02,F,75056,sophie.martin@demo.carnet,06 12 34 56 78,,\n"
+    "210057534567817,Dupont,Léa,2010-05-03,F,75056,jean.dupont@demo.carnet,,,184057512345625;284057523456726\n"
+    "285016956789044,Bernard,Chloé,1985-01-20,F,69123,,,\"12 rue Victor Hugo\n69002 Lyon\",\n";
+
+struct DemoHolder {
+  const char* nir;
+  const char* birth_date;
+  const char* login;
+  const char* password;
+};
+const DemoHolder kHolders[] = {
+    {"184057512345625", "1984-05-17", "jean.dupont@demo.carnet", "Velo-Rouge-Montagne-26"},
+    {"284057523456726", "1984-05-02", "sophie.martin@demo.carnet", "Piano-Bleu-Riviere-26"},
+};
+
+// The code parameter of the newest notice of `template_id` sent to `recipient`.
+Result<std::string> latest_code(store::Store& store, const notify::Outbox& outbox, const std::string& recipient,
+                                const std::string& template_id) {
+  std::string code;
+  Status s = store.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
+    return tx.query_each("SELECT id FROM outbox WHERE template = ? ORDER BY id DESC", {template_id},
+                         [&](const store::Row& r) {
+                           auto n = outbox.read(tx, r.integer(0));
+                           if (n.is_ok() && n->recipient == recipient && code.empty()) code = n->params["code"];
+                           return Status::ok();
+                         });
+  });
+  if (!s.is_ok()) return s;
+  if (code.empty()) return Status::not_found("no " + template_id + " notice for " + recipient);
+  return code;
+}
+
+void print_sign_ins(std::ostream& out) {
+  out << "Demo sign-ins (second factor: a code e-mailed to data/notices.jsonl):\n";
+  for (const auto& h : kHolders) out << "  " << h.login << "  /  " << h.password << "\n";
+  out << "  (Jean Dupont and Sophie Martin also manage the space of their daughter Léa.)\n";
+}
+
+}  // namespace
+
+int seed_demo(store::Store& store, const crypto::KeyRing& ring, std::ostream& out) {
+  int64_t spaces = 0, demo_accounts = 0;
+  Status counted = store.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
+    auto r = tx.query_one("SELECT COUNT(*) FROM spaces");
+    if (!r.is_ok()) return r.status();
+    spaces = (*r)->integer(0);
+    auto a = tx.query_one("SELECT COUNT(*) FROM accounts WHERE login_hash = ?",
+                          {store::Blob{ring.lookup_hash("login", kHolders[0].login)}});
+    if (!a.is_ok()) return a.status();
+    demo_accounts = (*a)->integer(0);
+    return Status::ok();
+  });
+  if (!counted.is_ok()) {
+    out << "demo: " << counted.message() << "\n";
+    return 1;
+  }
+  if (demo_accounts > 0) {
+    print_sign_ins(out);
+    return 0;
+  }
+  if (spaces > 0) {
+    out << "demo: this data directory already holds other data; no demo data added\n";
+    return 0;
+  }
+  SystemClock clock;
+  identity::Enroller enroller(store, ring, clock);
+  std::string file = kDemoFile;
+  size_t pos = 0;
+  auto summary = enroller.run(
+      [&](char* buf, size_t cap) -> Result<size_t> {
+        size_t n = std::min(cap, file.size() - pos);
+        std::copy_n(file.data() + pos, n, buf);
+        pos += n;
+        return n;
+      },
+      [](const identity::LineOutcome&) {});
+  if (!summary.is_ok() || summary->enrolled != 4) {
+    out << "demo: enrolment failed: " << summary.status().message() << "\n";
+    return 1;
+  }
+  notify::Outbox outbox(ring);
+  identity::SecurityOptions security;
+  security.password_cost = {2, 32ull << 20};
+  identity::Accounts accounts(store, ring, clock, security);
+  for (const auto& h : kHolders) {
+    auto code = latest_code(store, outbox, h.login, "enrolment_notice");
+    if (!code.is_ok()) {
+      out << "demo: " << code.status().message() << "\n";
+      return 1;
+    }
+    auto started = accounts.start_activation({{h.nir, h.birth_date, *code}, h.login, h.password, "email"});
+    if (!started.is_ok()) {
+      out << "demo: activation of " << h.login << ": " << started.status().message() << "\n";
+      return 1;
+    }
+    auto otp = latest_code(store, outbox, h.login, "one_time_code");
+    if (!otp.is_ok()) return 1;
+    auto done = accounts.confirm_activation(started->activation_id, *otp, identity::SessionKind::kBearer,
+                                            {"127.0.0.1", "carnet demo"});
+    if (!done.is_ok()) {
+      out << "demo: activation of " << h.login << ": " << done.status().message() << "\n";
+      return 1;
+    }
+  }
+  out << "demo: 4 people enrolled (one a minor), 2 holders activated\n";
+  print_sign_ins(out);
+  return 0;
+}
+
+}  // namespace carnet
