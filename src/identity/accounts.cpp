@@ -40,6 +40,16 @@ std::string new_numeric_code() {
   return crypto::random_string(6, "0123456789");
 }
 
+// A wrong code on a challenge: counted, and the challenge dropped at the limit (the person
+// must start again, with the password for a sign-in).
+Status count_challenge_failure(store::Transaction& tx, const std::string& challenge_hash, int64_t attempts_before) {
+  int64_t attempts = attempts_before + 1;
+  auto r = attempts >= kMaxChallengeAttempts
+               ? tx.exec("DELETE FROM challenges WHERE challenge_hash = ?", {store::Blob{challenge_hash}})
+               : tx.exec("UPDATE challenges SET attempts = ? WHERE challenge_hash = ?", {attempts, store::Blob{challenge_hash}});
+  return r.status();
+}
+
 }  // namespace
 
 Result<std::string> normalize_login(const std::string& login) {
@@ -475,12 +485,7 @@ Result<Activated> Accounts::confirm_activation(const std::string& activation_id,
       ok = crypto::constant_time_equal(ring_.lookup_hash("otp", activation_id + ":" + code), (*row)->text(1));
     }
     if (!ok) {
-      int64_t attempts = (*row)->integer(2) + 1;
-      auto r = attempts >= kMaxChallengeAttempts
-                   ? tx.exec("DELETE FROM challenges WHERE challenge_hash = ?", {store::Blob{challenge_hash}})
-                   : tx.exec("UPDATE challenges SET attempts = ? WHERE challenge_hash = ?",
-                             {attempts, store::Blob{challenge_hash}});
-      if (!r.is_ok()) return r.status();
+      CARNET_RETURN_IF_ERROR(count_challenge_failure(tx, challenge_hash, (*row)->integer(2)));
       outcome = Status::unauthenticated(kBadCode);
       return Status::ok();
     }
@@ -657,12 +662,7 @@ Result<NewSession> Accounts::finish_sign_in(const std::string& challenge_id, con
       ok = crypto::constant_time_equal(ring_.lookup_hash("otp", challenge_id + ":" + code), r.text(1));
     }
     if (!ok) {
-      int64_t attempts = r.integer(2) + 1;
-      auto upd = attempts >= kMaxChallengeAttempts
-                     ? tx.exec("DELETE FROM challenges WHERE challenge_hash = ?", {store::Blob{challenge_hash}})
-                     : tx.exec("UPDATE challenges SET attempts = ? WHERE challenge_hash = ?",
-                               {attempts, store::Blob{challenge_hash}});
-      if (!upd.is_ok()) return upd.status();
+      CARNET_RETURN_IF_ERROR(count_challenge_failure(tx, challenge_hash, r.integer(2)));
       CARNET_RETURN_IF_ERROR(record_failure(tx, keys, now));
       outcome = Status::unauthenticated(kBadCode);
       return Status::ok();

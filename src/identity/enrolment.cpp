@@ -246,29 +246,22 @@ Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSi
       return p;
     }
     Candidate c{line, *nir, *traits, {}, {}, std::nullopt};
-    if (auto e = field(kEmail); !e.empty()) {
-      auto v = normalize_email(e);
+    struct ContactColumn {
+      Column column;
+      Result<std::string> (*normalize)(std::string_view);
+      std::string Contacts::*field;
+    };
+    for (const ContactColumn& cc : {ContactColumn{kEmail, normalize_email, &Contacts::email},
+                                    ContactColumn{kMobile, normalize_mobile, &Contacts::mobile},
+                                    ContactColumn{kAddress, normalize_address, &Contacts::address}}) {
+      std::string raw = field(cc.column);
+      if (raw.empty()) continue;
+      auto v = cc.normalize(raw);
       if (!v.is_ok()) {
         p.reason = v.status().message();
         return p;
       }
-      c.contacts.email = *v;
-    }
-    if (auto m = field(kMobile); !m.empty()) {
-      auto v = normalize_mobile(m);
-      if (!v.is_ok()) {
-        p.reason = v.status().message();
-        return p;
-      }
-      c.contacts.mobile = *v;
-    }
-    if (auto a = field(kAddress); !a.empty()) {
-      auto v = normalize_address(a);
-      if (!v.is_ok()) {
-        p.reason = v.status().message();
-        return p;
-      }
-      c.contacts.address = *v;
+      c.contacts.*cc.field = *v;
     }
     if (c.contacts.email.empty() && c.contacts.mobile.empty() && c.contacts.address.empty()) {
       p.reason = "no e-mail, mobile or postal address: the notice cannot be sent";

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/manual_clock_for_testing.h"
 #include "core/temp_dir_for_testing.h"
+#include "store/scalar_for_testing.h"
 #include "crypto/random.h"
 #include "notify/outbox.h"
 
@@ -14,10 +16,6 @@ namespace {
 
 using namespace std::chrono;
 
-class FixedClock final : public Clock {
- public:
-  system_clock::time_point now() const override { return sys_days{year(2026) / 11 / 22} + hours(10); }
-};
 
 const char kHeader[] = "nir,birth_name,first_names,birth_date,sex,birthplace,email,mobile,address,representatives\n";
 const char kGood[] =
@@ -59,19 +57,10 @@ class EnrolmentTest : public ::testing::Test {
     });
   }
 
-  int64_t count(const std::string& sql) {
-    int64_t n = -1;
-    EXPECT_TRUE(store_->transact(store::TxMode::kRead, [&](store::Transaction& tx) {
-      auto r = tx.query_one(sql);
-      if (!r.is_ok()) return r.status();
-      n = (*r)->integer(0);
-      return Status::ok();
-    }).is_ok());
-    return n;
-  }
+  int64_t count(const std::string& sql) { return std::stoll(testing::scalar(*store_, sql)); }
 
   testing::TempDir dir_;
-  FixedClock clock_;
+  testing::ManualClock clock_;
   crypto::KeyRing ring_ = crypto::KeyRing::from_master_key(crypto::random_key());
   std::unique_ptr<store::Store> store_;
 };

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/manual_clock_for_testing.h"
 #include "core/temp_dir_for_testing.h"
+#include "store/scalar_for_testing.h"
 #include "crypto/random.h"
 #include "identity/enrolment.h"
 #include "notify/outbox.h"
@@ -12,11 +14,7 @@ namespace {
 
 using namespace std::chrono;
 
-class ManualClock final : public Clock {
- public:
-  system_clock::time_point now() const override { return t; }
-  system_clock::time_point t = sys_days{year(2026) / 11 / 22} + hours(10);
-};
+using testing::ManualClock;
 
 const char kFile[] =
     "nir,birth_name,first_names,birth_date,sex,birthplace,email\n"
@@ -45,21 +43,7 @@ class SpacesTest : public ::testing::Test {
       return Status::ok();
     }).is_ok());
   }
-  std::string text(const std::string& sql) {
-    std::string v;
-    EXPECT_TRUE(store_->transact(store::TxMode::kRead, [&](store::Transaction& tx) {
-      auto r = tx.query_one(sql);
-      if (!*r) return Status::ok();
-      const store::Value& val = (*r)->value(0);
-      if (auto n = std::get_if<int64_t>(&val)) {
-        v = std::to_string(*n);
-      } else {
-        v = (*r)->is_null(0) ? "NULL" : (*r)->text(0);
-      }
-      return Status::ok();
-    }).is_ok());
-    return v;
-  }
+  std::string text(const std::string& sql) { return testing::scalar(*store_, sql); }
   testing::TempDir dir_;
   ManualClock clock_;
   crypto::KeyRing ring_ = crypto::KeyRing::from_master_key(crypto::random_key());

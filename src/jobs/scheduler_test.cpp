@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "core/manual_clock_for_testing.h"
 #include "core/temp_dir_for_testing.h"
 
 namespace carnet::jobs {
@@ -12,11 +13,7 @@ namespace {
 
 using namespace std::chrono;
 
-class ManualClock final : public Clock {
- public:
-  system_clock::time_point now() const override { return t; }
-  system_clock::time_point t = sys_days{year(2026) / 11 / 22};
-};
+using testing::ManualClock;
 
 TEST(Scheduler, RunsOncePerPeriodAcrossInstances) {
   testing::TempDir dir;
@@ -24,6 +21,7 @@ TEST(Scheduler, RunsOncePerPeriodAcrossInstances) {
   auto b_store = store::open_sqlite({dir.file("carnet.db")});
   ASSERT_TRUE(a_store.is_ok() && b_store.is_ok());
   ManualClock clock;
+  clock.t = sys_days{year(2026) / 11 / 22};
   std::atomic<int> runs{0};
   auto job = [&] { return Job{"deadlines", hours(1), minutes(10), [&] { runs++; return Status::ok(); }}; };
   Scheduler a(**a_store, clock, "a"), b(**b_store, clock, "b");
@@ -50,6 +48,7 @@ TEST(Scheduler, LeaseOfACrashedInstanceExpires) {
   auto s = store::open_sqlite({dir.file("carnet.db")});
   ASSERT_TRUE(s.is_ok());
   ManualClock clock;
+  clock.t = sys_days{year(2026) / 11 / 22};
   // "crashed" took the lease and never released it.
   ASSERT_TRUE((*s)->transact(store::TxMode::kWrite, [&](store::Transaction& tx) {
     return tx.exec("INSERT INTO job_leases (name, owner, lease_until, next_run_at) VALUES "

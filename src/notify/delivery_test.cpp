@@ -5,7 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/manual_clock_for_testing.h"
 #include "core/temp_dir_for_testing.h"
+#include "store/scalar_for_testing.h"
 #include "crypto/random.h"
 
 namespace carnet::notify {
@@ -13,11 +15,8 @@ namespace {
 
 using namespace std::chrono;
 
-class ManualClock final : public Clock {
- public:
-  system_clock::time_point now() const override { return t; }
-  system_clock::time_point t = sys_days{year(2026) / 11 / 22};
-};
+using testing::ManualClock;
+using testing::scalar;
 
 class FlakyDeliverer final : public Deliverer {
  public:
@@ -43,24 +42,6 @@ class DeliveryTest : public ::testing::Test {
       return outbox_.enqueue(tx, n, format_instant(clock_.now()));
     }).is_ok());
   }
-  std::string column(const std::string& sql) {
-    std::string v;
-    EXPECT_TRUE(store_->transact(store::TxMode::kRead, [&](store::Transaction& tx) {
-      auto r = tx.query_one(sql);
-      v = (*r)->text(0);
-      return Status::ok();
-    }).is_ok());
-    return v;
-  }
-  int64_t number(const std::string& sql) {
-    int64_t v = -1;
-    EXPECT_TRUE(store_->transact(store::TxMode::kRead, [&](store::Transaction& tx) {
-      auto r = tx.query_one(sql);
-      v = (*r)->integer(0);
-      return Status::ok();
-    }).is_ok());
-    return v;
-  }
   testing::TempDir dir_;
   ManualClock clock_;
   crypto::KeyRing ring_ = crypto::KeyRing::from_master_key(crypto::random_key());
@@ -79,8 +60,8 @@ TEST_F(DeliveryTest, FileDeliveryRendersFrenchTextAndErasesThePayload) {
   EXPECT_NE(text.str().find("\"to\":\"jean@example.fr\""), std::string::npos);
   EXPECT_NE(text.str().find("Votre code provisoire : ABCD-EFGH-JKMN"), std::string::npos);
   EXPECT_NE(text.str().find("2027-01-03"), std::string::npos);
-  EXPECT_EQ(column("SELECT status FROM outbox"), "sent");
-  EXPECT_EQ(number("SELECT length(payload) FROM outbox"), 0);  // erased: it held the code
+  EXPECT_EQ(scalar(*store_, "SELECT status FROM outbox"), "sent");
+  EXPECT_EQ(scalar(*store_, "SELECT length(payload) FROM outbox"), "0");  // erased: it held the code
   EXPECT_EQ(deliver_pending(*store_, outbox_, *file, clock_)->sent, 0);  // never twice
 }
 
@@ -93,8 +74,8 @@ TEST_F(DeliveryTest, TransientFailuresBackOffThenFail) {
   EXPECT_EQ(deliver_pending(*store_, outbox_, d, clock_, 10, 3)->retried, 1);
   clock_.t += minutes(5);
   EXPECT_EQ(deliver_pending(*store_, outbox_, d, clock_, 10, 3)->failed, 1);
-  EXPECT_EQ(column("SELECT status FROM outbox"), "failed");
-  EXPECT_EQ(column("SELECT last_error FROM outbox"), "gateway down");
+  EXPECT_EQ(scalar(*store_, "SELECT status FROM outbox"), "failed");
+  EXPECT_EQ(scalar(*store_, "SELECT last_error FROM outbox"), "gateway down");
 }
 
 TEST(Templates, MissingParameterAndUnknownTemplate) {
