@@ -181,7 +181,8 @@ Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSi
              store::Blob{provisional_code_hash(ring_, space_id, code)}, deadline});
         if (!ins.is_ok()) return ins.status();
         for (const auto& rep : c.representative_nirs) {
-          auto r = tx.exec("INSERT OR IGNORE INTO representatives (space_id, representative_ins_hash, since) VALUES (?, ?, ?)",
+          auto r = tx.exec("INSERT INTO representatives (space_id, representative_ins_hash, since) VALUES (?, ?, ?) "
+                           "ON CONFLICT (space_id, representative_ins_hash) DO NOTHING",
                            {space_id, store::Blob{ins_lookup_hash(ring_, rep)}, now});
           if (!r.is_ok()) return r.status();
         }
