@@ -74,6 +74,8 @@ int http_status_for(ErrorCode code) {
     case ErrorCode::kForbidden: return 403;
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kConflict: return 409;
+    case ErrorCode::kPreconditionFailed: return 412;
+    case ErrorCode::kGone: return 410;
     case ErrorCode::kTooLarge: return 413;
     case ErrorCode::kThrottled: return 429;
     case ErrorCode::kUnavailable:

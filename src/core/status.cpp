@@ -10,6 +10,8 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kForbidden: return "forbidden";
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kConflict: return "conflict";
+    case ErrorCode::kPreconditionFailed: return "precondition_failed";
+    case ErrorCode::kGone: return "gone";
     case ErrorCode::kTooLarge: return "too_large";
     case ErrorCode::kThrottled: return "throttled";
     case ErrorCode::kUnavailable: return "unavailable";

@@ -16,7 +16,9 @@ enum class ErrorCode {
   kUnauthenticated,  // no or bad credentials (401)
   kForbidden,     // authenticated but not allowed (403)
   kNotFound,      // (404)
-  kConflict,      // state conflict, duplicate, version mismatch (409)
+  kConflict,      // state conflict, duplicate (409)
+  kPreconditionFailed,  // the caller's expected version is not the current one (412)
+  kGone,          // existed, now deleted (410)
   kTooLarge,      // payload over a limit (413)
   kThrottled,     // too many attempts; back off (429)
   kUnavailable,   // a dependency is down or the service is shutting down (503)
@@ -38,6 +40,8 @@ class [[nodiscard]] Status {
   static Status forbidden(std::string m) { return {ErrorCode::kForbidden, std::move(m)}; }
   static Status not_found(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
   static Status conflict(std::string m) { return {ErrorCode::kConflict, std::move(m)}; }
+  static Status precondition_failed(std::string m) { return {ErrorCode::kPreconditionFailed, std::move(m)}; }
+  static Status gone(std::string m) { return {ErrorCode::kGone, std::move(m)}; }
   static Status too_large(std::string m) { return {ErrorCode::kTooLarge, std::move(m)}; }
   static Status throttled(std::string m) { return {ErrorCode::kThrottled, std::move(m)}; }
   static Status unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }

@@ -27,7 +27,8 @@ struct KeyRingOptions {
 // Keys of the service itself (not of a person's space), derived from the master key.
 enum class ServiceKey : uint64_t {
   kOutbox = 16,    // sealed notification payloads
-  kSessions = 17,  // reserved: session and one-time code material
+  kSessions = 17,  // session and one-time code material, account factors
+  kDirectory = 18,  // FHIR resources of the shared professionals' directory
 };
 
 class KeyRing {

@@ -82,10 +82,20 @@ class Connection {
     return Status::ok();
   }
 
-  Result<sqlite3_stmt*> prepare(std::string_view sql) {
+  // A cached statement, or a fresh one owned by the caller (`*owned` = true) when the cached
+  // one is still running (the same SQL used inside a loop over its own results).
+  Result<sqlite3_stmt*> prepare(std::string_view sql, bool* owned) {
+    *owned = false;
     std::string key(sql);
     auto it = cache_.find(key);
-    if (it != cache_.end()) return it->second;
+    if (it != cache_.end()) {
+      if (!sqlite3_stmt_busy(it->second)) return it->second;
+      sqlite3_stmt* fresh = nullptr;
+      int rc = sqlite3_prepare_v2(db_, key.data(), int(key.size()), &fresh, nullptr);
+      if (rc != SQLITE_OK) return sqlite_error(rc, db_, "preparing statement");
+      *owned = true;
+      return fresh;
+    }
     if (cache_.size() >= kStatementCacheLimit) {
       for (auto& [k, stmt] : cache_) sqlite3_finalize(stmt);
       cache_.clear();
@@ -108,10 +118,15 @@ class Connection {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
-// Resets a cached statement however the call leaves.
+// Resets a cached statement (or finalizes an owned one) however the call leaves.
 struct StatementGuard {
   sqlite3_stmt* stmt;
+  bool owned;
   ~StatementGuard() {
+    if (owned) {
+      sqlite3_finalize(stmt);
+      return;
+    }
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
   }
@@ -187,9 +202,10 @@ class SqliteTransaction final : public Transaction {
  private:
   // Prepares (cached), binds and steps `sql` to the end, handing rows to `each` if given.
   Status run(std::string_view sql, const Params& params, const std::function<Status(const Row&)>* each) {
-    auto stmt = c_.prepare(sql);
+    bool owned = false;
+    auto stmt = c_.prepare(sql, &owned);
     if (!stmt.is_ok()) return stmt.status();
-    StatementGuard guard{*stmt};
+    StatementGuard guard{*stmt, owned};
     CARNET_RETURN_IF_ERROR(bind_all(c_.db(), *stmt, params));
     int rc;
     while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {

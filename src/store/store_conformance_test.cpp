@@ -145,6 +145,29 @@ TEST_P(StoreConformance, QueryEachStreamsAndStops) {
   EXPECT_EQ(seen, 10);
 }
 
+// The same statement used again inside a loop over its own results.
+TEST_P(StoreConformance, NestedUseOfTheSameQuery) {
+  ASSERT_TRUE(store_->transact(TxMode::kWrite, [](Transaction& tx) {
+    for (int i = 0; i < 5; ++i) {
+      auto r = tx.exec("INSERT INTO t_items (qty) VALUES (?)", {int64_t(i)});
+      if (!r.is_ok()) return r.status();
+    }
+    return Status::ok();
+  }).is_ok());
+  int outer = 0, inner = 0;
+  ASSERT_TRUE(store_->transact(TxMode::kRead, [&](Transaction& tx) {
+    return tx.query_each("SELECT qty FROM t_items WHERE qty >= ? ORDER BY qty", {int64_t(0)}, [&](const Row&) {
+      ++outer;
+      return tx.query_each("SELECT qty FROM t_items WHERE qty >= ? ORDER BY qty", {int64_t(3)}, [&](const Row&) {
+        ++inner;
+        return Status::ok();
+      });
+    });
+  }).is_ok());
+  EXPECT_EQ(outer, 5);
+  EXPECT_EQ(inner, 10);
+}
+
 // Read-modify-write from many threads: no lost update, and concurrent readers always see
 // a consistent snapshot (money is only moved, never created).
 TEST_P(StoreConformance, ConcurrentWritersAndReadersAreCorrect) {

@@ -1,0 +1,179 @@
+#include "fhir/resource_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/aead.h"
+#include "crypto/random.h"
+#include "store/space_keys.h"
+
+namespace carnet::fhir {
+namespace {
+
+std::string associated_data(std::string_view compartment, std::string_view type, std::string_view id, int64_t version) {
+  std::string ad = "carnet.fhir.v1|";
+  ad.append(compartment).append("|").append(type).append("|").append(id).append("|").append(std::to_string(version));
+  return ad;
+}
+
+// FHIR id: [A-Za-z0-9\-\.]{1,64}
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string ref(std::string_view type, std::string_view id) {
+  return std::string(type) + "/" + std::string(id);
+}
+
+}  // namespace
+
+ResourceStore::ResourceStore(const crypto::KeyRing& ring, const Clock& clock) : ring_(ring), clock_(clock) {}
+
+Result<crypto::SecretKey> ResourceStore::key_for(store::Transaction& tx, std::string_view compartment) {
+  if (compartment == kDirectoryCompartment) return ring_.service_key(crypto::ServiceKey::kDirectory);
+  return store::SpaceKeys(ring_).get(tx, compartment);
+}
+
+Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std::string_view compartment,
+                                                     std::string_view type, std::string_view id, int64_t version,
+                                                     std::string_view json, bool is_new) {
+  auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return Status::invalid("a resource must be a JSON object");
+  auto rt = doc.find("resourceType");
+  if (rt == doc.end() || !rt->is_string() || *rt != type) {
+    return Status::invalid("resourceType must be " + std::string(type));
+  }
+  ResourceVersion v{std::string(type), std::string(id), version, format_instant(clock_.now()), false, {}};
+  doc["id"] = v.id;
+  nlohmann::json& meta = doc["meta"];
+  if (!meta.is_object()) meta = nlohmann::json::object();
+  meta["versionId"] = std::to_string(version);
+  meta["lastUpdated"] = v.last_updated;
+  v.json = doc.dump();
+
+  auto key = key_for(tx, compartment);
+  if (!key.is_ok()) return key.status();
+  std::string sealed = crypto::seal(*key, v.json, associated_data(compartment, type, id, version));
+  auto ins = tx.exec(
+      "INSERT INTO resource_versions (compartment, resource_type, resource_id, version, last_updated, deleted, body) "
+      "VALUES (?, ?, ?, ?, ?, 0, ?)",
+      {std::string(compartment), v.type, v.id, version, v.last_updated, store::Blob{sealed}});
+  if (!ins.is_ok()) return ins.status();
+  auto cur = is_new ? tx.exec("INSERT INTO resources (compartment, resource_type, resource_id, version, last_updated, deleted) "
+                              "VALUES (?, ?, ?, ?, ?, 0)",
+                              {std::string(compartment), v.type, v.id, version, v.last_updated})
+                    : tx.exec("UPDATE resources SET version = ?, last_updated = ?, deleted = 0 "
+                              "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+                              {version, v.last_updated, std::string(compartment), v.type, v.id});
+  if (!cur.is_ok()) return cur.status();
+  return v;
+}
+
+Result<ResourceVersion> ResourceStore::create(store::Transaction& tx, std::string_view compartment,
+                                              std::string_view type, std::string_view json, std::string_view id) {
+  std::string assigned = id.empty() ? crypto::time_ordered_uuid() : std::string(id);
+  if (!valid_id(assigned)) return Status::invalid("invalid resource id '" + assigned.substr(0, 70) + "'");
+  auto exists = tx.query_one("SELECT 1 FROM resources WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+                             {std::string(compartment), std::string(type), assigned});
+  if (!exists.is_ok()) return exists.status();
+  if (*exists) return Status::conflict(ref(type, assigned) + " already exists");
+  return write_version(tx, compartment, type, assigned, 1, json, true);
+}
+
+Result<ResourceVersion> ResourceStore::open_row(const crypto::SecretKey& key, std::string_view compartment,
+                                                std::string_view type, std::string_view id, const store::Row& row) {
+  // row: version, last_updated, deleted, body
+  ResourceVersion v{std::string(type), std::string(id), row.integer(0), row.text(1), row.integer(2) != 0, {}};
+  if (v.deleted) return v;
+  auto plain = crypto::open(key, row.text(3), associated_data(compartment, type, id, v.version));
+  if (!plain.is_ok()) return plain.status().with_context(ref(type, id) + " version " + std::to_string(v.version));
+  v.json = std::move(plain.value());
+  return v;
+}
+
+Result<ResourceVersion> ResourceStore::vread(store::Transaction& tx, std::string_view compartment,
+                                             std::string_view type, std::string_view id, int64_t version) {
+  auto row = tx.query_one(
+      "SELECT version, last_updated, deleted, body FROM resource_versions "
+      "WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND version = ?",
+      {std::string(compartment), std::string(type), std::string(id), version});
+  if (!row.is_ok()) return row.status();
+  if (!*row) return Status::not_found(ref(type, id) + " has no version " + std::to_string(version));
+  auto key = key_for(tx, compartment);
+  if (!key.is_ok()) return key.status();
+  return open_row(*key, compartment, type, id, **row);
+}
+
+Result<ResourceVersion> ResourceStore::read(store::Transaction& tx, std::string_view compartment,
+                                            std::string_view type, std::string_view id) {
+  auto row = tx.query_one(
+      "SELECT version, deleted FROM resources WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+      {std::string(compartment), std::string(type), std::string(id)});
+  if (!row.is_ok()) return row.status();
+  if (!*row) return Status::not_found(ref(type, id) + " does not exist");
+  if ((*row)->integer(1) != 0) {
+    return Status::gone(ref(type, id) + " was deleted (version " + std::to_string((*row)->integer(0)) + ")");
+  }
+  return vread(tx, compartment, type, id, (*row)->integer(0));
+}
+
+Result<ResourceVersion> ResourceStore::update(store::Transaction& tx, std::string_view compartment,
+                                              std::string_view type, std::string_view id, std::string_view json,
+                                              std::optional<int64_t> if_match) {
+  if (!valid_id(id)) return Status::invalid("invalid resource id '" + std::string(id.substr(0, 70)) + "'");
+  auto row = tx.query_one(
+      "SELECT version, deleted FROM resources WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+      {std::string(compartment), std::string(type), std::string(id)});
+  if (!row.is_ok()) return row.status();
+  if (!*row) {
+    if (if_match) return Status::precondition_failed(ref(type, id) + " does not exist");
+    return write_version(tx, compartment, type, id, 1, json, true);
+  }
+  int64_t current = (*row)->integer(0);
+  if (if_match && *if_match != current) {
+    return Status::precondition_failed(ref(type, id) + " is at version " + std::to_string(current) + ", not " +
+                                       std::to_string(*if_match));
+  }
+  return write_version(tx, compartment, type, id, current + 1, json, false);
+}
+
+Result<std::optional<int64_t>> ResourceStore::remove(store::Transaction& tx, std::string_view compartment,
+                                                     std::string_view type, std::string_view id) {
+  auto row = tx.query_one(
+      "SELECT version, deleted FROM resources WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+      {std::string(compartment), std::string(type), std::string(id)});
+  if (!row.is_ok()) return row.status();
+  if (!*row || (*row)->integer(1) != 0) return std::optional<int64_t>();
+  int64_t version = (*row)->integer(0) + 1;
+  std::string now = format_instant(clock_.now());
+  auto ins = tx.exec(
+      "INSERT INTO resource_versions (compartment, resource_type, resource_id, version, last_updated, deleted, body) "
+      "VALUES (?, ?, ?, ?, ?, 1, NULL)",
+      {std::string(compartment), std::string(type), std::string(id), version, now});
+  if (!ins.is_ok()) return ins.status();
+  auto upd = tx.exec(
+      "UPDATE resources SET version = ?, last_updated = ?, deleted = 1 "
+      "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+      {version, now, std::string(compartment), std::string(type), std::string(id)});
+  if (!upd.is_ok()) return upd.status();
+  return std::optional<int64_t>(version);
+}
+
+Status ResourceStore::history(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                              std::string_view id, const std::function<Status(const ResourceVersion&)>& each) {
+  auto key = key_for(tx, compartment);
+  if (!key.is_ok()) return key.status();
+  return tx.query_each(
+      "SELECT version, last_updated, deleted, body FROM resource_versions "
+      "WHERE compartment = ? AND resource_type = ? AND resource_id = ? ORDER BY version DESC",
+      {std::string(compartment), std::string(type), std::string(id)}, [&](const store::Row& r) -> Status {
+        auto v = open_row(*key, compartment, type, id, r);
+        if (!v.is_ok()) return v.status();
+        return each(*v);
+      });
+}
+
+}  // namespace carnet::fhir

@@ -1,0 +1,79 @@
+// The one code path that stores FHIR resources (ARCHITECTURE §3): ids, versions
+// (meta.versionId, meta.lastUpdated), history, soft delete, per-compartment encryption.
+// Every call runs inside the caller's transaction, so that domain hooks, search indexes and
+// the audit trail commit together with the resource.
+//
+// A compartment is a person's space id (bodies sealed with the space key) or
+// kDirectoryCompartment (the shared professionals' directory, sealed with a service key).
+// Validation happens before: this layer stores what it is given, as JSON text.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "crypto/keyring.h"
+#include "store/store.h"
+
+namespace carnet::fhir {
+
+inline constexpr std::string_view kDirectoryCompartment = "directory";
+
+struct ResourceVersion {
+  std::string type;
+  std::string id;
+  int64_t version = 0;
+  std::string last_updated;  // FHIR instant
+  bool deleted = false;
+  std::string json;  // the resource with its meta set; empty for a deletion
+};
+
+class ResourceStore {
+ public:
+  ResourceStore(const crypto::KeyRing& ring, const Clock& clock);
+
+  // Stores version 1 of a new resource. `id` empty: a new time-ordered id is assigned.
+  // kConflict when a resource with that id exists. `json` must be an object of that type.
+  Result<ResourceVersion> create(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                                 std::string_view json, std::string_view id = {});
+
+  // The current version; kNotFound if it never existed, kGone (with the deletion's version
+  // in the message) if it was deleted.
+  Result<ResourceVersion> read(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                               std::string_view id);
+  // One version; kNotFound if there is no such version. A deletion version is returned
+  // with deleted = true and no body.
+  Result<ResourceVersion> vread(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                                std::string_view id, int64_t version);
+
+  // A new version. `if_match`: the version the caller read; another current version gives
+  // kPreconditionFailed. A resource that does not exist (or was deleted) is (re)created with
+  // this id, as FHIR's update-as-create.
+  Result<ResourceVersion> update(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                                 std::string_view id, std::string_view json, std::optional<int64_t> if_match = {});
+
+  // Adds a deletion version. Deleting a deleted or unknown resource succeeds (idempotent,
+  // as FHIR allows) and returns nullopt.
+  Result<std::optional<int64_t>> remove(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                                        std::string_view id);
+
+  // Versions of one resource, newest first; stops when `each` returns non-OK.
+  Status history(store::Transaction& tx, std::string_view compartment, std::string_view type, std::string_view id,
+                 const std::function<Status(const ResourceVersion&)>& each);
+
+ private:
+  Result<crypto::SecretKey> key_for(store::Transaction& tx, std::string_view compartment);
+  Result<ResourceVersion> write_version(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                                        std::string_view id, int64_t version, std::string_view json, bool is_new);
+  static Result<ResourceVersion> open_row(const crypto::SecretKey& key, std::string_view compartment,
+                                          std::string_view type, std::string_view id, const store::Row& row);
+
+  const crypto::KeyRing& ring_;
+  const Clock& clock_;
+};
+
+}  // namespace carnet::fhir

@@ -1,0 +1,156 @@
+#include "fhir/resource_store.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/manual_clock_for_testing.h"
+#include "core/temp_dir_for_testing.h"
+#include "crypto/random.h"
+#include "store/scalar_for_testing.h"
+#include "store/space_keys.h"
+
+namespace carnet::fhir {
+namespace {
+
+using json = nlohmann::json;
+
+const char kObservation[] =
+    R"({"resourceType":"Observation","status":"final","code":{"text":"Tension artérielle de Mme Rousseau"},)"
+    R"("meta":{"tag":[{"code":"demo"}]}})";
+
+class ResourceStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(store::open_sqlite({dir_.file("carnet.db")}).value());
+    ASSERT_TRUE(store_->transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+      for (const char* s : {"space-a", "space-b"}) {
+        auto k = store::SpaceKeys(ring_).create(tx, s, "now");
+        if (!k.is_ok()) return k.status();
+      }
+      return Status::ok();
+    }).is_ok());
+  }
+  template <typename F>
+  auto tx(F f) {
+    decltype(f(std::declval<store::Transaction&>())) result = Status::internal("not run");
+    Status s = store_->transact(store::TxMode::kWrite, [&](store::Transaction& t) {
+      result = f(t);
+      return Status::ok();
+    });
+    EXPECT_TRUE(s.is_ok()) << s.to_string();
+    return result;
+  }
+  testing::TempDir dir_;
+  testing::ManualClock clock_;
+  crypto::KeyRing ring_ = crypto::KeyRing::from_master_key(crypto::random_key());
+  ResourceStore resources_{ring_, clock_};
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(ResourceStoreTest, CreateReadVersionsHistory) {
+  auto created = tx([&](store::Transaction& t) { return resources_.create(t, "space-a", "Observation", kObservation); });
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  EXPECT_EQ(created->version, 1);
+  EXPECT_EQ(created->id.size(), 36u);
+  json doc = json::parse(created->json);
+  EXPECT_EQ(doc["id"], created->id);
+  EXPECT_EQ(doc["meta"]["versionId"], "1");
+  EXPECT_EQ(doc["meta"]["lastUpdated"], "2026-11-22T10:00:00.000Z");
+  EXPECT_EQ(doc["meta"]["tag"][0]["code"], "demo");  // other meta kept
+
+  clock_.t += std::chrono::minutes(5);
+  std::string changed = R"({"resourceType":"Observation","status":"amended","code":{"text":"x"}})";
+  auto v2 = tx([&](store::Transaction& t) { return resources_.update(t, "space-a", "Observation", created->id, changed, 1); });
+  ASSERT_TRUE(v2.is_ok()) << v2.status().to_string();
+  EXPECT_EQ(v2->version, 2);
+  auto stale = tx([&](store::Transaction& t) { return resources_.update(t, "space-a", "Observation", created->id, changed, 1); });
+  EXPECT_EQ(stale.status().code(), ErrorCode::kPreconditionFailed);
+
+  auto current = tx([&](store::Transaction& t) { return resources_.read(t, "space-a", "Observation", created->id); });
+  EXPECT_EQ(json::parse(current->json)["status"], "amended");
+  auto first = tx([&](store::Transaction& t) { return resources_.vread(t, "space-a", "Observation", created->id, 1); });
+  EXPECT_EQ(json::parse(first->json)["status"], "final");
+  EXPECT_EQ(tx([&](store::Transaction& t) { return resources_.vread(t, "space-a", "Observation", created->id, 9); }).status().code(),
+            ErrorCode::kNotFound);
+
+  auto deleted = tx([&](store::Transaction& t) { return resources_.remove(t, "space-a", "Observation", created->id); });
+  ASSERT_TRUE(deleted.is_ok());
+  EXPECT_EQ(**deleted, 3);
+  auto again = tx([&](store::Transaction& t) { return resources_.remove(t, "space-a", "Observation", created->id); });
+  EXPECT_FALSE(again->has_value());  // idempotent
+  auto gone = tx([&](store::Transaction& t) { return resources_.read(t, "space-a", "Observation", created->id); });
+  EXPECT_EQ(gone.status().code(), ErrorCode::kGone);
+
+  std::vector<int64_t> versions;
+  std::vector<bool> deletions;
+  ASSERT_TRUE(store_->transact(store::TxMode::kRead, [&](store::Transaction& t) {
+    return resources_.history(t, "space-a", "Observation", created->id, [&](const ResourceVersion& v) {
+      versions.push_back(v.version);
+      deletions.push_back(v.deleted);
+      return Status::ok();
+    });
+  }).is_ok());
+  EXPECT_EQ(versions, (std::vector<int64_t>{3, 2, 1}));
+  EXPECT_EQ(deletions, (std::vector<bool>{true, false, false}));
+
+  // Update after delete re-creates with the next version.
+  auto back = tx([&](store::Transaction& t) { return resources_.update(t, "space-a", "Observation", created->id, changed); });
+  EXPECT_EQ(back->version, 4);
+}
+
+TEST_F(ResourceStoreTest, CompartmentsAreSeparateAndSealed) {
+  auto a = tx([&](store::Transaction& t) { return resources_.create(t, "space-a", "Observation", kObservation, "obs-1"); });
+  ASSERT_TRUE(a.is_ok());
+  // Same id in another space is another resource; not visible across.
+  EXPECT_EQ(tx([&](store::Transaction& t) { return resources_.read(t, "space-b", "Observation", "obs-1"); }).status().code(),
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(tx([&](store::Transaction& t) { return resources_.create(t, "space-b", "Observation", kObservation, "obs-1"); }).is_ok());
+  EXPECT_EQ(tx([&](store::Transaction& t) { return resources_.create(t, "space-a", "Observation", kObservation, "obs-1"); }).status().code(),
+            ErrorCode::kConflict);
+  // Moving a sealed body to another space or id is detected.
+  ASSERT_TRUE(store_->transact(store::TxMode::kWrite, [](store::Transaction& t) {
+    return t.exec("UPDATE resource_versions SET body = (SELECT body FROM resource_versions WHERE compartment = 'space-a') "
+                  "WHERE compartment = 'space-b'").status();
+  }).is_ok());
+  EXPECT_EQ(tx([&](store::Transaction& t) { return resources_.read(t, "space-b", "Observation", "obs-1"); }).status().code(),
+            ErrorCode::kCorrupt);
+  // No plaintext on disk.
+  ASSERT_TRUE(store_->purge_deleted().is_ok());
+  std::ifstream in(dir_.file("carnet.db"), std::ios::binary);
+  std::stringstream raw;
+  raw << in.rdbuf();
+  std::ifstream wal(dir_.file("carnet.db-wal"), std::ios::binary);
+  raw << wal.rdbuf();
+  EXPECT_EQ(raw.str().find("Rousseau"), std::string::npos);
+  EXPECT_EQ(raw.str().find("artérielle"), std::string::npos);
+}
+
+TEST_F(ResourceStoreTest, BadInputChangesNothing) {
+  for (const char* bad : {"not json", "[]", R"({"resourceType":"Patient"})", R"({"status":"final"})"}) {
+    auto r = tx([&](store::Transaction& t) { return resources_.create(t, "space-a", "Observation", bad); });
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalid) << bad;
+  }
+  for (const std::string& bad_id : std::vector<std::string>{"has space", "../x", std::string(65, 'a'), "é"}) {
+    auto r = tx([&](store::Transaction& t) { return resources_.update(t, "space-a", "Observation", bad_id, kObservation); });
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalid) << bad_id;
+  }
+  EXPECT_EQ(tx([&](store::Transaction& t) { return resources_.create(t, "no-such-space", "Observation", kObservation); }).status().code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(testing::scalar(*store_, "SELECT COUNT(*) FROM resource_versions"), "0");
+  EXPECT_EQ(tx([&](store::Transaction& t) { return resources_.update(t, "space-a", "Observation", "nope", kObservation, 1); }).status().code(),
+            ErrorCode::kPreconditionFailed);
+}
+
+TEST_F(ResourceStoreTest, DirectoryCompartmentUsesTheServiceKey) {
+  auto p = tx([&](store::Transaction& t) {
+    return resources_.create(t, kDirectoryCompartment, "Practitioner", R"({"resourceType":"Practitioner","active":true})");
+  });
+  ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+  EXPECT_TRUE(tx([&](store::Transaction& t) { return resources_.read(t, kDirectoryCompartment, "Practitioner", p->id); }).is_ok());
+}
+
+}  // namespace
+}  // namespace carnet::fhir
