@@ -25,9 +25,10 @@ struct CsvReader::Impl {
   }
 };
 
-CsvReader::CsvReader(char delimiter, RecordFn on_record) : impl_(std::make_unique<Impl>()) {
+CsvReader::CsvReader(char delimiter, RecordFn on_record, bool quoting) : impl_(std::make_unique<Impl>()) {
   csv_init(&impl_->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
   csv_set_delim(&impl_->parser, static_cast<unsigned char>(delimiter));
+  if (!quoting) csv_set_quote(&impl_->parser, 0);
   impl_->on_record = std::move(on_record);
 }
 

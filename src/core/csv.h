@@ -20,7 +20,9 @@ class CsvReader {
   // record 1). Returning a non-OK status stops the reader with that status.
   using RecordFn = std::function<Status(size_t, std::vector<std::string>&)>;
 
-  CsvReader(char delimiter, RecordFn on_record);
+  // `quoting`: RFC 4180 double quotes; off for formats that never quote (the RPPS extract,
+  // whose fields may hold a stray '"').
+  CsvReader(char delimiter, RecordFn on_record, bool quoting = true);
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;

@@ -26,6 +26,9 @@ std::string random_string(size_t length, std::string_view alphabet);
 // Uniform in [0, upper_bound). REQUIRES: upper_bound > 0.
 uint32_t random_uniform(uint32_t upper_bound);
 
+// BLAKE2b-256 of `data` (unkeyed): content fingerprints, stable ids from natural keys.
+std::string digest(std::string_view data);
+
 // True when a and b are equal; time depends only on the lengths, not on the contents.
 bool constant_time_equal(std::string_view a, std::string_view b);
 

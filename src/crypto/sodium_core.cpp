@@ -115,6 +115,14 @@ uint32_t random_uniform(uint32_t upper_bound) {
   return randombytes_uniform(upper_bound);
 }
 
+std::string digest(std::string_view data) {
+  initialize();
+  std::string out(crypto_generichash_BYTES, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size(), nullptr, 0);
+  return out;
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;

@@ -13,6 +13,7 @@
 #include "crypto/random.h"
 #include "crypto/totp.h"
 #include "identity/accounts.h"
+#include "identity/directory.h"
 #include "identity/enrolment.h"
 #include "main/demo.h"
 #include "store/store.h"
@@ -92,6 +93,40 @@ int cmd_enrol(const std::string& data_dir, const std::string& key_file, const st
   return 0;
 }
 
+int cmd_directory_import(const std::string& data_dir, const std::string& key_file, const std::string& file) {
+  std::FILE* in = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
+  if (!in) return fail(Status::not_found("cannot open " + file));
+  auto ctx = open_context(data_dir, key_file);
+  if (!ctx.is_ok()) return fail(ctx.status());
+  SystemClock clock;
+  identity::DirectoryImporter importer(*ctx->store, *ctx->ring, clock);
+  auto s = importer.run(
+      [in](char* buf, size_t cap) -> Result<size_t> {
+        size_t n = std::fread(buf, 1, cap, in);
+        if (n == 0 && std::ferror(in)) return Status::unavailable("read error");
+        return n;
+      },
+      [](const identity::DirectoryLineError& e) {
+        std::cout << nlohmann::json{{"line", e.line}, {"status", "invalid"}, {"reason", e.reason}}.dump() << "\n";
+      });
+  if (in != stdin) std::fclose(in);
+  if (!s.is_ok()) return fail(s.status().with_context(file));
+  std::cout << nlohmann::json{{"summary",
+                               {{"lines", s->lines},
+                                {"invalid", s->invalid},
+                                {"practitioners", {{"created", s->practitioners_created},
+                                                   {"updated", s->practitioners_updated},
+                                                   {"deactivated", s->practitioners_deactivated}}},
+                                {"roles", {{"created", s->roles_created},
+                                           {"updated", s->roles_updated},
+                                           {"deactivated", s->roles_deactivated}}},
+                                {"organizations", {{"created", s->organizations_created},
+                                                   {"updated", s->organizations_updated}}}}}}
+                   .dump()
+            << "\n";
+  return 0;
+}
+
 int cmd_operator_create(const std::string& data_dir, const std::string& key_file, const std::string& login) {
   auto ctx = open_context(data_dir, key_file);
   if (!ctx.is_ok()) return fail(ctx.status());
@@ -134,6 +169,11 @@ int main(int argc, char** argv) {
       ->envname("CARNET_OPPOSITION_WINDOW")->capture_default_str();
   enrol->add_option("--batch-size", batch, "Lines per transaction")->check(CLI::Range(1, 100000))->capture_default_str();
 
+  auto* directory = app.add_subcommand("directory", "The professionals' directory");
+  directory->require_subcommand(1);
+  auto* dir_import = directory->add_subcommand("import", "Import the RPPS extraction (PS_LibreAcces_Personne_activite, '|'-separated)");
+  std::string dir_file;
+  dir_import->add_option("FILE", dir_file, "The extraction file, or - for standard input")->required();
   auto* demo = app.add_subcommand("demo", "Create the demonstration data set (once) and print the demo sign-ins");
   auto* op = app.add_subcommand("operator", "Operator accounts");
   op->require_subcommand(1);
@@ -168,6 +208,7 @@ int main(int argc, char** argv) {
   }
   if (enrol->parsed()) return cmd_enrol(data_dir, key_file, enrol_file, report_path, window, batch);
   if (op_create->parsed()) return cmd_operator_create(data_dir, key_file, op_login);
+  if (dir_import->parsed()) return cmd_directory_import(data_dir, key_file, dir_file);
   if (demo->parsed()) {
     auto ctx = open_context(data_dir, key_file);
     if (!ctx.is_ok()) return fail(ctx.status());

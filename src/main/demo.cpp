@@ -2,11 +2,16 @@
 
 #include <chrono>
 
+#include "core/embedded.h"
 #include "identity/accounts.h"
+#include "identity/directory.h"
 #include "identity/enrolment.h"
 #include "notify/outbox.h"
 
 namespace carnet {
+
+const std::vector<EmbeddedFile>& demo_data_files();  // generated: src/identity/data/rpps-demo.txt
+
 namespace {
 
 // Test NIRs (valid keys), fictitious people.
@@ -49,6 +54,7 @@ void print_sign_ins(std::ostream& out) {
   out << "Demo sign-ins (second factor: a code e-mailed to data/notices.jsonl):\n";
   for (const auto& h : kHolders) out << "  " << h.login << "  /  " << h.password << "\n";
   out << "  (Jean Dupont and Sophie Martin also manage the space of their daughter Léa.)\n";
+  out << "Directory: Dr Claire Martin (GP, two workplaces), Marc Dubois (pharmacist), Julie Leroy (nurse), Lyon.\n";
 }
 
 }  // namespace
@@ -117,7 +123,23 @@ int seed_demo(store::Store& store, const crypto::KeyRing& ring, std::ostream& ou
       return 1;
     }
   }
-  out << "demo: 4 people enrolled (one a minor), 2 holders activated\n";
+  for (const auto& f : demo_data_files()) {
+    identity::DirectoryImporter importer(store, ring, clock);
+    size_t at = 0;
+    auto imported = importer.run(
+        [&](char* buf, size_t cap) -> Result<size_t> {
+          size_t n = std::min(cap, f.contents.size() - at);
+          std::copy_n(f.contents.data() + at, n, buf);
+          at += n;
+          return n;
+        },
+        [](const identity::DirectoryLineError&) {});
+    if (!imported.is_ok()) {
+      out << "demo: directory import failed: " << imported.status().message() << "\n";
+      return 1;
+    }
+  }
+  out << "demo: 4 people enrolled (one a minor), 2 holders activated, 3 professionals in the directory\n";
   print_sign_ins(out);
   return 0;
 }
