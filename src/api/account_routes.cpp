@@ -91,6 +91,27 @@ std::vector<Route> account_routes(identity::Accounts& accounts, std::chrono::sec
                       }
                       return Response::json(200, out.dump());
                     }, kSmallJson});
+  routes.push_back({"POST", "/api/v1/professionals/invitation-requests", "", [&accounts](const Request& req) {
+                      auto f = read_string_fields(req, {"idnatps", "email"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      Status s = accounts.request_professional_invitation((*f)["idnatps"], (*f)["email"]);
+                      if (!s.is_ok()) return error_response(s, req.request_id);
+                      // Same answer whether or not the directory lists this address.
+                      return Response::empty(202);
+                    }, kSmallJson});
+  routes.push_back({"POST", "/api/v1/professionals/activation", "", [&accounts](const Request& req) {
+                      auto f = read_string_fields(req, {"invitation", "password", "second_factor"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      auto r = accounts.start_professional_activation((*f)["invitation"], (*f)["password"],
+                                                                      (*f)["second_factor"]);
+                      if (!r.is_ok()) return error_response(r.status(), req.request_id);
+                      nlohmann::json out = {{"activation_id", r->activation_id}, {"second_factor", r->second_factor}};
+                      if (!r->otpauth_uri.empty()) {
+                        out["otpauth_uri"] = r->otpauth_uri;
+                        out["qr_svg"] = r->qr_svg;
+                      }
+                      return Response::json(200, out.dump());
+                    }, kSmallJson});
   routes.push_back({"POST", "/api/v1/activation/confirm", "", [&accounts, max_age](const Request& req) {
                       auto f = read_string_fields(req, {"activation_id", "code"}, {"session"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
@@ -122,6 +143,7 @@ std::vector<Route> account_routes(identity::Accounts& accounts, std::chrono::sec
                       if (!who.is_ok()) return error_response(who.status(), req.request_id);
                       return Response::json(200, nlohmann::json{{"account_id", who->account_id},
                                                                 {"kind", who->kind},
+                                                                {"idnatps", who->idnatps},
                                                                 {"space_id", who->space_id},
                                                                 {"acting_space_id", who->acting_space_id},
                                                                 {"session_id", who->session_id}}.dump());

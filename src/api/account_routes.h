@@ -2,6 +2,8 @@
 //
 //   POST   /api/v1/activation          {nir, birth_date, code, login, password, second_factor}
 //   POST   /api/v1/activation/confirm  {activation_id, code, session?: "cookie"|"bearer"}
+//   POST   /api/v1/professionals/invitation-requests  {idnatps, email} (self-service; always 202)
+//   POST   /api/v1/professionals/activation  {invitation, password, second_factor} -> then /activation/confirm
 //   POST   /api/v1/sign-in             {login, password}
 //   POST   /api/v1/sign-in/verify      {challenge_id, code, session?}
 //   GET    /api/v1/me

@@ -69,6 +69,16 @@ std::vector<Route> operator_routes(OperatorDeps d) {
                       log::info("provisional_code_regenerated", {{"operator", who->account_id}});
                       return Response::json(200, "{\"status\":\"sent\"}");
                     }, 4096});
+  routes.push_back({"POST", "/api/v1/operator/professional-invitations", "", [d](const Request& req) {
+                      auto who = require_operator(d.accounts, req);
+                      if (!who.is_ok()) return error_response(who.status(), req.request_id);
+                      auto f = read_string_fields(req, {"idnatps", "email"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      Status s = d.accounts.invite_professional((*f)["idnatps"], (*f)["email"]);
+                      if (!s.is_ok()) return error_response(s, req.request_id);
+                      log::info("professional_invited", {{"operator", who->account_id}});
+                      return Response::empty(202);
+                    }, 4096});
   return routes;
 }
 

@@ -1,6 +1,7 @@
 // Operator endpoints (operator accounts only; an operator never sees health content):
 //   POST /api/v1/operator/enrolments          CSV body (text/csv) -> NDJSON report, one line per record
 //   POST /api/v1/operator/provisional-codes   {nir} -> a new code sent to the person
+//   POST /api/v1/operator/professional-invitations  {idnatps, email} -> invitation e-mailed
 #pragma once
 
 #include <chrono>

@@ -76,7 +76,8 @@ struct SignInStarted {
 struct Principal {
   std::string account_id;
   std::string session_id;
-  std::string kind;             // "holder"...
+  std::string kind;             // "holder", "professional" or "operator"
+  std::string idnatps;          // professionals
   std::string space_id;         // the holder's own space
   std::string acting_space_id;  // the space this session acts in (own, or a represented child's)
 };
@@ -111,6 +112,17 @@ class Accounts {
   Result<std::vector<SessionView>> list_sessions(const Principal& who);
   Status revoke_session(const Principal& who, const std::string& session_id);
 
+  // Professionals. An invitation binds an e-mail address to an IdNatPs listed (and active)
+  // in the directory; accepting it starts an activation like a holder's (password, second
+  // factor), confirmed with confirm_activation. kNotFound when the IdNatPs is not an active
+  // practitioner; kConflict when it already has an account.
+  Status invite_professional(const std::string& idnatps, const std::string& email);
+  // Self-service: an invitation is sent only when `email` is one the directory lists for that
+  // professional (returns OK either way, so it tells nothing about the directory's content).
+  Status request_professional_invitation(const std::string& idnatps, const std::string& email);
+  Result<ActivationStarted> start_professional_activation(const std::string& invitation, const std::string& password,
+                                                          const std::string& second_factor);
+
   // Creates an operator account (no space) with TOTP as second factor. Returns the TOTP
   // secret (raw bytes) to show once. kConflict when the login is taken.
   Result<std::string> create_operator(const std::string& login, const std::string& password);
@@ -130,6 +142,9 @@ class Accounts {
                                     const ClientInfo& client, const std::string& now);
   // True when `own_space_id`'s person currently represents `space_id`.
   Result<bool> represents(store::Transaction& tx, const std::string& own_space_id, const std::string& space_id);
+  Result<ActivationStarted> start_factor_enrolment(const std::string& space_id, const std::string& login,
+                                                   const std::string& password_hash, const std::string& second_factor,
+                                                   const std::string& phone, const std::string& idnatps);
   Status send_code(store::Transaction& tx, const std::string& factor, const std::string& destination,
                    const std::string& code, const std::string& now);
 

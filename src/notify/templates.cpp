@@ -52,6 +52,12 @@ constexpr Template kTemplates[] = {
      "Bonjour,\n\n"
      "Voici le nouveau code provisoire de l'espace Carnet de {first_name}, valable jusqu'au {deadline} : "
      "{code}\n\nIl remplace le précédent. Ne le communiquez à personne."},
+    {"professional_invitation", "Votre compte professionnel Carnet",
+     "Bonjour,\n\n"
+     "Vous êtes invité(e) à créer votre compte professionnel Carnet, lié à votre identifiant national "
+     "(RPPS). Pour le créer, ouvrez le portail Carnet, choisissez « Je suis professionnel de santé » puis "
+     "« J'ai reçu une invitation », et saisissez ce code d'invitation, valable 7 jours :\n\n{invitation}\n\n"
+     "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."},
     {"one_time_code", "Votre code Carnet",
      "Votre code Carnet : {code}\n"
      "Il expire dans 10 minutes. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message "

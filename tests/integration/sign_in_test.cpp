@@ -347,6 +347,56 @@ TEST_F(SignIn, OperatorUploadsAFileAndRegeneratesACode) {
   EXPECT_EQ(http_request(d_->port(), "POST", "/api/v1/operator/enrolments", csv, {"Content-Type: text/csv"})->status, 401);
 }
 
+TEST_F(SignIn, ProfessionalsJoinByInvitationOrSelfService) {
+  std::string imported = shell(std::string(CARNET_PATH) + " --data-dir " + d_->data_dir() + " directory import " +
+                               std::string(SOURCE_DIR) + "/src/identity/data/rpps-demo.txt");
+  ASSERT_NE(imported.find("\"created\":3"), std::string::npos) << imported;
+  // Self-service: only to an address the directory lists; the answer is the same either way.
+  auto unlisted = post("/api/v1/professionals/invitation-requests", {{"idnatps", "810100000003"}, {"email", "attacker@example.fr"}});
+  auto listed = post("/api/v1/professionals/invitation-requests", {{"idnatps", "810100000003"}, {"email", "Julie.Leroy@demo.carnet"}});
+  auto unknown = post("/api/v1/professionals/invitation-requests", {{"idnatps", "899999999999"}, {"email", "julie.leroy@demo.carnet"}});
+  EXPECT_EQ(unlisted->status, 202);
+  EXPECT_EQ(listed->status, 202);
+  EXPECT_EQ(unknown->status, 202);
+  json invitation = notice("julie.leroy@demo.carnet", "professional_invitation");
+  ASSERT_FALSE(invitation.is_null());
+  EXPECT_EQ(notices().find("attacker@example.fr"), std::string::npos);
+
+  auto start = post("/api/v1/professionals/activation", {{"invitation", invitation["params"]["invitation"]},
+                                                         {"password", "Soins a domicile tous les jours"},
+                                                         {"second_factor", "totp"}});
+  ASSERT_EQ(start->status, 200) << start->body;
+  json s = json::parse(start->body);
+  std::string uri = s["otpauth_uri"];
+  std::string secret = uri.substr(uri.find("secret=") + 7, 32);
+  auto done = post("/api/v1/activation/confirm", {{"activation_id", s["activation_id"]}, {"code", totp(secret)}, {"session", "bearer"}});
+  ASSERT_EQ(done->status, 200) << done->body;
+  auto me = http_get(d_->port(), "/api/v1/me", {"Authorization: Bearer " + std::string(json::parse(done->body)["access_token"])});
+  json m = json::parse(me->body);
+  EXPECT_EQ(m["kind"], "professional");
+  EXPECT_EQ(m["idnatps"], "810100000003");
+  EXPECT_EQ(m["space_id"], "");
+  // The invitation is used up; a second account for the same professional is refused.
+  EXPECT_EQ(post("/api/v1/professionals/activation", {{"invitation", invitation["params"]["invitation"]},
+                                                      {"password", "Soins a domicile tous les jours"},
+                                                      {"second_factor", "email"}})->status, 401);
+
+  // Operator invitation for the GP; not for someone absent from the directory.
+  std::string created = shell(std::string(CARNET_PATH) + " --data-dir " + d_->data_dir() + " operator create ops@carnet.example");
+  std::string password = created.substr(created.find("password: ") + 10, 24);
+  std::string op_uri = created.substr(created.find("TOTP:     ") + 10);
+  std::string op_secret = op_uri.substr(op_uri.find("secret=") + 7, 32);
+  auto step1 = post("/api/v1/sign-in", {{"login", "ops@carnet.example"}, {"password", password}});
+  auto in = post("/api/v1/sign-in/verify", {{"challenge_id", json::parse(step1->body)["challenge_id"]}, {"code", totp(op_secret)},
+                                            {"session", "bearer"}});
+  ASSERT_EQ(in->status, 200) << in->body;
+  std::string bearer = "Authorization: Bearer " + std::string(json::parse(in->body)["access_token"]);
+  EXPECT_EQ(post("/api/v1/operator/professional-invitations", {{"idnatps", "810100000001"}, {"email", "c.martin@demo.carnet"}}, {bearer})->status, 202);
+  EXPECT_FALSE(notice("c.martin@demo.carnet", "professional_invitation").is_null());
+  EXPECT_EQ(post("/api/v1/operator/professional-invitations", {{"idnatps", "899999999999"}, {"email", "x@demo.carnet"}}, {bearer})->status, 404);
+  EXPECT_EQ(post("/api/v1/operator/professional-invitations", {{"idnatps", "810100000003"}, {"email", "x@demo.carnet"}}, {bearer})->status, 409);
+}
+
 TEST(Demo, MakeRunDataSetSignsIn) {
   Carnetd d;
   std::string out = shell(std::string(CARNET_PATH) + " --data-dir " + d.data_dir() + " demo");
