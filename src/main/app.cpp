@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "api/account_routes.h"
+#include "api/fhir_routes.h"
 #include "api/identity_routes.h"
 #include "api/operator_routes.h"
 #include "api/system_routes.h"
@@ -132,6 +133,7 @@ int run_carnetd(int argc, const char* const* argv) {
   for (auto& r : api::operator_routes({accounts, spaces, **store, *ring, clock, cfg.opposition_window})) {
     routes.push_back(std::move(r));
   }
+  for (auto& r : api::fhir_routes(accounts, **store, *ring, clock)) routes.push_back(std::move(r));
   http::Router router(std::move(routes));
   http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",
                                                 "/readyz", "/metrics"});

@@ -97,7 +97,7 @@ TEST_F(ServerTest, StaticFilesMimeEtagAndSpaFallback) {
   EXPECT_EQ(page->status, 200);
   EXPECT_NE(page->body.find("<title>Carnet</title>"), std::string::npos);
   EXPECT_EQ(http_get(port(), "/assets/missing.js")->status, 404);
-  EXPECT_EQ(http_get(port(), "/fhir/r4/Unknown")->status, 404);
+  EXPECT_EQ(http_get(port(), "/fhir/r4/Unknown/1/2/3/4")->status, 404);
 }
 
 TEST_F(ServerTest, PathTraversalNeverLeavesTheRoot) {

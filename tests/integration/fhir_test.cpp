@@ -1,0 +1,156 @@
+// FHIR REST basics over HTTP (first part of the FHIR issue): read, vread, history, create,
+// update with If-Match, delete, OperationOutcome errors, negotiation, compartment isolation.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/harness.h"
+
+namespace carnet::itest {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+std::string shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+class Fhir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " demo");
+    ASSERT_TRUE(d_.start(args({"--job-interval", "200ms"}))) << d_.stderr_text();
+    jean_ = bearer("jean.dupont@demo.carnet", "Velo-Rouge-Montagne-26", 1);
+    sophie_ = bearer("sophie.martin@demo.carnet", "Piano-Bleu-Riviere-26", 1);
+  }
+  // Signs in with the e-mailed code (the `nth` one-time code sent to that address after the
+  // activation's).
+  std::string bearer(const std::string& login, const std::string& password, int previous_codes) {
+    auto step1 = http_request(d_.port(), "POST", "/api/v1/sign-in", json{{"login", login}, {"password", password}}.dump(),
+                              {"Content-Type: application/json"});
+    EXPECT_EQ(step1->status, 200) << step1->body;
+    std::string otp;
+    for (int i = 0; i < 100 && otp.empty(); ++i) {
+      std::this_thread::sleep_for(50ms);
+      std::ifstream in(d_.data_dir() + "/notices.jsonl");
+      std::string line;
+      int seen = 0;
+      while (std::getline(in, line)) {
+        auto j = json::parse(line);
+        if (j["to"] == login && j["template"] == "one_time_code" && ++seen > previous_codes) otp = j["params"]["code"];
+      }
+    }
+    auto in = http_request(d_.port(), "POST", "/api/v1/sign-in/verify",
+                           json{{"challenge_id", json::parse(step1->body)["challenge_id"]}, {"code", otp}, {"session", "bearer"}}.dump(),
+                           {"Content-Type: application/json"});
+    EXPECT_EQ(in->status, 200) << in->body;
+    return "Authorization: Bearer " + std::string(json::parse(in->body)["access_token"]);
+  }
+  std::optional<HttpResponse> call(const std::string& method, const std::string& path, const std::string& auth,
+                                   const std::string& body = "", std::vector<std::string> headers = {}) {
+    headers.push_back(auth);
+    if (!body.empty()) headers.push_back("Content-Type: application/fhir+json");
+    return http_request(d_.port(), method, path, body, headers);
+  }
+  Carnetd d_;
+  std::string jean_, sophie_;
+};
+
+const char kObservation[] =
+    R"({"resourceType":"Observation","status":"final","code":{"text":"Glycémie à jeun, note du Dr Hippocrate"},)"
+    R"("valueQuantity":{"value":5.4,"unit":"mmol/L"}})";
+
+TEST_F(Fhir, CreateReadUpdateHistoryDelete) {
+  auto created = call("POST", "/fhir/r4/Observation", jean_, kObservation);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  EXPECT_EQ(created->header("content-type"), "application/fhir+json; charset=utf-8");
+  EXPECT_EQ(created->header("etag"), "W/\"1\"");
+  std::string location = created->header("location");
+  json obs = json::parse(created->body);
+  std::string id = obs["id"];
+  EXPECT_EQ(location, "/fhir/r4/Observation/" + id + "/_history/1");
+  EXPECT_EQ(obs["meta"]["versionId"], "1");
+
+  auto read = call("GET", "/fhir/r4/Observation/" + id, jean_);
+  EXPECT_EQ(read->status, 200);
+  EXPECT_EQ(json::parse(read->body)["valueQuantity"]["value"], 5.4);
+
+  obs["status"] = "amended";
+  auto updated = call("PUT", "/fhir/r4/Observation/" + id, jean_, obs.dump(), {"If-Match: W/\"1\""});
+  ASSERT_EQ(updated->status, 200) << updated->body;
+  EXPECT_EQ(updated->header("etag"), "W/\"2\"");
+  auto stale = call("PUT", "/fhir/r4/Observation/" + id, jean_, obs.dump(), {"If-Match: W/\"1\""});
+  EXPECT_EQ(stale->status, 412);
+  EXPECT_EQ(json::parse(stale->body)["resourceType"], "OperationOutcome");
+  auto minimal = call("PUT", "/fhir/r4/Observation/" + id, jean_, obs.dump(), {"Prefer: return=minimal"});
+  EXPECT_EQ(minimal->status, 200);
+  EXPECT_TRUE(minimal->body.empty());
+
+  EXPECT_EQ(json::parse(call("GET", "/fhir/r4/Observation/" + id + "/_history/1", jean_)->body)["status"], "final");
+  auto history = call("GET", "/fhir/r4/Observation/" + id + "/_history", jean_);
+  ASSERT_EQ(history->status, 200);
+  EXPECT_EQ(json::parse(history->body)["total"], 3);
+
+  EXPECT_EQ(call("DELETE", "/fhir/r4/Observation/" + id, jean_)->status, 204);
+  auto gone = call("GET", "/fhir/r4/Observation/" + id, jean_);
+  EXPECT_EQ(gone->status, 410);
+  EXPECT_EQ(json::parse(gone->body)["issue"][0]["code"], "deleted");
+  EXPECT_EQ(call("DELETE", "/fhir/r4/Observation/" + id, jean_)->status, 204);  // idempotent
+}
+
+TEST_F(Fhir, CompartmentsAndDirectory) {
+  auto created = call("POST", "/fhir/r4/Observation", jean_, kObservation);
+  std::string id = json::parse(created->body)["id"];
+  // Sophie is another person: Jean's observation does not exist for her.
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + id, sophie_)->status, 404);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + id, "X-None: 1")->status, 401);
+  // The directory: readable by anyone signed in, written only by imports.
+  auto gp = call("GET", "/fhir/r4/Practitioner/810100000001", sophie_);
+  ASSERT_EQ(gp->status, 200) << gp->body;
+  EXPECT_EQ(json::parse(gp->body)["name"][0]["family"], "MARTIN");
+  EXPECT_EQ(call("PUT", "/fhir/r4/Practitioner/810100000001", sophie_, gp->body)->status, 403);
+  EXPECT_EQ(call("POST", "/fhir/r4/AuditEvent", jean_, R"({"resourceType":"AuditEvent"})")->status, 403);
+  // No plaintext in the data directory.
+  std::string all;
+  for (auto& f : std::filesystem::directory_iterator(d_.data_dir())) {
+    if (f.path().filename() == "notices.jsonl") continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    all += ss.str();
+  }
+  EXPECT_EQ(all.find("Hippocrate"), std::string::npos);
+  EXPECT_EQ(all.find("MARTIN"), std::string::npos);
+}
+
+TEST_F(Fhir, BadRequestsGetOperationOutcomes) {
+  auto unknown = call("GET", "/fhir/r4/Spaceship/1", jean_);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(json::parse(unknown->body)["resourceType"], "OperationOutcome");
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/1", jean_, "", {"Accept: application/fhir+xml"})->status, 406);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/1?_format=xml", jean_)->status, 406);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/nope?_format=json", jean_)->status, 404);
+  auto xml = http_request(d_.port(), "POST", "/fhir/r4/Observation", "<Observation/>", {jean_, "Content-Type: application/fhir+xml"});
+  EXPECT_EQ(xml->status, 415);
+  EXPECT_EQ(call("POST", "/fhir/r4/Observation", jean_, "{not json")->status, 400);
+  EXPECT_EQ(call("POST", "/fhir/r4/Observation", jean_, R"({"resourceType":"Patient"})")->status, 400);
+  EXPECT_EQ(call("PUT", "/fhir/r4/Observation/abc", jean_, R"({"resourceType":"Observation","id":"xyz"})")->status, 400);
+  EXPECT_EQ(call("PUT", "/fhir/r4/Observation/a%20b", jean_, R"({"resourceType":"Observation"})")->status, 400);
+  EXPECT_EQ(call("PUT", "/fhir/r4/Observation/abc", jean_, R"({"resourceType":"Observation"})", {"If-Match: 3"})->status, 400);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/abc/_history/x1", jean_)->status, 400);
+}
+
+}  // namespace
+}  // namespace carnet::itest
