@@ -251,6 +251,50 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, store::Store& store
                         return r;
                       });
                     }});
+
+  // The CapabilityStatement is derived from the routes above: it lists exactly what works.
+  struct Interaction {
+    std::string code;
+    bool write;
+  };
+  std::vector<Interaction> interactions;
+  for (const auto& r : routes) {
+    const std::string& p = r.pattern;
+    if (r.method == "GET" && p == "/fhir/r4/{type}/{id}") interactions.push_back({"read", false});
+    if (r.method == "GET" && p == "/fhir/r4/{type}/{id}/_history/{vid}") interactions.push_back({"vread", false});
+    if (r.method == "GET" && p == "/fhir/r4/{type}/{id}/_history") interactions.push_back({"history-instance", false});
+    if (r.method == "POST" && p == "/fhir/r4/{type}") interactions.push_back({"create", true});
+    if (r.method == "PUT" && p == "/fhir/r4/{type}/{id}") interactions.push_back({"update", true});
+    if (r.method == "DELETE" && p == "/fhir/r4/{type}/{id}") interactions.push_back({"delete", true});
+  }
+  json resources_json = json::array();
+  for (auto* t = fhir::resource_types_begin(); t != fhir::resource_types_end(); ++t) {
+    bool writable = t->placement == fhir::Placement::kSpace && !t->read_only;
+    json list = json::array();
+    for (const auto& i : interactions) {
+      if (!i.write || writable) list.push_back({{"code", i.code}});
+    }
+    json entry = {{"type", t->name}, {"interaction", list}, {"versioning", "versioned"}, {"readHistory", true},
+                  {"updateCreate", writable}};
+    resources_json.push_back(entry);
+  }
+  std::string capability = json{{"resourceType", "CapabilityStatement"},
+                                {"status", "active"},
+                                {"date", "2026-11-22"},
+                                {"publisher", "Carnet"},
+                                {"kind", "instance"},
+                                {"software", {{"name", "Carnet"}, {"version", "0.1.0"}}},
+                                {"fhirVersion", "4.0.1"},
+                                {"format", {"application/fhir+json"}},
+                                {"rest", {{{"mode", "server"}, {"resource", resources_json}}}}}
+                               .dump();
+  routes.push_back({"GET", "/fhir/r4/metadata", "", [capability](const Request& req) {
+                      if (!wants_json(req)) {
+                        return outcome(406, "not-supported", "only JSON is served: use Accept: application/fhir+json",
+                                       req.request_id);
+                      }
+                      return Response::text(200, capability, kFhirJson);
+                    }, 0, Execution::kInline});
   return routes;
 }
 

@@ -1,5 +1,7 @@
 #include "fhir/resource_types.h"
 
+#include <iterator>
+
 namespace carnet::fhir {
 namespace {
 
@@ -24,6 +26,9 @@ constexpr ResourceTypeInfo kTypes[] = {
 };
 
 }  // namespace
+
+const ResourceTypeInfo* resource_types_begin() { return std::begin(kTypes); }
+const ResourceTypeInfo* resource_types_end() { return std::end(kTypes); }
 
 const ResourceTypeInfo* find_resource_type(std::string_view name) {
   for (const auto& t : kTypes) {

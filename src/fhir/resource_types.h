@@ -19,4 +19,8 @@ struct ResourceTypeInfo {
 // nullptr for a type Carnet does not support.
 const ResourceTypeInfo* find_resource_type(std::string_view name);
 
+// Every supported type, in a stable order.
+const ResourceTypeInfo* resource_types_begin();
+const ResourceTypeInfo* resource_types_end();
+
 }  // namespace carnet::fhir

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -133,6 +135,23 @@ TEST_F(Fhir, CompartmentsAndDirectory) {
   }
   EXPECT_EQ(all.find("Hippocrate"), std::string::npos);
   EXPECT_EQ(all.find("MARTIN"), std::string::npos);
+}
+
+TEST_F(Fhir, CapabilityStatementListsWhatWorks) {
+  auto meta = http_get(d_.port(), "/fhir/r4/metadata");  // public, as FHIR asks
+  ASSERT_EQ(meta->status, 200) << meta->body;
+  json cs = json::parse(meta->body);
+  EXPECT_EQ(cs["resourceType"], "CapabilityStatement");
+  EXPECT_EQ(cs["fhirVersion"], "4.0.1");
+  std::map<std::string, std::set<std::string>> by_type;
+  for (const auto& r : cs["rest"][0]["resource"]) {
+    for (const auto& i : r["interaction"]) by_type[r["type"]].insert(i["code"]);
+  }
+  EXPECT_EQ(by_type["Observation"], (std::set<std::string>{"read", "vread", "history-instance", "create", "update", "delete"}));
+  EXPECT_EQ(by_type["Practitioner"], (std::set<std::string>{"read", "vread", "history-instance"}));
+  EXPECT_EQ(by_type["AuditEvent"], (std::set<std::string>{"read", "vread", "history-instance"}));
+  EXPECT_EQ(by_type.size(), 17u);
+  for (const auto& [type, codes] : by_type) EXPECT_EQ(codes.count("search-type"), 0u) << type;  // not yet
 }
 
 TEST_F(Fhir, BadRequestsGetOperationOutcomes) {
