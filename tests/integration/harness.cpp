@@ -223,6 +223,19 @@ std::optional<HttpResponse> http_request(int port, const std::string& method, co
   return c.read_response(std::chrono::seconds(5), method == "HEAD");
 }
 
+std::string shell(const std::string& command, int* code) {
+  std::string out;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = ::pclose(p);
+  if (code) *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
 std::optional<HttpResponse> http_get(int port, const std::string& path, const std::vector<std::string>& headers) {
   return http_request(port, "GET", path, "", headers);
 }

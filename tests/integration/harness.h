@@ -82,6 +82,10 @@ class Conn {
   std::string buf_;
 };
 
+// Runs a shell command; returns its output (stdout and stderr) without the final newlines,
+// and its exit code in `code` when given.
+std::string shell(const std::string& command, int* code = nullptr);
+
 // One request on a fresh connection.
 std::optional<HttpResponse> http_get(int port, const std::string& path,
                                      const std::vector<std::string>& headers = {});

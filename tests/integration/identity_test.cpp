@@ -16,17 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string run_command(const std::string& cmd, int* code) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = ::pclose(p);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -76,7 +65,7 @@ class IdentityJourney : public ::testing::Test {
     std::ofstream(file_) << kFile;
   }
   std::string enrol(const std::string& window, int* code) {
-    return run_command(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " enrol " + file_ +
+    return shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " enrol " + file_ +
                            " --opposition-window " + window + " --report " + d_.dir().file("report.jsonl"),
                        code);
   }
