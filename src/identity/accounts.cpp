@@ -293,6 +293,7 @@ Result<SignInStarted> Accounts::start_sign_in(const std::string& login_text, con
   });
   if (!s.is_ok()) return s;
   if (!outcome.is_ok()) return outcome;
+  if (factor != "totp" && code_queued_) code_queued_();
   return started;
 }
 

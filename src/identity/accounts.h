@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,6 +99,10 @@ class Accounts {
  public:
   Accounts(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, SecurityOptions options);
 
+  // Called after a commit that queued a one-time code, so that the caller can deliver it at
+  // once instead of at the next run of the delivery job. Must not block.
+  void set_code_queued_hook(std::function<void()> hook) { code_queued_ = std::move(hook); }
+
   Result<ActivationStarted> start_activation(const ActivationRequest& request);
   Result<Activated> confirm_activation(const std::string& activation_id, const std::string& code, SessionKind kind,
                                        const ClientInfo& client);
@@ -155,6 +160,7 @@ class Accounts {
   crypto::PasswordHasher hasher_;
   crypto::SecretKey sealing_key_;
   std::string dummy_hash_;  // verified for unknown logins, so timing does not tell
+  std::function<void()> code_queued_;
 };
 
 // Lower-cased, trimmed e-mail used as the login (kInvalid if not an address).

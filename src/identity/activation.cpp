@@ -117,6 +117,7 @@ Result<ActivationStarted> Accounts::start_factor_enrolment(const std::string& sp
     return Status::ok();
   });
   if (!s.is_ok()) return s;
+  if (!otp.empty() && code_queued_) code_queued_();
   return started;
 }
 

@@ -126,6 +126,14 @@ int run_carnetd(int argc, const char* const* argv) {
   security.free_failures = cfg.lockout_free_failures;
   security.max_backoff = std::chrono::duration_cast<std::chrono::seconds>(cfg.lockout_max);
   identity::Accounts accounts(**store, *ring, clock, security);
+  // One-time codes leave at once (on a worker), not at the next delivery job; deliveries
+  // claim each notice, so this and the job never send one twice.
+  accounts.set_code_queued_hook([&] {
+    workers.try_submit([&] {
+      auto r = notify::deliver_pending(**store, outbox, *deliverer, clock, 20);
+      if (!r.is_ok()) log::warn("immediate_delivery_failed", {{"error", r.status().message()}});
+    });
+  });
 
   std::vector<api::Route> routes = api::system_routes(**store, metrics);
   for (auto& r : api::identity_routes(spaces)) routes.push_back(std::move(r));

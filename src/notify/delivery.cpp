@@ -56,11 +56,19 @@ Result<DeliveryReport> deliver_pending(store::Store& store, const Outbox& outbox
   });
   if (!s.is_ok()) return s;
   for (auto [id, attempts] : due) {
+    // Claim the notice first (a lease on it): another deliverer — this process's immediate
+    // delivery, the scheduled job, another instance — skips it, so nothing is sent twice.
+    bool claimed = false;
     Result<Notice> notice = Status::internal("unread");
-    CARNET_RETURN_IF_ERROR(store.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
-      notice = outbox.read(tx, id);
+    CARNET_RETURN_IF_ERROR(store.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+      auto c = tx.exec("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?",
+                       {format_instant(clock.now() + std::chrono::minutes(5)), id, now});
+      if (!c.is_ok()) return c.status();
+      claimed = *c == 1;
+      if (claimed) notice = outbox.read(tx, id);
       return Status::ok();
     }));
+    if (!claimed) continue;
     Status sent;
     if (!notice.is_ok()) {
       sent = notice.status();

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <sstream>
 
 #include "core/manual_clock_for_testing.h"
@@ -76,6 +78,36 @@ TEST_F(DeliveryTest, TransientFailuresBackOffThenFail) {
   EXPECT_EQ(deliver_pending(*store_, outbox_, d, clock_, 10, 3)->failed, 1);
   EXPECT_EQ(scalar(*store_, "SELECT status FROM outbox"), "failed");
   EXPECT_EQ(scalar(*store_, "SELECT last_error FROM outbox"), "gateway down");
+}
+
+class CountingDeliverer final : public Deliverer {
+ public:
+  Status deliver(int64_t, const Notice&, const Rendered&) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    sent++;
+    return Status::ok();
+  }
+  std::atomic<int> sent{0};
+};
+
+TEST_F(DeliveryTest, ConcurrentDeliverersNeverSendTwice) {
+  for (int i = 0; i < 30; ++i) {
+    Notice n;
+    n.recipient = "x" + std::to_string(i) + "@example.fr";
+    n.template_id = "one_time_code";
+    n.params = {{"code", "123456"}};
+    ASSERT_TRUE(store_->transact(store::TxMode::kWrite, [&](store::Transaction& tx) {
+      return outbox_.enqueue(tx, n, format_instant(clock_.now()));
+    }).is_ok());
+  }
+  CountingDeliverer d;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] { ASSERT_TRUE(deliver_pending(*store_, outbox_, d, clock_).is_ok()); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(d.sent.load(), 31);  // the fixture's notice and these 30, each once
+  EXPECT_EQ(scalar(*store_, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'"), "31");
 }
 
 TEST(Templates, MissingParameterAndUnknownTemplate) {

@@ -386,6 +386,29 @@ TEST_F(SignIn, ProfessionalsJoinByInvitationOrSelfService) {
   EXPECT_EQ(post("/api/v1/operator/professional-invitations", {{"idnatps", "810100000003"}, {"email", "x@demo.carnet"}}, {bearer})->status, 409);
 }
 
+TEST(Delivery, OneTimeCodesLeaveAtOnceNotAtTheNextJob) {
+  Carnetd d;
+  shell(std::string(CARNET_PATH) + " --data-dir " + d.data_dir() + " demo");
+  ASSERT_TRUE(d.start(args({"--job-interval", "1h"}))) << d.stderr_text();
+  auto step1 = http_request(d.port(), "POST", "/api/v1/sign-in",
+                            json{{"login", "sophie.martin@demo.carnet"}, {"password", "Piano-Bleu-Riviere-26"}}.dump(),
+                            {"Content-Type: application/json"});
+  ASSERT_EQ(step1->status, 200) << step1->body;
+  auto start = std::chrono::steady_clock::now();
+  int codes = 0;
+  while (std::chrono::steady_clock::now() - start < 3s && codes < 2) {
+    std::this_thread::sleep_for(20ms);
+    std::ifstream in(d.data_dir() + "/notices.jsonl");
+    std::string line;
+    codes = 0;
+    while (std::getline(in, line)) {
+      codes += line.find("sophie.martin@demo.carnet") != std::string::npos && line.find("one_time_code") != std::string::npos;
+    }
+  }
+  EXPECT_EQ(codes, 2);  // the activation's (delivered by the first job run) and this sign-in's
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
 TEST(Demo, MakeRunDataSetSignsIn) {
   Carnetd d;
   std::string out = shell(std::string(CARNET_PATH) + " --data-dir " + d.data_dir() + " demo");
