@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/csv.h"
 #include "api/account_routes.h"
 #include "api/json_body.h"
 #include "core/log.h"
@@ -31,15 +32,9 @@ std::vector<Route> operator_routes(OperatorDeps d) {
                         return error_response(415, "unsupported_media_type", "send the file as text/csv", req.request_id);
                       }
                       identity::Enroller enroller(d.store, d.ring, d.clock, {d.opposition_window, 2000});
-                      size_t pos = 0;
                       std::string report;
                       auto summary = enroller.run(
-                          [&](char* buf, size_t cap) -> Result<size_t> {
-                            size_t n = std::min(cap, req.body.size() - pos);
-                            std::copy_n(req.body.data() + pos, n, buf);
-                            pos += n;
-                            return n;
-                          },
+                          read_from(req.body),
                           [&](const identity::LineOutcome& o) {
                             nlohmann::json line = {{"line", o.line}, {"status", identity::line_status_name(o.status)}};
                             if (!o.reason.empty()) line["reason"] = o.reason;

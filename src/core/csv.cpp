@@ -3,6 +3,8 @@
 
 #include <csv.h>
 
+#include <algorithm>
+
 namespace carnet {
 
 struct CsvReader::Impl {
@@ -51,6 +53,16 @@ Status CsvReader::finish() {
     return Status::invalid("CSV syntax error at the end of the file (unclosed quote?)");
   }
   return impl_->stopped;
+}
+
+std::function<Result<size_t>(char*, size_t)> read_from(std::string_view text) {
+  auto pos = std::make_shared<size_t>(0);
+  return [text, pos](char* buf, size_t cap) -> Result<size_t> {
+    size_t n = std::min(cap, text.size() - *pos);
+    std::copy_n(text.data() + *pos, n, buf);
+    *pos += n;
+    return n;
+  };
 }
 
 }  // namespace carnet

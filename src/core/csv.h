@@ -37,4 +37,8 @@ class CsvReader {
   std::unique_ptr<Impl> impl_;
 };
 
+// A byte source over text in memory, in the shape the streaming readers take
+// (fill `buf`, return the count, 0 at the end). REQUIRES: `text` outlives the source.
+std::function<Result<size_t>(char* buf, size_t cap)> read_from(std::string_view text);
+
 }  // namespace carnet

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/csv.h"
 #include "core/manual_clock_for_testing.h"
 #include "core/temp_dir_for_testing.h"
 #include "crypto/random.h"
@@ -31,14 +32,8 @@ class DirectoryTest : public ::testing::Test {
   void SetUp() override { store_ = std::move(store::open_sqlite({dir_.file("carnet.db")}).value()); }
   Result<DirectorySummary> import(const std::string& text, std::vector<DirectoryLineError>* errors = nullptr) {
     DirectoryImporter importer(*store_, ring_, clock_);
-    size_t pos = 0;
     return importer.run(
-        [&](char* buf, size_t cap) -> Result<size_t> {
-          size_t n = std::min(cap, text.size() - pos);
-          std::copy_n(text.data() + pos, n, buf);
-          pos += n;
-          return n;
-        },
+        read_from(text),
         [&](const DirectoryLineError& e) {
           if (errors) errors->push_back(e);
         });

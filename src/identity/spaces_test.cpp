@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/csv.h"
 #include "core/manual_clock_for_testing.h"
 #include "core/temp_dir_for_testing.h"
 #include "store/scalar_for_testing.h"
@@ -27,13 +28,7 @@ class SpacesTest : public ::testing::Test {
     store_ = std::move(store::open_sqlite({dir_.file("carnet.db")}).value());
     Enroller e(*store_, ring_, clock_, {days(42), 100});
     std::string text = kFile;
-    size_t pos = 0;
-    ASSERT_TRUE(e.run([&](char* buf, size_t cap) -> Result<size_t> {
-                   size_t n = std::min(cap, text.size() - pos);
-                   std::copy_n(text.data() + pos, n, buf);
-                   pos += n;
-                   return n;
-                 },
+    ASSERT_TRUE(e.run(read_from(text),
                  [](const LineOutcome&) {})
                     .is_ok());
     notify::Outbox outbox(ring_);
@@ -108,13 +103,7 @@ TEST_F(SpacesTest, MajorityEndsRepresentationAndSendsTheYoungAdultACode) {
   std::string child = "nir,birth_name,first_names,birth_date,sex,birthplace,email,representatives\n"
                       "210057534567817,Dupont,Léa,2010-05-03,F,75056,lea@example.fr,184057512345625\n";
   Enroller e(*store_, ring_, clock_, {days(42), 100});
-  size_t pos = 0;
-  ASSERT_TRUE(e.run([&](char* buf, size_t cap) -> Result<size_t> {
-                 size_t n = std::min(cap, child.size() - pos);
-                 std::copy_n(child.data() + pos, n, buf);
-                 pos += n;
-                 return n;
-               },
+  ASSERT_TRUE(e.run(read_from(child),
                [](const LineOutcome&) {})
                   .is_ok());
   Spaces spaces(*store_, ring_, clock_);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/csv.h"
 #include "core/embedded.h"
 #include "identity/accounts.h"
 #include "identity/directory.h"
@@ -86,14 +87,8 @@ int seed_demo(store::Store& store, const crypto::KeyRing& ring, std::ostream& ou
   SystemClock clock;
   identity::Enroller enroller(store, ring, clock);
   std::string file = kDemoFile;
-  size_t pos = 0;
   auto summary = enroller.run(
-      [&](char* buf, size_t cap) -> Result<size_t> {
-        size_t n = std::min(cap, file.size() - pos);
-        std::copy_n(file.data() + pos, n, buf);
-        pos += n;
-        return n;
-      },
+      read_from(file),
       [](const identity::LineOutcome&) {});
   if (!summary.is_ok() || summary->enrolled != 4) {
     out << "demo: enrolment failed: " << summary.status().message() << "\n";
@@ -125,14 +120,8 @@ int seed_demo(store::Store& store, const crypto::KeyRing& ring, std::ostream& ou
   }
   for (const auto& f : demo_data_files()) {
     identity::DirectoryImporter importer(store, ring, clock);
-    size_t at = 0;
     auto imported = importer.run(
-        [&](char* buf, size_t cap) -> Result<size_t> {
-          size_t n = std::min(cap, f.contents.size() - at);
-          std::copy_n(f.contents.data() + at, n, buf);
-          at += n;
-          return n;
-        },
+        read_from(f.contents),
         [](const identity::DirectoryLineError&) {});
     if (!imported.is_ok()) {
       out << "demo: directory import failed: " << imported.status().message() << "\n";
