@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/encoding.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
 #include "store/space_keys.h"
@@ -30,7 +31,7 @@ std::string ref(std::string_view type, std::string_view id) {
 
 }  // namespace
 
-ResourceStore::ResourceStore(const crypto::KeyRing& ring, const Clock& clock) : ring_(ring), clock_(clock) {}
+ResourceStore::ResourceStore(const crypto::KeyRing& ring, const Clock& clock) : ring_(ring), clock_(clock), index_(ring) {}
 
 Result<crypto::SecretKey> ResourceStore::key_for(store::Transaction& tx, std::string_view compartment) {
   if (compartment == kDirectoryCompartment) return ring_.service_key(crypto::ServiceKey::kDirectory);
@@ -69,6 +70,7 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
                               "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
                               {version, v.last_updated, std::string(compartment), v.type, v.id});
   if (!cur.is_ok()) return cur.status();
+  CARNET_RETURN_IF_ERROR(index_.write(tx, compartment, type, id, doc));
   return v;
 }
 
@@ -159,6 +161,7 @@ Result<std::optional<int64_t>> ResourceStore::remove(store::Transaction& tx, std
       "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
       {version, now, std::string(compartment), std::string(type), std::string(id)});
   if (!upd.is_ok()) return upd.status();
+  CARNET_RETURN_IF_ERROR(index_.clear(tx, compartment, type, id));
   return std::optional<int64_t>(version);
 }
 
@@ -174,6 +177,48 @@ Status ResourceStore::history(store::Transaction& tx, std::string_view compartme
         if (!v.is_ok()) return v.status();
         return each(*v);
       });
+}
+
+Result<ResourceStore::HistoryPage> ResourceStore::type_history(store::Transaction& tx, std::string_view compartment,
+                                                               std::string_view type, std::string_view since,
+                                                               std::string_view cursor, int count) {
+  std::string sql =
+      "SELECT version, last_updated, deleted, body, resource_id FROM resource_versions "
+      "WHERE compartment = ? AND resource_type = ?";
+  std::vector<store::Value> params = {std::string(compartment), std::string(type)};
+  if (!since.empty()) {
+    sql += " AND last_updated >= ?";
+    params.push_back(std::string(since));
+  }
+  if (!cursor.empty()) {
+    // cursor: base64url of [last_updated, id, version] of the last version seen.
+    auto raw = base64_decode(cursor);
+    auto doc = raw ? nlohmann::json::parse(*raw, nullptr, false) : nlohmann::json();
+    if (!doc.is_array() || doc.size() != 3 || !doc[0].is_string() || !doc[1].is_string() || !doc[2].is_number_integer()) {
+      return Status::invalid("_cursor is not a cursor of this history: follow the links of the previous page");
+    }
+    sql += " AND (last_updated < ? OR (last_updated = ? AND (resource_id < ? OR (resource_id = ? AND version < ?))))";
+    std::string at = doc[0], id = doc[1];
+    params.insert(params.end(), {at, at, id, id, doc[2].get<int64_t>()});
+  }
+  sql += " ORDER BY last_updated DESC, resource_id DESC, version DESC LIMIT ?";
+  params.push_back(int64_t{count} + 1);
+  auto key = key_for(tx, compartment);
+  if (!key.is_ok()) return key.status();
+  auto rows = tx.query(sql, params);  // at most count + 1 rows
+  if (!rows.is_ok()) return rows.status();
+  HistoryPage page;
+  for (const auto& r : *rows) {
+    if (page.versions.size() == static_cast<size_t>(count)) {
+      const auto& last = page.versions.back();
+      page.next_cursor = base64url_encode(nlohmann::json::array({last.last_updated, last.id, last.version}).dump());
+      break;
+    }
+    auto v = open_row(*key, compartment, type, r.text(4), r);
+    if (!v.is_ok()) return v.status();
+    page.versions.push_back(std::move(*v));
+  }
+  return page;
 }
 
 }  // namespace carnet::fhir

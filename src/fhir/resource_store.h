@@ -5,7 +5,8 @@
 //
 // A compartment is a person's space id (bodies sealed with the space key) or
 // kDirectoryCompartment (the shared professionals' directory, sealed with a service key).
-// Validation happens before: this layer stores what it is given, as JSON text.
+// Validation happens before: this layer stores what it is given, as JSON text. The search
+// indexes of the current version are rewritten in the same transaction.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +14,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
 #include "crypto/keyring.h"
+#include "fhir/search_index.h"
 #include "store/store.h"
 
 namespace carnet::fhir {
@@ -62,6 +65,19 @@ class ResourceStore {
                                         std::string_view id);
 
   // Versions of one resource, newest first; stops when `each` returns non-OK.
+  // Versions of every resource of a type in a compartment, newest first, `count` at a time
+  // from an opaque cursor (empty: the newest); `since`: only versions at or after this
+  // instant. The cursor for the next page is empty at the end.
+  struct HistoryPage {
+    std::vector<ResourceVersion> versions;
+    std::string next_cursor;
+  };
+  Result<HistoryPage> type_history(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                                   std::string_view since, std::string_view cursor, int count);
+
+  // The search indexes this store keeps in step with every write.
+  const SearchIndex& index() const { return index_; }
+
   Status history(store::Transaction& tx, std::string_view compartment, std::string_view type, std::string_view id,
                  const std::function<Status(const ResourceVersion&)>& each);
 
@@ -74,6 +90,7 @@ class ResourceStore {
 
   const crypto::KeyRing& ring_;
   const Clock& clock_;
+  SearchIndex index_;
 };
 
 }  // namespace carnet::fhir

@@ -1,0 +1,196 @@
+#include "api/fhir_common.h"
+
+#include <nlohmann/json.hpp>
+
+#include "api/account_routes.h"
+#include "core/encoding.h"
+
+namespace carnet::api::fhir_rest {
+
+using json = nlohmann::json;
+
+std::string_view issue_code(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::kInvalid: return "invalid";
+    case ErrorCode::kUnauthenticated: return "login";
+    case ErrorCode::kForbidden: return "forbidden";
+    case ErrorCode::kNotFound: return "not-found";
+    case ErrorCode::kGone: return "deleted";
+    case ErrorCode::kConflict:
+    case ErrorCode::kPreconditionFailed: return "conflict";
+    case ErrorCode::kTooLarge: return "too-costly";
+    case ErrorCode::kThrottled: return "throttled";
+    case ErrorCode::kBusy:
+    case ErrorCode::kUnavailable: return "transient";
+    default: return "exception";
+  }
+}
+
+Response outcome(int status, std::string_view code, std::string_view diagnostics, std::string_view request_id,
+                 std::string_view expression) {
+  json issue = {{"severity", "error"}, {"code", code}, {"diagnostics", diagnostics}};
+  if (!expression.empty()) issue["expression"] = json::array({expression});
+  json doc = {{"resourceType", "OperationOutcome"}, {"issue", {issue}}};
+  Response r = Response::text(status, doc.dump(), kFhirJson);
+  r.set_header("X-Request-Id", std::string(request_id));
+  return r;
+}
+
+Response outcome(const Status& s, std::string_view request_id) {
+  int status = http_status_for(s.code());
+  bool hide = status == 500;
+  return outcome(status, issue_code(s.code()), hide ? "internal error; quote the request id to support" : s.message(),
+                 request_id);
+}
+
+bool wants_json(const Request& req) {
+  auto ok = [](std::string_view v) {
+    v = v.substr(0, v.find(';'));
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    return v.empty() || v == "*/*" || v == "application/*" || v == "application/fhir+json" || v == "application/json" ||
+           v == "json";
+  };
+  auto form = decode_form(req.query);
+  if (form.is_ok()) {
+    for (const auto& [name, value] : *form) {
+      if (name == "_format") return ok(value);
+    }
+  }
+  std::string_view accept = req.header("accept");
+  if (accept.empty()) return true;
+  size_t pos = 0;
+  while (pos <= accept.size()) {
+    size_t comma = accept.find(',', pos);
+    if (ok(accept.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos))) return true;
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+Response not_acceptable(const Request& req) {
+  return outcome(406, "not-supported", "only JSON is served: use Accept: application/fhir+json (or _format=json)",
+                 req.request_id);
+}
+
+bool json_body(const Request& req) {
+  std::string_view type = req.header("content-type");
+  type = type.substr(0, type.find(';'));
+  return type == "application/fhir+json" || type == "application/json";
+}
+
+std::string base_url(const Request& req) {
+  std::string_view host = req.header("host");
+  bool safe = !host.empty() && host.size() < 256 && host.find_first_of("/\\@ \"<>") == std::string_view::npos;
+  if (!safe) return "/fhir/r4";
+  return std::string(req.secure ? "https://" : "http://") + std::string(host) + "/fhir/r4";
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> decode_form(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t amp = text.find('&', pos);
+    std::string_view part = text.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+    pos = amp == std::string_view::npos ? text.size() : amp + 1;
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    auto decode = [](std::string_view s) {
+      std::string plus(s);
+      for (char& c : plus) {
+        if (c == '+') c = ' ';
+      }
+      return percent_decode(plus);
+    };
+    auto name = decode(part.substr(0, eq));
+    auto value = decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
+    if (!name || !value) return Status::invalid("malformed %-escape in the query");
+    out.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
+Result<Call> authenticate_call(identity::Accounts& accounts, const Request& req) {
+  auto who = authenticate(accounts, req);
+  if (!who.is_ok()) return who.status();
+  Call call{std::move(*who), {}};
+  if (call.who.kind == "holder") call.space = call.who.acting_space_id;
+  return call;
+}
+
+Result<Target> authorize(const Call& call, std::string_view type, bool write) {
+  Target t;
+  t.type = fhir::find_resource_type(type);
+  if (!t.type) return Status::not_found("resource type '" + std::string(type.substr(0, 40)) + "' is not supported");
+  if (t.type->placement == fhir::Placement::kDirectory) {
+    if (write) return Status::forbidden("the directory is maintained by imports of the national directory");
+    t.compartment = std::string(fhir::kDirectoryCompartment);
+    return t;
+  }
+  if (write && t.type->read_only) return Status::forbidden(std::string(type) + " is written by Carnet only");
+  if (call.space.empty()) return Status::forbidden("access to health data is not open to this account yet");
+  t.compartment = call.space;
+  return t;
+}
+
+json history_entry(std::string_view base, const fhir::ResourceVersion& v) {
+  std::string rel = v.type + "/" + v.id;
+  json entry = {{"fullUrl", std::string(base) + "/" + rel},
+                {"request", {{"method", v.deleted ? "DELETE" : (v.version == 1 ? "POST" : "PUT")},
+                             {"url", v.version == 1 && !v.deleted ? v.type : rel}}},
+                {"response", {{"status", v.deleted ? "204" : (v.version == 1 ? "201" : "200")},
+                              {"etag", "W/\"" + std::to_string(v.version) + "\""},
+                              {"lastModified", v.last_updated}}}};
+  if (!v.deleted) entry["resource"] = json::parse(v.json);
+  return entry;
+}
+
+std::string query_escape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+Result<fhir::SearchQuery> if_none_exist(std::string_view type, std::string_view header) {
+  size_t q = header.find('?');
+  auto pairs = decode_form(q == std::string_view::npos ? header : header.substr(q + 1));
+  if (!pairs.is_ok()) return pairs.status();
+  auto query = fhir::parse_search(type, *pairs, /*strict=*/true);
+  if (!query.is_ok()) return query.status().with_context("If-None-Exist");
+  if (query->criteria.empty()) return Status::invalid("If-None-Exist names no search criteria");
+  query->count = 2;
+  query->sort.clear();
+  return query;
+}
+
+Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& resources, const Target& target,
+                                const json& doc, const std::optional<fhir::SearchQuery>& condition) {
+  if (condition) {
+    fhir::Searcher searcher(resources.index());
+    auto found = searcher.run(tx, target.compartment, *condition);
+    if (!found.is_ok()) return found.status();
+    if (found->matches.size() > 1) return Status::precondition_failed("If-None-Exist matches several resources");
+    if (found->matches.size() == 1) {
+      auto v = resources.read(tx, target.compartment, target.type->name, found->matches[0].first);
+      if (!v.is_ok()) return v.status();
+      return Created{std::move(*v), false};
+    }
+  }
+  json body = doc;
+  body.erase("id");  // the server assigns the id, as FHIR says for create
+  auto v = resources.create(tx, target.compartment, target.type->name, body.dump());
+  if (!v.is_ok()) return v.status();
+  return Created{std::move(*v), true};
+}
+
+}  // namespace carnet::api::fhir_rest

@@ -1,0 +1,108 @@
+// Shared by the FHIR REST handlers (fhir_routes.cpp, fhir_search_routes.cpp,
+// fhir_bundle_routes.cpp): OperationOutcome errors, content negotiation, the access hook and
+// the transaction wrapper. Internal to the api layer.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "api/http_types.h"
+#include "fhir/resource_store.h"
+#include "fhir/resource_types.h"
+#include "fhir/search.h"
+#include "fhir/validator.h"
+#include "identity/accounts.h"
+#include "store/store.h"
+
+namespace carnet::api::fhir_rest {
+
+inline constexpr char kFhirJson[] = "application/fhir+json; charset=utf-8";
+inline constexpr uint64_t kResourceLimit = 8ull << 20;
+
+// An OperationOutcome with one error issue. `expression`: FHIRPath of the bad element.
+Response outcome(int status, std::string_view code, std::string_view diagnostics, std::string_view request_id,
+                 std::string_view expression = {});
+// The status's HTTP code and message; a 500 says only "internal error" and the request id.
+Response outcome(const Status& s, std::string_view request_id);
+std::string_view issue_code(ErrorCode c);
+
+// Accept / _format: JSON only.
+bool wants_json(const Request& req);
+Response not_acceptable(const Request& req);
+// Content-Type of a resource body: application/fhir+json or application/json.
+bool json_body(const Request& req);
+
+// "http(s)://host/fhir/r4", from the Host header and the connection's security.
+std::string base_url(const Request& req);
+
+// Decoded name/value pairs of a query string or form body ('+' is a space). kInvalid on a
+// malformed escape.
+Result<std::vector<std::pair<std::string, std::string>>> decode_form(std::string_view text);
+
+// Who calls, and the compartment a type lives in for them.
+struct Call {
+  identity::Principal who;
+  // The compartment of space-held types for this caller (empty if they may not read any).
+  std::string space;
+};
+struct Target {
+  const fhir::ResourceTypeInfo* type = nullptr;
+  std::string compartment;
+};
+
+// The access hook every FHIR call goes through (replaced by the policy function of the
+// access issue): holders act in their acting space; anyone signed in reads the directory,
+// which nobody writes through the API.
+Result<Call> authenticate_call(identity::Accounts& accounts, const Request& req);
+Result<Target> authorize(const Call& call, std::string_view type, bool write);
+
+// A Bundle entry of a history: fullUrl, request, response and (unless a deletion) resource.
+nlohmann::json history_entry(std::string_view base, const fhir::ResourceVersion& v);
+
+// Percent-encodes a query component (unreserved characters kept).
+std::string query_escape(std::string_view s);
+
+// Create, or with a condition (If-None-Exist) return the one existing match instead.
+// kPreconditionFailed when the condition matches several resources.
+struct Created {
+  fhir::ResourceVersion version;
+  bool created;
+};
+Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& resources, const Target& target,
+                                const nlohmann::json& doc, const std::optional<fhir::SearchQuery>& condition);
+// The If-None-Exist header (or Bundle entry field) as a strict search of the type.
+Result<fhir::SearchQuery> if_none_exist(std::string_view type, std::string_view header);
+
+// A 422 OperationOutcome listing validation issues, each with its expression.
+Response validation_outcome(const std::vector<fhir::ValidationIssue>& issues, std::string_view request_id);
+
+// The routes of search (GET type, POST _search, type history), of batch/transaction
+// Bundles, and the CapabilityStatement derived from all routes registered before it.
+void add_search_routes(std::vector<Route>& routes, identity::Accounts& accounts, store::Store& store,
+                       std::shared_ptr<fhir::ResourceStore> resources);
+void add_bundle_routes(std::vector<Route>& routes, identity::Accounts& accounts, store::Store& store,
+                       std::shared_ptr<fhir::ResourceStore> resources, const fhir::Validator& validator);
+Route capability_route(const std::vector<Route>& routes);
+
+// Runs `body` in a transaction and turns its error into an OperationOutcome.
+template <typename F>
+Response run(store::Store& store, const Request& req, bool write, F&& body) {
+  if (!wants_json(req)) return not_acceptable(req);
+  Response out;
+  Status s = store.transact(write ? store::TxMode::kWrite : store::TxMode::kRead, [&](store::Transaction& tx) {
+    auto r = body(tx);
+    if (!r.is_ok()) return r.status();
+    out = std::move(r.value());
+    return Status::ok();
+  });
+  if (!s.is_ok()) return outcome(s, req.request_id);
+  return out;
+}
+
+}  // namespace carnet::api::fhir_rest

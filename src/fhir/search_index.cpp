@@ -1,0 +1,181 @@
+#include "fhir/search_index.h"
+
+#include <algorithm>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
+
+#include "fhir/datetime.h"
+#include "fhir/resource_types.h"
+#include "fhir/search_params.h"
+
+namespace carnet::fhir {
+namespace {
+
+using json = nlohmann::json;
+
+// Calls `each` for every value a dotted path reaches, flattening arrays; a step ending in
+// "[x]" visits every key that starts with its stem followed by a type name.
+void walk(const json& node, std::string_view path, const std::function<void(const json&)>& each) {
+  if (node.is_array()) {
+    for (const auto& item : node) walk(item, path, each);
+    return;
+  }
+  if (path.empty()) {
+    each(node);
+    return;
+  }
+  if (!node.is_object()) return;
+  size_t dot = path.find('.');
+  std::string_view step = path.substr(0, dot);
+  std::string_view rest = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+  if (step.size() > 3 && step.substr(step.size() - 3) == "[x]") {
+    std::string_view stem = step.substr(0, step.size() - 3);
+    for (const auto& [key, value] : node.items()) {
+      if (key.size() > stem.size() && key.compare(0, stem.size(), stem) == 0 && std::isupper(static_cast<unsigned char>(key[stem.size()]))) {
+        walk(value, rest, each);
+      }
+    }
+    return;
+  }
+  auto it = node.find(std::string(step));
+  if (it != node.end()) walk(*it, rest, each);
+}
+
+void for_each_path(const json& resource, std::string_view paths, const std::function<void(const json&)>& each) {
+  size_t pos = 0;
+  while (pos <= paths.size()) {
+    size_t bar = paths.find('|', pos);
+    walk(resource, paths.substr(pos, bar == std::string_view::npos ? std::string_view::npos : bar - pos), each);
+    if (bar == std::string_view::npos) break;
+    pos = bar + 1;
+  }
+}
+
+std::string string_field(const json& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+constexpr size_t kMaxCodeSize = 256;  // longer strings are not codes; never index them
+
+}  // namespace
+
+std::string normalize_reference(std::string_view ref) {
+  if (ref.empty() || ref.front() == '#' || ref.substr(0, 4) == "urn:") return {};
+  size_t hist = ref.find("/_history/");
+  if (hist != std::string_view::npos) ref = ref.substr(0, hist);
+  size_t slash = ref.rfind('/');
+  if (slash == std::string_view::npos || slash == 0) return {};
+  std::string_view id = ref.substr(slash + 1);
+  std::string_view before = ref.substr(0, slash);
+  std::string_view type = before.substr(before.rfind('/') == std::string_view::npos ? 0 : before.rfind('/') + 1);
+  if (id.empty() || id.size() > 64 || type.empty() || !std::isupper(static_cast<unsigned char>(type.front()))) return {};
+  return std::string(type) + "/" + std::string(id);
+}
+
+std::string SearchIndex::hash_identifier(std::string_view value) const {
+  return ring_.lookup_hash("fhir.identifier", value);
+}
+
+IndexEntries SearchIndex::extract(std::string_view type, const json& resource) const {
+  IndexEntries out;
+  for (const auto& p : search_params(type)) {
+    std::string param(p.name);
+    switch (p.kind) {
+      case ParamKind::kId:
+      case ParamKind::kLastUpdated:
+        break;  // columns of the resources table
+      case ParamKind::kToken:
+        for_each_path(resource, p.paths, [&](const json& v) {
+          auto add = [&](std::string system, std::string code) {
+            if (code.empty() || code.size() > kMaxCodeSize || system.size() > kMaxCodeSize) return;
+            out.tokens.push_back({param, std::move(system), p.hashed ? hash_identifier(code) : std::move(code)});
+          };
+          if (v.is_string()) {
+            add("", v.get<std::string>());
+          } else if (v.is_boolean()) {
+            add("", v.get<bool>() ? "true" : "false");
+          } else if (v.is_object()) {
+            if (auto c = v.find("coding"); c != v.end() && c->is_array()) {  // CodeableConcept
+              for (const auto& coding : *c) {
+                if (coding.is_object()) add(string_field(coding, "system"), string_field(coding, "code"));
+              }
+            } else if (v.contains("code")) {  // Coding
+              add(string_field(v, "system"), string_field(v, "code"));
+            } else if (v.contains("value")) {  // Identifier
+              add(string_field(v, "system"), string_field(v, "value"));
+            }
+          }
+        });
+        break;
+      case ParamKind::kDate:
+        for_each_path(resource, p.paths, [&](const json& v) {
+          if (v.is_string()) {
+            if (auto r = time_range(v.get<std::string>())) out.dates.push_back({param, r->low, r->high});
+          } else if (v.is_object() && (v.contains("start") || v.contains("end"))) {  // Period
+            auto start = time_range(string_field(v, "start"));
+            auto end = time_range(string_field(v, "end"));
+            out.dates.push_back({param, start ? start->low : kMinTime, end ? end->high : kMaxTime});
+          }
+        });
+        break;
+      case ParamKind::kReference:
+        for_each_path(resource, p.paths, [&](const json& v) {
+          if (!v.is_object()) return;
+          std::string target = normalize_reference(string_field(v, "reference"));
+          if (target.empty()) return;
+          if (!p.target.empty() && target.compare(0, p.target.size() + 1, std::string(p.target) + "/") != 0) return;
+          out.references.push_back({param, std::move(target)});
+        });
+        break;
+    }
+  }
+  auto dedupe = [](auto& v, auto key) {
+    std::sort(v.begin(), v.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+    v.erase(std::unique(v.begin(), v.end(), [&](const auto& a, const auto& b) { return key(a) == key(b); }), v.end());
+  };
+  dedupe(out.tokens, [](const IndexEntries::Token& t) { return std::tie(t.param, t.system, t.code); });
+  dedupe(out.dates, [](const IndexEntries::Date& d) { return std::tie(d.param, d.low, d.high); });
+  dedupe(out.references, [](const IndexEntries::Reference& r) { return std::tie(r.param, r.target); });
+  return out;
+}
+
+Status SearchIndex::clear(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                          std::string_view id) const {
+  for (const char* table : {"search_tokens", "search_dates", "search_references"}) {
+    auto r = tx.exec(std::string("DELETE FROM ") + table + " WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+                     {std::string(compartment), std::string(type), std::string(id)});
+    if (!r.is_ok()) return r.status();
+  }
+  return Status::ok();
+}
+
+Status SearchIndex::write(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                          std::string_view id, const json& resource) const {
+  CARNET_RETURN_IF_ERROR(clear(tx, compartment, type, id));
+  IndexEntries e = extract(type, resource);
+  std::string c(compartment), t(type), i(id);
+  for (const auto& x : e.tokens) {
+    auto r = tx.exec("INSERT INTO search_tokens (compartment, resource_type, param, code, system, resource_id) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     {c, t, x.param, x.code, x.system, i});
+    if (!r.is_ok()) return r.status();
+  }
+  for (const auto& x : e.dates) {
+    auto r = tx.exec("INSERT INTO search_dates (compartment, resource_type, param, low, high, resource_id) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     {c, t, x.param, x.low, x.high, i});
+    if (!r.is_ok()) return r.status();
+  }
+  for (const auto& x : e.references) {
+    auto r = tx.exec("INSERT INTO search_references (compartment, resource_type, param, target, resource_id) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     {c, t, x.param, x.target, i});
+    if (!r.is_ok()) return r.status();
+  }
+  return Status::ok();
+}
+
+}  // namespace carnet::fhir

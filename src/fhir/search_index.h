@@ -1,0 +1,59 @@
+// Search indexes (ARCHITECTURE §3): what the search parameters of search_params.h need,
+// extracted from a resource when it is written, in three tables keyed by compartment: codes
+// (identifier values as keyed hashes), time ranges, and references. Never names or free
+// text. Written in the caller's transaction, together with the resource version.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/status.h"
+#include "crypto/keyring.h"
+#include "store/store.h"
+
+namespace carnet::fhir {
+
+struct IndexEntries {
+  struct Token {
+    std::string param, system, code;
+  };
+  struct Date {
+    std::string param;
+    int64_t low, high;
+  };
+  struct Reference {
+    std::string param, target;  // "Patient/123"
+  };
+  std::vector<Token> tokens;
+  std::vector<Date> dates;
+  std::vector<Reference> references;
+};
+
+// "Type/id" from a reference string: relative, absolute (…/Type/id), versioned
+// (…/_history/n) forms; empty for contained (#x), urn: and unparseable references.
+std::string normalize_reference(std::string_view reference);
+
+class SearchIndex {
+ public:
+  explicit SearchIndex(const crypto::KeyRing& ring) : ring_(ring) {}
+
+  // The index entries of one resource (deduplicated).
+  IndexEntries extract(std::string_view type, const nlohmann::json& resource) const;
+  // The keyed hash under which an identifier value is indexed and searched.
+  std::string hash_identifier(std::string_view value) const;
+
+  // Replaces the entries of a resource by those of its new current version.
+  Status write(store::Transaction& tx, std::string_view compartment, std::string_view type, std::string_view id,
+               const nlohmann::json& resource) const;
+  // Removes the entries of a deleted resource.
+  Status clear(store::Transaction& tx, std::string_view compartment, std::string_view type, std::string_view id) const;
+
+ private:
+  const crypto::KeyRing& ring_;
+};
+
+}  // namespace carnet::fhir

@@ -1,0 +1,39 @@
+// The search parameters Carnet supports, per resource type: one table read by the indexer
+// (what to extract when a resource is written), the search parser (what a query may ask)
+// and the CapabilityStatement (what is advertised).
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace carnet::fhir {
+
+enum class ParamKind {
+  kToken,      // codes, codings, identifiers (values as keyed hashes), statuses, booleans
+  kDate,       // date, dateTime, instant, Period
+  kReference,  // Reference.reference, as "Type/id"
+  kId,         // _id (resources table)
+  kLastUpdated,  // _lastUpdated (resources table)
+};
+
+struct SearchParam {
+  std::string_view name;
+  ParamKind kind;
+  // Paths from the resource root, '|' between alternatives, '.' between steps; a step
+  // ending in "[x]" matches every choice (effective[x] → effectiveDateTime, effectivePeriod).
+  std::string_view paths;
+  // Reference parameters: the only target type this parameter matches (Appointment's
+  // `patient` is participant.actor restricted to Patient); empty for any.
+  std::string_view target = {};
+  // Token values stored as keyed hashes (identifiers: INS, RPPS numbers...).
+  bool hashed = false;
+  std::string_view documentation = {};
+};
+
+// The parameters of one type, including _id and _lastUpdated; empty for unknown types.
+std::span<const SearchParam> search_params(std::string_view type);
+const SearchParam* find_search_param(std::string_view type, std::string_view name);
+
+std::string_view param_kind_name(ParamKind kind);  // "token", "date", "reference"...
+
+}  // namespace carnet::fhir
