@@ -93,14 +93,24 @@ Response search(fhir::ResourceStore& resources, store::Store& store, identity::A
       links.push_back({{"relation", "previous"}, {"url", link_url(base, query->type, query->echoed, page->previous_cursor)}});
     }
     bundle["link"] = links;
-    json entries = json::array();
-    for (const auto& [id, version] : page->matches) {
-      auto v = resources.vread(tx, target->compartment, query->type, id, version);
-      if (!v.is_ok()) return v.status();
-      json resource = json::parse(v->json);
+    // Entries are spliced in as text: stored resources are already serialised JSON, and
+    // parsing them only to print them again would double the cost of a search.
+    std::vector<std::string> entries;
+    auto add_entry = [&](const std::string& type, const std::string& id, const std::string& resource, const char* mode) {
+      entries.push_back("{\"fullUrl\":" + json(base + "/" + type + "/" + id).dump() + ",\"resource\":" + resource +
+                        ",\"search\":{\"mode\":\"" + mode + "\"}}");
+    };
+    auto matches = resources.vread_many(tx, target->compartment, query->type, page->matches);
+    if (!matches.is_ok()) return matches.status();
+    bool shaped = query->summary != fhir::SearchQuery::Summary::kNone || !query->elements.empty();
+    for (const auto& v : *matches) {
+      if (!shaped) {
+        add_entry(query->type, v.id, v.json, "match");
+        continue;
+      }
+      json resource = json::parse(v.json);
       shape(resource, *query, validator);
-      entries.push_back({{"fullUrl", base + "/" + query->type + "/" + id}, {"resource", std::move(resource)},
-                         {"search", {{"mode", "match"}}}});
+      add_entry(query->type, v.id, resource.dump(), "match");
     }
     auto included = searcher.includes(tx, target->compartment, *query, *page);
     if (!included.is_ok()) return included.status();
@@ -112,8 +122,7 @@ Response search(fhir::ResourceStore& resources, store::Store& store, identity::A
       if (where->compartment != target->compartment && where->compartment != fhir::kDirectoryCompartment) continue;
       auto v = resources.read(tx, where->compartment, ref.type, ref.id);
       if (!v.is_ok()) continue;  // deleted or dangling references are left out
-      entries.push_back({{"fullUrl", base + "/" + ref.type + "/" + ref.id}, {"resource", json::parse(v->json)},
-                         {"search", {{"mode", "include"}}}});
+      add_entry(ref.type, ref.id, v->json, "include");
     }
     if (!query->ignored.empty()) {
       std::string names;
@@ -121,10 +130,16 @@ Response search(fhir::ResourceStore& resources, store::Store& store, identity::A
       json oo = {{"resourceType", "OperationOutcome"},
                  {"issue", {{{"severity", "warning"}, {"code", "not-supported"},
                              {"diagnostics", "unknown search parameters ignored: " + names}}}}};
-      entries.push_back({{"resource", oo}, {"search", {{"mode", "outcome"}}}});
+      entries.push_back(json{{"resource", oo}, {"search", {{"mode", "outcome"}}}}.dump());
     }
-    if (!entries.empty()) bundle["entry"] = std::move(entries);
-    return Response::text(200, bundle.dump(), kFhirJson);
+    std::string text = bundle.dump();
+    if (!entries.empty()) {
+      text.pop_back();  // the closing brace of the Bundle object
+      text += ",\"entry\":[";
+      for (size_t i = 0; i < entries.size(); ++i) text += (i ? "," : "") + entries[i];
+      text += "]}";
+    }
+    return Response::text(200, std::move(text), kFhirJson);
   });
 }
 

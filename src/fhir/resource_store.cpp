@@ -109,6 +109,28 @@ Result<ResourceVersion> ResourceStore::vread(store::Transaction& tx, std::string
   return open_row(*key, compartment, type, id, **row);
 }
 
+Result<std::vector<ResourceVersion>> ResourceStore::vread_many(
+    store::Transaction& tx, std::string_view compartment, std::string_view type,
+    const std::vector<std::pair<std::string, int64_t>>& versions) {
+  std::vector<ResourceVersion> out;
+  if (versions.empty()) return out;
+  auto key = key_for(tx, compartment);
+  if (!key.is_ok()) return key.status();
+  out.reserve(versions.size());
+  for (const auto& [id, version] : versions) {
+    auto row = tx.query_one(
+        "SELECT version, last_updated, deleted, body FROM resource_versions "
+        "WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND version = ?",
+        {std::string(compartment), std::string(type), id, version});
+    if (!row.is_ok()) return row.status();
+    if (!*row) return Status::not_found(ref(type, id) + " has no version " + std::to_string(version));
+    auto v = open_row(*key, compartment, type, id, **row);
+    if (!v.is_ok()) return v.status();
+    out.push_back(std::move(*v));
+  }
+  return out;
+}
+
 Result<ResourceVersion> ResourceStore::read(store::Transaction& tx, std::string_view compartment,
                                             std::string_view type, std::string_view id) {
   auto row = tx.query_one(

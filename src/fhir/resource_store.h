@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -43,6 +44,12 @@ class ResourceStore {
   // kConflict when a resource with that id exists. `json` must be an object of that type.
   Result<ResourceVersion> create(store::Transaction& tx, std::string_view compartment, std::string_view type,
                                  std::string_view json, std::string_view id = {});
+
+  // Several versions of one type at once (one key look-up), in the order given; a missing
+  // version is kNotFound. For search pages.
+  Result<std::vector<ResourceVersion>> vread_many(store::Transaction& tx, std::string_view compartment,
+                                                  std::string_view type,
+                                                  const std::vector<std::pair<std::string, int64_t>>& versions);
 
   // The current version; kNotFound if it never existed, kGone (with the deletion's version
   // in the message) if it was deleted.
