@@ -26,13 +26,12 @@ std::string_view issue_code(ErrorCode c) {
   }
 }
 
-Response outcome(int status, std::string_view code, std::string_view diagnostics, std::string_view request_id,
-                 std::string_view expression) {
+Response outcome(int status, std::string_view code, std::string_view diagnostics,
+                 [[maybe_unused]] std::string_view request_id, std::string_view expression) {
   json issue = {{"severity", "error"}, {"code", code}, {"diagnostics", diagnostics}};
   if (!expression.empty()) issue["expression"] = json::array({expression});
   json doc = {{"resourceType", "OperationOutcome"}, {"issue", {issue}}};
   Response r = Response::text(status, doc.dump(), kFhirJson);
-  r.set_header("X-Request-Id", std::string(request_id));
   return r;
 }
 

@@ -70,13 +70,13 @@ std::variant<json, Response> parse_resource(const fhir::Validator& validator, co
 
 namespace fhir_rest {
 
-Response validation_outcome(const std::vector<fhir::ValidationIssue>& issues, std::string_view request_id) {
+Response validation_outcome(const std::vector<fhir::ValidationIssue>& issues,
+                            [[maybe_unused]] std::string_view request_id) {
   json list = json::array();
   for (const auto& i : issues) {
     list.push_back({{"severity", "error"}, {"code", i.code}, {"diagnostics", i.message}, {"expression", json::array({i.expression})}});
   }
   Response r = Response::text(422, json{{"resourceType", "OperationOutcome"}, {"issue", list}}.dump(), kFhirJson);
-  r.set_header("X-Request-Id", std::string(request_id));
   return r;
 }
 

@@ -111,4 +111,23 @@ Response error_response(const Status& status, std::string_view request_id) {
   return error_response(http, error_code_name(status.code()), message, request_id);
 }
 
+Response error_response_for(std::string_view path, int status, std::string_view code, std::string_view message,
+                            std::string_view request_id) {
+  if (path.substr(0, 6) != "/fhir/" && path != "/fhir") return error_response(status, code, message, request_id);
+  std::string_view issue = status == 400 ? "invalid"
+                           : status == 404 ? "not-found"
+                           : status == 405 ? "not-supported"
+                           : status == 413 || status == 431 ? "too-costly"
+                           : status == 503 ? "transient"
+                                           : "exception";
+  std::string body = R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":")";
+  body += issue;
+  body += R"(","diagnostics":)";
+  log::append_json_string(body, message);
+  body += "}]}";
+  Response r = Response::text(status, std::move(body), "application/fhir+json; charset=utf-8");
+  if (status == 503) r.set_header("Retry-After", "1");
+  return r;
+}
+
 }  // namespace carnet::api

@@ -55,6 +55,11 @@ int http_status_for(ErrorCode code);
 Response error_response(int status, std::string_view code, std::string_view message,
                         std::string_view request_id);
 Response error_response(const Status& status, std::string_view request_id);
+// The same error in the vocabulary of the API the path belongs to: an OperationOutcome
+// (application/fhir+json) under /fhir/, the JSON error above elsewhere. For errors raised
+// before a handler runs (405, 404, 413, malformed requests).
+Response error_response_for(std::string_view path, int status, std::string_view code, std::string_view message,
+                            std::string_view request_id);
 
 // Where a handler runs. kInline is only for handlers that never block and finish in
 // microseconds (liveness, metrics): they run on the I/O thread and keep answering even when

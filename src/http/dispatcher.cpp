@@ -46,7 +46,7 @@ api::Response Dispatcher::execute(const Plan& plan, api::Request& req) const {
         req.params = plan.match.params;
         return plan.match.route->handler(req);
       case Router::Outcome::kMethodNotAllowed: {
-        auto res = api::error_response(405, "method_not_allowed",
+        auto res = api::error_response_for(plan.path, 405, "method_not_allowed",
                                        "method " + req.method + " is not allowed here; allowed: " + plan.match.allow,
                                        req.request_id);
         res.set_header("Allow", plan.match.allow);
@@ -56,14 +56,15 @@ api::Response Dispatcher::execute(const Plan& plan, api::Request& req) const {
         return api::error_response(400, "invalid", "request target must be an absolute path", req.request_id);
       case Router::Outcome::kNotFound:
         if (plan.route_label == "static") return static_files_.serve(req);
-        return api::error_response(404, "not_found", "no such resource: " + plan.path, req.request_id);
+        return api::error_response_for(plan.path, 404, "not_found", "no such resource: " + plan.path, req.request_id);
     }
   } catch (const std::exception& e) {
     log::error("handler_exception", {{"route", plan.route_label}, {"error", e.what()}});
   } catch (...) {
     log::error("handler_exception", {{"route", plan.route_label}});
   }
-  return api::error_response(500, "internal", "internal error; quote the request id to support", req.request_id);
+  return api::error_response_for(plan.path, 500, "internal", "internal error; quote the request id to support",
+                                 req.request_id);
 }
 
 void Dispatcher::decorate(api::Response& res, std::string_view request_id, bool secure) {

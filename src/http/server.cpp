@@ -197,7 +197,8 @@ struct Server::Impl {
   awaitable<void> session(Stream& stream, ConnectionHandle& handle, const std::string& peer, bool secure);
   template <class Stream>
   awaitable<void> send_error(Stream& stream, ConnectionHandle& handle, int status, std::string_view code,
-                             std::string_view message, bool secure, const std::string& peer, Clock::time_point start);
+                             std::string_view message, bool secure, const std::string& peer, Clock::time_point start,
+                             std::string_view path = {});
   template <class Stream>
   awaitable<void> linger(Stream& stream, ConnectionHandle& handle);
   void note_timeout(const char* phase, const std::string& peer, Clock::time_point start);
@@ -424,9 +425,9 @@ awaitable<void> Server::Impl::connection(tcp::socket sock, IoThread& t) {
 template <class Stream>
 awaitable<void> Server::Impl::send_error(Stream& stream, ConnectionHandle& handle, int status, std::string_view code,
                                          std::string_view message, bool secure, const std::string& peer,
-                                         Clock::time_point start) {
+                                         Clock::time_point start, std::string_view path) {
   std::string id = next_request_id();
-  api::Response r = api::error_response(status, code, message, id);
+  api::Response r = api::error_response_for(path, status, code, message, id);
   Dispatcher::decorate(r, id, secure);
   std::string head = serialize_head(r, 11, false, true, r.body.size());
   handle.expires_after(cfg.write_timeout);
@@ -546,7 +547,8 @@ awaitable<void> Server::Impl::session(Stream& stream, ConnectionHandle& handle, 
     auto declared = parser.content_length();
     if (declared && *declared > plan.body_limit) {
       co_await send_error(stream, handle, 413, "too_large",
-                          "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start);
+                          "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start,
+                          plan.path);
       co_await linger(stream, handle);
       co_return;
     }
@@ -566,11 +568,12 @@ awaitable<void> Server::Impl::session(Stream& stream, ConnectionHandle& handle, 
           note_timeout("body", peer, start);
         } else if (ec == bhttp::error::body_limit) {
           co_await send_error(stream, handle, 413, "too_large",
-                              "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start);
+                              "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start,
+                          plan.path);
           co_await linger(stream, handle);
         } else if (is_parse_error(ec)) {
           co_await send_error(stream, handle, 400, "bad_request", "malformed request body: " + ec.message(), secure,
-                              peer, start);
+                              peer, start, plan.path);
           co_await linger(stream, handle);
         }
         co_return;  // a truncated upload is never handed to a handler

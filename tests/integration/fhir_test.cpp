@@ -129,6 +129,17 @@ TEST_F(Fhir, BadRequestsGetOperationOutcomes) {
   EXPECT_EQ(call("PUT", "/fhir/r4/Observation/a%20b", jean_, R"({"resourceType":"Observation"})")->status, 400);
   EXPECT_EQ(call("PUT", "/fhir/r4/Observation/abc", jean_, R"({"resourceType":"Observation"})", {"If-Match: 3"})->status, 400);
   EXPECT_EQ(call("GET", "/fhir/r4/Observation/abc/_history/x1", jean_)->status, 400);
+  // Errors raised before any handler runs speak FHIR too under /fhir/.
+  auto patch = call("PATCH", "/fhir/r4/Observation/abc", jean_, "{}");
+  EXPECT_EQ(patch->status, 405);
+  EXPECT_EQ(json::parse(patch->body)["resourceType"], "OperationOutcome");
+  auto nowhere = call("GET", "/fhir/r4/Observation/abc/x/y", jean_);
+  EXPECT_EQ(nowhere->status, 404);
+  EXPECT_EQ(json::parse(nowhere->body)["resourceType"], "OperationOutcome");
+  auto huge = call("POST", "/fhir/r4/Observation", jean_, std::string(9 << 20, ' '));
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->status, 413);
+  EXPECT_EQ(json::parse(huge->body)["resourceType"], "OperationOutcome");
 }
 
 }  // namespace
