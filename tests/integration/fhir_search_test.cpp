@@ -301,6 +301,46 @@ TEST_F(FhirSearch, TypeHistoryPages) {
   EXPECT_EQ(h2["entry"][0]["request"]["method"], "POST");
 }
 
+TEST_F(FhirSearch, MoreTypesModifiersAndDeletedResources) {
+  json practitioners = search("Practitioner?_count=1");
+  std::string prac = "Practitioner/" + std::string(practitioners["entry"][0]["resource"]["id"]);
+  std::string doc = create(R"({"resourceType":"DocumentReference","status":"current","subject":{"reference":")" + patient_ +
+                               R"("},"type":{"coding":[{"system":"http://loinc.org","code":"11488-4"}]},)"
+                               R"("category":[{"coding":[{"system":"http://loinc.org","code":"47039-3"}]}],)"
+                               R"("date":"2024-06-01T08:00:00Z","author":[{"reference":")" + prac + R"("}],)"
+                               R"("content":[{"attachment":{"contentType":"application/pdf","title":"Compte rendu"}}]})",
+                           "DocumentReference");
+  EXPECT_EQ(ids(search("DocumentReference?type=11488-4&category=47039-3&author=" + prac + "&date=2024-06&status=current&patient=" +
+                       patient_)),
+            (std::set<std::string>{doc}));
+  EXPECT_EQ(ids(search("DocumentReference?contenttype=application/pdf")), (std::set<std::string>{doc}));
+  std::string imm = create(R"({"resourceType":"Immunization","status":"completed","vaccineCode":{"coding":[{"system":)"
+                           R"("http://snomed.info/sct","code":"871751006"}]},"patient":{"reference":")" + patient_ +
+                               R"("},"occurrenceDateTime":"2021-05-04","performer":[{"actor":{"reference":")" + prac + R"("}}]})",
+                           "Immunization");
+  EXPECT_EQ(ids(search("Immunization?performer=" + prac + "&date=2021&vaccine-code=871751006")), (std::set<std::string>{imm}));
+  // Modifiers: :missing and a type on an ambiguous reference.
+  std::string bare = create(R"({"resourceType":"Observation","status":"final","code":{"text":"sans sujet"}})");
+  std::string with = create(observation("29463-7", "2024-01-01"));
+  EXPECT_EQ(ids(search("Observation?subject:missing=true")), (std::set<std::string>{bare}));
+  EXPECT_EQ(ids(search("Observation?subject:missing=false")), (std::set<std::string>{with}));
+  EXPECT_EQ(ids(search("Observation?subject:Patient=" + patient_.substr(8))), (std::set<std::string>{with}));
+  // A deleted resource leaves every search; an updated one is found by its new values only.
+  ASSERT_EQ(call("DELETE", "/fhir/r4/Observation/" + bare, jean_)->status, 204);
+  EXPECT_TRUE(ids(search("Observation?subject:missing=true")).empty());
+  EXPECT_TRUE(ids(search("Observation?_id=" + bare)).empty());
+  json obs = json::parse(call("GET", "/fhir/r4/Observation/" + with, jean_)->body);
+  obs["code"]["coding"][0]["code"] = "8867-4";
+  ASSERT_EQ(call("PUT", "/fhir/r4/Observation/" + with, jean_, obs.dump())->status, 200);
+  EXPECT_TRUE(ids(search("Observation?code=29463-7")).empty());
+  EXPECT_EQ(ids(search("Observation?code=8867-4")), (std::set<std::string>{with}));
+  // _summary=text and data.
+  json data = search("Observation?_summary=data&_id=" + with);
+  EXPECT_TRUE(data["entry"][0]["resource"].contains("code"));
+  json text = search("Observation?_summary=text&_id=" + with);
+  EXPECT_FALSE(text["entry"][0]["resource"].contains("code"));
+}
+
 TEST_F(FhirSearch, NoPlaintextInTheDataDirectory) {
   create(observation("29463-7", "2024-01-10",
                      R"(,"note":[{"text":"Patiente-tres-anxieuse-Qwertzu"}],"identifier":[{"system":"urn:x","value":"ID-Plmokn-77"}])"));
