@@ -7,6 +7,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "access/audit.h"
+#include "access/gate.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "crypto/keyring.h"
@@ -42,6 +44,65 @@ Result<Context> open_context(const std::string& data_dir, const std::string& key
   if (!store.is_ok()) return store.status();
   c.store = std::move(store.value());
   return c;
+}
+
+int cmd_audit_verify(const std::string& data_dir, const std::string& key_file) {
+  auto ctx = open_context(data_dir, key_file);
+  if (!ctx.is_ok()) return fail(ctx.status());
+  SystemClock clock;
+  access::AuditLog log(*ctx->store, *ctx->ring, clock);
+  int64_t problems = 0, checked = 0;
+  Status s = ctx->store->transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    auto n = log.verify(tx, [&](const access::AuditProblem& p) {
+      ++problems;
+      std::cout << "space " << p.space_id << ", event " << p.seq << ": " << p.what << "\n";
+    });
+    if (!n.is_ok()) return n.status();
+    checked = *n;
+    return Status::ok();
+  });
+  if (!s.is_ok()) return fail(s);
+  std::cout << checked << " events checked, " << problems << " problems\n";
+  return problems == 0 ? 0 : 1;
+}
+
+// Prints the matrix in force, or replaces it with the CSV file `file`.
+int cmd_matrix(const std::string& data_dir, const std::string& key_file, const std::string& file) {
+  auto ctx = open_context(data_dir, key_file);
+  if (!ctx.is_ok()) return fail(ctx.status());
+  if (file.empty()) {
+    SystemClock clock;
+    access::AuditLog log(*ctx->store, *ctx->ring, clock);
+    access::Gate gate(*ctx->store, log, clock);
+    std::string csv;
+    Status s = ctx->store->transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+      auto m = gate.matrix(tx);
+      if (!m.is_ok()) return m.status();
+      csv = m->to_csv();
+      return Status::ok();
+    });
+    if (!s.is_ok()) return fail(s);
+    std::cout << csv;
+    return 0;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto m = access::Matrix::parse_csv(text);
+  if (!m.is_ok()) return fail(m.status().with_context(file));
+  Status s = ctx->store->transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    CARNET_RETURN_IF_ERROR(tx.exec("DELETE FROM access_matrix").status());
+    for (const auto& [code, label] : m->professions()) {
+      for (std::string_view c : access::kCategories) {
+        auto r = tx.exec("INSERT INTO access_matrix (profession_code, profession_label, category, allowed) VALUES (?, ?, ?, ?)",
+                         {code, label, std::string(c), int64_t{m->allows(code, c)}});
+        if (!r.is_ok()) return r.status();
+      }
+    }
+    return Status::ok();
+  });
+  if (!s.is_ok()) return fail(s);
+  std::cout << "matrix replaced: " << m->professions().size() << " professions\n";
+  return 0;
 }
 
 int cmd_enrol(const std::string& data_dir, const std::string& key_file, const std::string& file,
@@ -175,6 +236,17 @@ int main(int argc, char** argv) {
   std::string dir_file;
   dir_import->add_option("FILE", dir_file, "The extraction file, or - for standard input")->required();
   auto* demo = app.add_subcommand("demo", "Create the demonstration data set (once) and print the demo sign-ins");
+  auto* audit = app.add_subcommand("audit", "The audit trail");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand("verify", "Check every space's hash chain; name each changed, missing or moved event");
+  auto* access = app.add_subcommand("access", "Access policy data");
+  access->require_subcommand(1);
+  auto* matrix = access->add_subcommand("matrix", "The profession x document-category matrix");
+  matrix->require_subcommand(1);
+  auto* matrix_export = matrix->add_subcommand("export", "Print the matrix in force as CSV");
+  auto* matrix_import = matrix->add_subcommand("import", "Replace the matrix in force (CSV: profession_code,profession_label,category,allowed)");
+  std::string matrix_file;
+  matrix_import->add_option("FILE", matrix_file, "The CSV file")->required()->check(CLI::ExistingFile);
   auto* op = app.add_subcommand("operator", "Operator accounts");
   op->require_subcommand(1);
   auto* op_create = op->add_subcommand("create", "Create an operator account (prints a password and a TOTP URI once)");
@@ -209,6 +281,9 @@ int main(int argc, char** argv) {
   if (enrol->parsed()) return cmd_enrol(data_dir, key_file, enrol_file, report_path, window, batch);
   if (op_create->parsed()) return cmd_operator_create(data_dir, key_file, op_login);
   if (dir_import->parsed()) return cmd_directory_import(data_dir, key_file, dir_file);
+  if (audit_verify->parsed()) return cmd_audit_verify(data_dir, key_file);
+  if (matrix_export->parsed()) return cmd_matrix(data_dir, key_file, "");
+  if (matrix_import->parsed()) return cmd_matrix(data_dir, key_file, matrix_file);
   if (demo->parsed()) {
     auto ctx = open_context(data_dir, key_file);
     if (!ctx.is_ok()) return fail(ctx.status());

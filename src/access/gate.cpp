@@ -1,0 +1,124 @@
+#include "access/gate.h"
+
+namespace carnet::access {
+
+Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id) const {
+  SpaceFacts f;
+  f.space_id = std::string(space_id);
+  auto space = tx.query_one("SELECT state, activated_at FROM spaces WHERE space_id = ?", {f.space_id});
+  if (!space.is_ok()) return space.status();
+  if (!*space) {
+    f.state = "closed";  // unknown or erased: nothing is allowed
+    return f;
+  }
+  f.state = (*space)->text(0);
+  f.activated = !(*space)->is_null(1);
+  const Actor& a = caller.actor;
+  if (a.kind == ActorKind::kHolder || a.kind == ActorKind::kRepresentative) {
+    f.is_holder = !caller.own_space.empty() && caller.own_space == space_id;
+    f.is_representative = !f.is_holder && caller.acting_space == space_id;
+  }
+  if (a.kind != ActorKind::kProfessional || a.idnatps.empty()) return f;
+  std::string now = format_instant(clock_.now());
+  CARNET_RETURN_IF_ERROR(tx.query_each(
+      "SELECT kind FROM care_relationships WHERE space_id = ? AND idnatps = ? AND removed_at IS NULL "
+      "AND (expires_at IS NULL OR expires_at > ?)",
+      {f.space_id, a.idnatps, now}, [&](const store::Row& r) {
+        const std::string& kind = r.text(0);
+        if (kind == "designated") f.designated_physician = true;
+        if (kind == "care_team") f.care_team = true;
+        if (kind == "consent") f.consent = true;
+        if (kind == "emergency") f.emergency = true;
+        return Status::ok();
+      }));
+  auto block = tx.query_one("SELECT emergency_allowed FROM blocked_professionals WHERE space_id = ? AND idnatps = ?",
+                            {f.space_id, a.idnatps});
+  if (!block.is_ok()) return block.status();
+  if (*block) {
+    f.blocked = true;
+    f.emergency_despite_block = (*block)->integer(0) != 0;
+  }
+  auto settings = tx.query_one("SELECT emergency_forbidden FROM space_access_settings WHERE space_id = ?", {f.space_id});
+  if (!settings.is_ok()) return settings.status();
+  f.emergency_forbidden = *settings && (*settings)->integer(0) != 0;
+  return f;
+}
+
+Status Gate::resource_flags(store::Transaction& tx, std::string_view space_id, std::string_view id,
+                            ResourceFacts& r) const {
+  auto row = tx.query_one(
+      "SELECT hidden_from_professionals, hidden_from_representatives, author_idnatps FROM resource_access "
+      "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+      {std::string(space_id), r.type, std::string(id)});
+  if (!row.is_ok()) return row.status();
+  if (*row) {
+    r.hidden_from_professionals = (*row)->integer(0) != 0;
+    r.hidden_from_representatives = (*row)->integer(1) != 0;
+    r.author_idnatps = (*row)->text(2);
+  }
+  return Status::ok();
+}
+
+Result<Matrix> Gate::matrix(store::Transaction& tx) const {
+  std::string csv = "profession_code,profession_label,category,allowed\n";
+  bool any = false;
+  CARNET_RETURN_IF_ERROR(tx.query_each(
+      "SELECT profession_code, profession_label, category, allowed FROM access_matrix ORDER BY profession_code", {},
+      [&](const store::Row& r) {
+        any = true;
+        std::string label = r.text(1);
+        for (char& c : label) {
+          if (c == ',' || c == '"' || c == '\n') c = ' ';
+        }
+        csv += r.text(0) + "," + label + "," + r.text(2) + "," + (r.integer(3) ? "1" : "0") + "\n";
+        return Status::ok();
+      }));
+  if (!any) return Matrix::national_default();
+  return Matrix::parse_csv(csv);
+}
+
+Result<Decision> Gate::check(const Caller& caller, Action action, const Target& target) {
+  Decision d;
+  bool own = false;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    SpaceFacts facts;
+    if (!target.resource.directory) {
+      auto f = space_facts(tx, caller, target.space_id);
+      if (!f.is_ok()) return f.status();
+      facts = std::move(*f);
+    }
+    ResourceFacts r = target.resource;
+    if (!target.resource_id.empty() && !r.directory) {
+      CARNET_RETURN_IF_ERROR(resource_flags(tx, target.space_id, target.resource_id, r));
+    }
+    own = facts.is_holder;
+    if (caller.actor.kind == ActorKind::kProfessional && !r.directory) {
+      auto m = matrix(tx);
+      if (!m.is_ok()) return m.status();
+      d = decide(caller.actor, action, facts, r, *m);
+    } else {
+      d = decide(caller.actor, action, facts, r, Matrix::national_default());
+    }
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  // The directory is public to anyone signed in; the holder's own reads are not access by
+  // someone else. Everything else leaves an event, denials included.
+  if (target.resource.directory || own) return d;
+  AuditEvent e;
+  e.space_id = target.space_id;
+  e.actor_kind = std::string(actor_kind_name(caller.actor.kind));
+  e.actor_id = caller.actor.kind == ActorKind::kProfessional ? caller.actor.idnatps : caller.actor.account_id;
+  e.action = std::string(action_name(action));
+  e.resource_type = target.resource.type;
+  e.resource_id = target.resource_id;
+  e.outcome = d.allowed ? "allowed" : "denied";
+  e.reason = d.reason;
+  e.client_address = caller.client_address;
+  e.emergency = d.emergency;
+  if (target.space_id.empty()) e.space_id = "-";
+  CARNET_RETURN_IF_ERROR(audit_.record(std::move(e)));
+  return d;
+}
+
+}  // namespace carnet::access

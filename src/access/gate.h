@@ -1,0 +1,53 @@
+// The gate every access to a space goes through: it loads the facts the policy needs from
+// the store, asks decide() (policy.h), and records the outcome in the audit trail for
+// anyone but the holder acting in their own space. The REST layer calls it; nothing else
+// decides.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "access/audit.h"
+#include "access/policy.h"
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace carnet::access {
+
+// Who asks, as the REST layer knows them after authentication.
+struct Caller {
+  Actor actor;
+  std::string own_space;        // a holder's own space
+  std::string acting_space;     // the space a holder or representative acts in
+  std::string client_address;
+};
+
+struct Target {
+  std::string space_id;  // empty for the directory
+  ResourceFacts resource;
+  std::string resource_id;  // empty for search and create
+};
+
+class Gate {
+ public:
+  Gate(store::Store& store, AuditLog& audit, const Clock& clock) : store_(store), audit_(audit), clock_(clock) {}
+
+  // Loads the facts (in a read transaction of its own), decides, audits. An audited access
+  // returns once its event is durable.
+  Result<Decision> check(const Caller& caller, Action action, const Target& target);
+
+  // The facts of a space for a caller; public for the tests and the holder's settings pages.
+  Result<SpaceFacts> space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id) const;
+  // Fills the per-resource flags (hidden, author) of `resource` from the store.
+  Status resource_flags(store::Transaction& tx, std::string_view space_id, std::string_view id,
+                        ResourceFacts& resource) const;
+  // The matrix in force: the operator's import, or the national default.
+  Result<Matrix> matrix(store::Transaction& tx) const;
+
+ private:
+  store::Store& store_;
+  AuditLog& audit_;
+  const Clock& clock_;
+};
+
+}  // namespace carnet::access

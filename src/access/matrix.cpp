@@ -1,0 +1,78 @@
+#include "access/matrix.h"
+
+#include <algorithm>
+
+#include "core/csv.h"
+#include "core/embedded.h"
+
+namespace carnet::access {
+
+const std::vector<EmbeddedFile>& access_data();  // generated (cmake/embed.cmake)
+
+bool is_category(std::string_view key) {
+  return std::find(std::begin(kCategories), std::end(kCategories), key) != std::end(kCategories);
+}
+
+Result<Matrix> Matrix::parse_csv(std::string_view csv) {
+  Matrix m;
+  CsvReader reader(',', [&](size_t line, std::vector<std::string>& fields) -> Status {
+    if (line == 1) {
+      if (fields != std::vector<std::string>{"profession_code", "profession_label", "category", "allowed"}) {
+        return Status::invalid("the header must be profession_code,profession_label,category,allowed");
+      }
+      return Status::ok();
+    }
+    std::string where = "line " + std::to_string(line) + ": ";
+    if (fields.size() != 4) return Status::invalid(where + "4 fields expected");
+    const std::string& code = fields[0];
+    if (code.empty() || code.size() > 10 || code.find_first_not_of("0123456789") != std::string::npos) {
+      return Status::invalid(where + "profession_code must be an RPPS profession code (digits)");
+    }
+    if (!is_category(fields[2])) return Status::invalid(where + "unknown category '" + fields[2].substr(0, 40) + "'");
+    if (fields[3] != "0" && fields[3] != "1") return Status::invalid(where + "allowed must be 0 or 1");
+    m.labels_[code] = fields[1];
+    if (fields[3] == "1") m.allowed_.emplace(code, fields[2]);
+    return Status::ok();
+  });
+  Status s = reader.feed(csv);
+  if (s.is_ok()) s = reader.finish();
+  if (!s.is_ok()) return s;
+  if (m.labels_.empty()) return Status::invalid("the matrix names no profession");
+  return m;
+}
+
+const Matrix& Matrix::national_default() {
+  static const Matrix m = [] {
+    for (const auto& f : access_data()) {
+      if (f.name == "access-matrix.csv") {
+        auto parsed = parse_csv(f.contents);
+        if (parsed.is_ok()) return std::move(*parsed);
+      }
+    }
+    std::abort();  // the build embeds a valid file; the unit tests parse it
+  }();
+  return m;
+}
+
+bool Matrix::allows(std::string_view profession, std::string_view category) const {
+  return allowed_.count({std::string(profession), std::string(category)}) > 0;
+}
+
+std::string Matrix::to_csv() const {
+  std::string out = "profession_code,profession_label,category,allowed\n";
+  for (const auto& [code, label] : labels_) {
+    for (std::string_view c : kCategories) {
+      std::string l = label;
+      bool quote = l.find_first_of(",\"\n") != std::string::npos;
+      if (quote) {
+        std::string q = "\"";
+        for (char ch : l) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        l = q + "\"";
+      }
+      out += code + "," + l + "," + std::string(c) + "," + (allows(code, c) ? "1" : "0") + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace carnet::access

@@ -1,0 +1,40 @@
+// The profession × document-category matrix ("matrice d'habilitations"): which professions
+// may see which categories of a person's record. Data, not code: the national default ships
+// in data/access-matrix.csv and the operator may replace it (carnet access matrix import).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace carnet::access {
+
+// The record's categories (keys of the matrix).
+inline constexpr std::string_view kCategories[] = {
+    "reports",        "summaries",   "imaging",      "prescriptions",     "dispensations", "care-plans",
+    "administered-treatments", "certificates", "reimbursement", "patient-documents", "administrative"};
+bool is_category(std::string_view key);
+
+class Matrix {
+ public:
+  // CSV with a header profession_code,profession_label,category,allowed (allowed: 1/0).
+  static Result<Matrix> parse_csv(std::string_view csv);
+  // The national default compiled into the binary.
+  static const Matrix& national_default();
+
+  bool allows(std::string_view profession, std::string_view category) const;
+  bool knows(std::string_view profession) const { return labels_.count(std::string(profession)) > 0; }
+  const std::map<std::string, std::string>& professions() const { return labels_; }
+  std::string to_csv() const;
+
+ private:
+  std::map<std::string, std::string> labels_;              // profession code → label
+  std::set<std::pair<std::string, std::string>> allowed_;  // (profession, category)
+};
+
+}  // namespace carnet::access

@@ -1,0 +1,110 @@
+#include "access/policy.h"
+
+namespace carnet::access {
+
+std::string_view actor_kind_name(ActorKind k) {
+  switch (k) {
+    case ActorKind::kAnonymous: return "anonymous";
+    case ActorKind::kHolder: return "holder";
+    case ActorKind::kRepresentative: return "representative";
+    case ActorKind::kProfessional: return "professional";
+    case ActorKind::kApp: return "app";
+    case ActorKind::kOperator: return "operator";
+    case ActorKind::kSystem: return "system";
+  }
+  return "anonymous";
+}
+
+std::string_view action_name(Action a) {
+  switch (a) {
+    case Action::kRead: return "read";
+    case Action::kSearch: return "search";
+    case Action::kCreate: return "create";
+    case Action::kUpdate: return "update";
+    case Action::kDelete: return "delete";
+  }
+  return "read";
+}
+
+namespace {
+
+bool writes(Action a) { return a == Action::kCreate || a == Action::kUpdate || a == Action::kDelete; }
+
+// Holder and representatives: everything in the space, except that what a professional
+// added can be hidden but not changed or deleted, and documents hidden from representatives
+// stay hidden from them.
+Decision for_holder_side(const Actor& actor, Action action, const SpaceFacts& space, const ResourceFacts& r) {
+  bool representative = !space.is_holder;
+  if (representative && r.hidden_from_representatives && !writes(action)) {
+    return Decision::deny("hidden from representatives by the holder");
+  }
+  if ((action == Action::kUpdate || action == Action::kDelete) && !r.author_idnatps.empty()) {
+    return Decision::deny("a document added by a professional can be hidden, not changed or deleted");
+  }
+  (void)actor;
+  return Decision::allow(representative ? "legal representative" : "holder");
+}
+
+Decision for_professional(const Actor& actor, Action action, const SpaceFacts& space, const ResourceFacts& r,
+                          const Matrix& matrix) {
+  if (space.state != "open" && !space.activated) return Decision::deny("the space is not open to professionals yet");
+  bool emergency = space.emergency && !space.emergency_forbidden;
+  if (space.blocked && !(emergency && space.emergency_despite_block)) {
+    return Decision::deny("the holder blocked this professional");
+  }
+  std::string relationship = space.designated_physician ? "designated physician"
+                             : space.care_team          ? "care team"
+                             : space.consent            ? "consent of the holder for this consultation"
+                             : emergency                ? "emergency access"
+                                                        : "";
+  if (relationship.empty()) return Decision::deny("no care relationship with this person");
+  bool by_emergency = relationship == "emergency access";
+  auto allow = [&](std::string why) { return Decision::allow(relationship + (why.empty() ? "" : "; " + why), by_emergency); };
+
+  if (r.type == "Consent" || r.type == "AuditEvent") return Decision::deny(r.type + " is the holder's alone");
+  if (r.type == "Patient") {
+    if (writes(action)) return Decision::deny("the person's identity is kept by the person");
+    return allow("");
+  }
+  if (action == Action::kCreate) return allow("a professional may always add to the record of a patient they treat");
+  if (action == Action::kUpdate || action == Action::kDelete) {
+    if (r.author_idnatps != actor.idnatps) return Decision::deny("only the professional who added it may change it");
+    return allow("author");
+  }
+  if (r.type == "Communication") {
+    if (action == Action::kSearch) return allow("");  // results filtered one by one
+    if (r.author_idnatps == actor.idnatps) return allow("author");
+    return Decision::deny("messages are seen by their participants");
+  }
+  if (action == Action::kSearch) return allow("");  // results are filtered one by one
+  if (r.hidden_from_professionals && r.author_idnatps != actor.idnatps && !space.designated_physician) {
+    return Decision::deny("hidden by the holder");
+  }
+  if (r.author_idnatps == actor.idnatps && !r.author_idnatps.empty()) return allow("author");
+  if (r.category.empty() || !matrix.allows(actor.profession, r.category)) {
+    return Decision::deny("profession " + (actor.profession.empty() ? std::string("unknown") : actor.profession) +
+                          " may not see " + (r.category.empty() ? r.type : r.category));
+  }
+  return allow("");
+}
+
+}  // namespace
+
+Decision decide(const Actor& actor, Action action, const SpaceFacts& space, const ResourceFacts& r,
+                const Matrix& matrix) {
+  if (actor.kind == ActorKind::kAnonymous) return Decision::deny("not signed in");
+  if (r.directory) {
+    if (writes(action)) return Decision::deny("the directory is maintained by imports of the national directory");
+    return Decision::allow("public directory");
+  }
+  if (actor.kind == ActorKind::kSystem) return Decision::allow("system");
+  if (actor.kind == ActorKind::kOperator) return Decision::deny("operators never access health content");
+  if (actor.kind == ActorKind::kApp) return Decision::deny("no grant from the holder for this app");  // app catalogue issue
+  if (r.type == "AuditEvent" && writes(action)) return Decision::deny("the audit trail is written by Carnet only");
+  if (space.state == "opposed" || space.state == "closed") return Decision::deny("the space is " + space.state);
+  if (space.is_holder || space.is_representative) return for_holder_side(actor, action, space, r);
+  if (actor.kind == ActorKind::kProfessional) return for_professional(actor, action, space, r, matrix);
+  return Decision::deny("no access to this space");
+}
+
+}  // namespace carnet::access
