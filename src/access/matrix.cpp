@@ -13,6 +13,16 @@ bool is_category(std::string_view key) {
   return std::find(std::begin(kCategories), std::end(kCategories), key) != std::end(kCategories);
 }
 
+std::string_view type_category(std::string_view t) {
+  if (t == "DocumentReference" || t == "Binary" || t == "Observation") return "reports";
+  if (t == "AllergyIntolerance" || t == "Condition") return "summaries";
+  if (t == "Immunization" || t == "MedicationStatement") return "administered-treatments";
+  if (t == "MedicationRequest") return "prescriptions";
+  if (t == "MedicationDispense") return "dispensations";
+  if (t == "Appointment") return "administrative";
+  return "";
+}
+
 Result<Matrix> Matrix::parse_csv(std::string_view csv) {
   Matrix m;
   CsvReader reader(',', [&](size_t line, std::vector<std::string>& fields) -> Status {

@@ -19,6 +19,10 @@ inline constexpr std::string_view kCategories[] = {
     "reports",        "summaries",   "imaging",      "prescriptions",     "dispensations", "care-plans",
     "administered-treatments", "certificates", "reimbursement", "patient-documents", "administrative"};
 bool is_category(std::string_view key);
+// The category of the resources of a FHIR type ("" when the type is outside the matrix).
+// Documents (DocumentReference, Binary) carry their own class; until they are classified one
+// by one they count as reports.
+std::string_view type_category(std::string_view fhir_type);
 
 class Matrix {
  public:

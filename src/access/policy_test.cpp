@@ -21,16 +21,7 @@ const Action kActions[] = {Action::kRead, Action::kSearch, Action::kCreate, Acti
 
 bool is_directory(std::string_view t) { return t == "Practitioner" || t == "PractitionerRole" || t == "Organization"; }
 
-// The category the REST layer gives each type's resources (documents: their own class).
-std::string category_of(std::string_view t) {
-  if (t == "DocumentReference" || t == "Binary" || t == "Observation") return "reports";
-  if (t == "AllergyIntolerance" || t == "Condition") return "summaries";
-  if (t == "Immunization" || t == "MedicationStatement") return "administered-treatments";
-  if (t == "MedicationRequest") return "prescriptions";
-  if (t == "MedicationDispense") return "dispensations";
-  if (t == "Appointment") return "administrative";
-  return "";
-}
+std::string category_of(std::string_view t) { return std::string(type_category(t)); }
 
 enum class Who {
   kHolder, kRepresentative, kDesignatedPhysician, kCareTeamNurse, kPharmacist, kUnrelatedProfessional,

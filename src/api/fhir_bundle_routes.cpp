@@ -125,10 +125,21 @@ class BundleRunner {
       : resources_(resources), call_(call), validator_(validator), base_(base_url(req)),
         with_resource_(req.header("prefer").find("return=minimal") == std::string_view::npos) {}
 
+  // Asks the access gate about every entry first, outside any database transaction (the
+  // gate's audit events commit on their own).
+  void authorize_all(const std::vector<Entry>& entries) {
+    for (const auto& e : entries) {
+      access::Action action = e.method == "GET"    ? (e.id.empty() ? access::Action::kSearch : access::Action::kRead)
+                              : e.method == "POST" ? access::Action::kCreate
+                              : e.method == "PUT"  ? access::Action::kUpdate
+                                                   : access::Action::kDelete;
+      targets_.push_back(authorize(call_, e.type, action, e.id));
+    }
+  }
+
   // One entry inside a transaction; its response entry.
   Result<json> execute(store::Transaction& tx, const Entry& e, const std::string& assigned_id) {
-    bool write = e.method != "GET";
-    auto target = authorize(call_, e.type, write);
+    const Result<Target>& target = targets_.at(e.index);
     if (!target.is_ok()) return target.status();
     if (e.method == "GET") {
       if (!e.id.empty()) {
@@ -195,7 +206,7 @@ class BundleRunner {
       if (e.method != "POST") continue;
       std::string id;
       if (!e.if_none_exist.empty()) {
-        auto target = authorize(call_, e.type, true);
+        const Result<Target>& target = targets_.at(e.index);
         if (!target.is_ok()) return target.status();
         auto cond = if_none_exist(e.type, e.if_none_exist);
         if (!cond.is_ok()) return cond.status();
@@ -227,6 +238,7 @@ class BundleRunner {
   std::string base_;
   bool with_resource_;
   std::vector<fhir::ValidationIssue> issues_;
+  std::vector<Result<Target>> targets_;  // by entry index
 
  public:
   // The validation issues of the last entry that failed validation (then cleared).
@@ -241,9 +253,9 @@ int phase(const std::string& method) {
   return 3;
 }
 
-Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::Accounts& accounts,
+Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::Accounts& accounts, access::Gate& gate,
                 const fhir::Validator& validator, const Request& req) {
-  auto call = authenticate_call(accounts, req);
+  auto call = authenticate_call(accounts, gate, req);
   if (!call.is_ok()) return outcome(call.status(), req.request_id);
   if (!wants_json(req)) return not_acceptable(req);
   if (!json_body(req)) return outcome(415, "not-supported", "send the Bundle as application/fhir+json", req.request_id);
@@ -259,6 +271,7 @@ Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::A
   auto entries = read_entries(doc);
   if (!entries.is_ok()) return outcome(entries.status(), req.request_id);
   BundleRunner runner(resources, *call, validator, req);
+  runner.authorize_all(*entries);
   json out = json::array();
 
   if (type == "batch") {
@@ -318,12 +331,12 @@ Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::A
 
 }  // namespace
 
-void add_bundle_routes(std::vector<Route>& routes, identity::Accounts& accounts, store::Store& store,
+void add_bundle_routes(std::vector<Route>& routes, identity::Accounts& accounts, access::Gate& gate, store::Store& store,
                        std::shared_ptr<fhir::ResourceStore> resources, const fhir::Validator& validator) {
   // Some clients (fhir-kit-client) post to the base with a trailing slash.
   for (const char* base : {"/fhir/r4", "/fhir/r4/"}) {
-    routes.push_back({"POST", base, "", [&accounts, &store, &validator, resources](const Request& req) {
-                        return bundle(*resources, store, accounts, validator, req);
+    routes.push_back({"POST", base, "", [&accounts, &gate, &store, &validator, resources](const Request& req) {
+                        return bundle(*resources, store, accounts, gate, validator, req);
                       }, kBundleLimit});
   }
 }

@@ -110,26 +110,48 @@ Result<std::vector<std::pair<std::string, std::string>>> decode_form(std::string
   return out;
 }
 
-Result<Call> authenticate_call(identity::Accounts& accounts, const Request& req) {
+Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate, const Request& req) {
   auto who = authenticate(accounts, req);
   if (!who.is_ok()) return who.status();
-  Call call{std::move(*who), {}};
-  if (call.who.kind == "holder") call.space = call.who.acting_space_id;
+  Call call{std::move(*who), {}, &gate};
+  access::Caller& c = call.caller;
+  c.client_address = req.client_address;
+  c.actor.account_id = call.who.account_id;
+  if (call.who.kind == "holder") {
+    c.own_space = call.who.space_id;
+    c.acting_space = call.who.acting_space_id;
+    bool own = !c.acting_space.empty() && c.acting_space == c.own_space;
+    c.actor.kind = own ? access::ActorKind::kHolder : access::ActorKind::kRepresentative;
+  } else if (call.who.kind == "professional") {
+    c.actor.kind = access::ActorKind::kProfessional;
+    c.actor.idnatps = call.who.idnatps;
+  } else if (call.who.kind == "operator") {
+    c.actor.kind = access::ActorKind::kOperator;
+  }
   return call;
 }
 
-Result<Target> authorize(const Call& call, std::string_view type, bool write) {
+Result<Target> authorize(const Call& call, std::string_view type, access::Action action, std::string_view id) {
   Target t;
   t.type = fhir::find_resource_type(type);
   if (!t.type) return Status::not_found("resource type '" + std::string(type.substr(0, 40)) + "' is not supported");
-  if (t.type->placement == fhir::Placement::kDirectory) {
-    if (write) return Status::forbidden("the directory is maintained by imports of the national directory");
+  access::Target target;
+  target.resource.type = std::string(type);
+  target.resource.category = std::string(access::type_category(type));
+  target.resource.directory = t.type->placement == fhir::Placement::kDirectory;
+  target.resource_id = std::string(id);
+  if (target.resource.directory) {
     t.compartment = std::string(fhir::kDirectoryCompartment);
-    return t;
+  } else {
+    // Holders and representatives act in their acting space; professionals' patient context
+    // comes with the access issue's professional flow.
+    t.compartment = call.caller.acting_space;
+    target.space_id = t.compartment;
   }
-  if (write && t.type->read_only) return Status::forbidden(std::string(type) + " is written by Carnet only");
-  if (call.space.empty()) return Status::forbidden("access to health data is not open to this account yet");
-  t.compartment = call.space;
+  auto d = call.gate->check(call.caller, action, target);
+  if (!d.is_ok()) return d.status();
+  if (!d->allowed) return Status::forbidden(d->reason);
+  if (!target.resource.directory && t.compartment.empty()) return Status::forbidden("no space to act in");
   return t;
 }
 

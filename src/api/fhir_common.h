@@ -12,6 +12,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "access/gate.h"
 #include "api/http_types.h"
 #include "fhir/resource_store.h"
 #include "fhir/resource_types.h"
@@ -45,22 +46,22 @@ std::string base_url(const Request& req);
 // malformed escape.
 Result<std::vector<std::pair<std::string, std::string>>> decode_form(std::string_view text);
 
-// Who calls, and the compartment a type lives in for them.
+// Who calls, as the access gate sees them.
 struct Call {
   identity::Principal who;
-  // The compartment of space-held types for this caller (empty if they may not read any).
-  std::string space;
+  access::Caller caller;
+  access::Gate* gate = nullptr;
 };
 struct Target {
   const fhir::ResourceTypeInfo* type = nullptr;
   std::string compartment;
 };
 
-// The access hook every FHIR call goes through (replaced by the policy function of the
-// access issue): holders act in their acting space; anyone signed in reads the directory,
-// which nobody writes through the API.
-Result<Call> authenticate_call(identity::Accounts& accounts, const Request& req);
-Result<Target> authorize(const Call& call, std::string_view type, bool write);
+Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate, const Request& req);
+// Resolves the compartment of `type` for the caller and asks the access gate (which audits
+// the access); kForbidden with the policy's reason when denied. `id`: the resource, for
+// calls that address one.
+Result<Target> authorize(const Call& call, std::string_view type, access::Action action, std::string_view id = {});
 
 // A Bundle entry of a history: fullUrl, request, response and (unless a deletion) resource.
 nlohmann::json history_entry(std::string_view base, const fhir::ResourceVersion& v);
@@ -84,9 +85,9 @@ Response validation_outcome(const std::vector<fhir::ValidationIssue>& issues, st
 
 // The routes of search (GET type, POST _search, type history), of batch/transaction
 // Bundles, and the CapabilityStatement derived from all routes registered before it.
-void add_search_routes(std::vector<Route>& routes, identity::Accounts& accounts, store::Store& store,
+void add_search_routes(std::vector<Route>& routes, identity::Accounts& accounts, access::Gate& gate, store::Store& store,
                        std::shared_ptr<fhir::ResourceStore> resources);
-void add_bundle_routes(std::vector<Route>& routes, identity::Accounts& accounts, store::Store& store,
+void add_bundle_routes(std::vector<Route>& routes, identity::Accounts& accounts, access::Gate& gate, store::Store& store,
                        std::shared_ptr<fhir::ResourceStore> resources, const fhir::Validator& validator);
 Route capability_route(const std::vector<Route>& routes);
 

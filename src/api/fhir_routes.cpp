@@ -82,23 +82,23 @@ Response validation_outcome(const std::vector<fhir::ValidationIssue>& issues,
 
 }  // namespace fhir_rest
 
-std::vector<Route> fhir_routes(identity::Accounts& accounts, store::Store& store, const crypto::KeyRing& ring,
-                               const Clock& clock) {
+std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate, store::Store& store,
+                               const crypto::KeyRing& ring, const Clock& clock) {
   auto resources = std::make_shared<fhir::ResourceStore>(ring, clock);
   const fhir::Validator& validator = fhir::Validator::r4();
   std::vector<Route> routes;
 
   // The caller and the compartment of the addressed type, or an OperationOutcome.
-  auto enter = [&accounts](const Request& req, bool write) -> std::variant<Target, Response> {
-    auto call = authenticate_call(accounts, req);
+  auto enter = [&accounts, &gate](const Request& req, access::Action action) -> std::variant<Target, Response> {
+    auto call = authenticate_call(accounts, gate, req);
     if (!call.is_ok()) return outcome(call.status(), req.request_id);
-    auto target = authorize(*call, req.param("type"), write);
+    auto target = authorize(*call, req.param("type"), action, req.param("id"));
     if (!target.is_ok()) return outcome(target.status(), req.request_id);
     return std::move(*target);
   };
 
   routes.push_back({"GET", "/fhir/r4/{type}/{id}", "", [&, enter, resources](const Request& req) {
-                      auto t = enter(req, false);
+                      auto t = enter(req, access::Action::kRead);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
                       auto& target = std::get<Target>(t);
                       return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
@@ -108,7 +108,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, store::Store& store
                       });
                     }});
   routes.push_back({"GET", "/fhir/r4/{type}/{id}/_history/{vid}", "", [&, enter, resources](const Request& req) {
-                      auto t = enter(req, false);
+                      auto t = enter(req, access::Action::kRead);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
                       auto& target = std::get<Target>(t);
                       std::string vid(req.param("vid"));
@@ -123,7 +123,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, store::Store& store
                       });
                     }});
   routes.push_back({"GET", "/fhir/r4/{type}/{id}/_history", "", [&, enter, resources](const Request& req) {
-                      auto t = enter(req, false);
+                      auto t = enter(req, access::Action::kRead);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
                       auto& target = std::get<Target>(t);
                       return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
@@ -141,7 +141,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, store::Store& store
                       });
                     }});
   routes.push_back({"POST", "/fhir/r4/{type}", "", [&, enter, resources](const Request& req) {
-                      auto t = enter(req, true);
+                      auto t = enter(req, access::Action::kCreate);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
                       auto& target = std::get<Target>(t);
                       if (!wants_json(req)) return not_acceptable(req);
@@ -161,7 +161,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, store::Store& store
                       });
                     }, kResourceLimit});
   routes.push_back({"PUT", "/fhir/r4/{type}/{id}", "", [&, enter, resources](const Request& req) {
-                      auto t = enter(req, true);
+                      auto t = enter(req, access::Action::kUpdate);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
                       auto& target = std::get<Target>(t);
                       if (!wants_json(req)) return not_acceptable(req);
@@ -177,7 +177,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, store::Store& store
                       });
                     }, kResourceLimit});
   routes.push_back({"DELETE", "/fhir/r4/{type}/{id}", "", [&, enter, resources](const Request& req) {
-                      auto t = enter(req, true);
+                      auto t = enter(req, access::Action::kDelete);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
                       auto& target = std::get<Target>(t);
                       return run(store, req, true, [&](store::Transaction& tx) -> Result<Response> {
@@ -188,8 +188,8 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, store::Store& store
                         return r;
                       });
                     }});
-  add_search_routes(routes, accounts, store, resources);
-  add_bundle_routes(routes, accounts, store, resources, validator);
+  add_search_routes(routes, accounts, gate, store, resources);
+  add_bundle_routes(routes, accounts, gate, store, resources, validator);
   routes.push_back(capability_route(routes));
   return routes;
 }

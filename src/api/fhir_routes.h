@@ -1,12 +1,12 @@
 // FHIR R4 REST under /fhir/r4 (first part of the FHIR issue): read, vread, history, create,
 // update (If-Match), delete, with OperationOutcome errors, ETag/Location/Last-Modified, and
-// content negotiation. Every call goes through `may_access` — for now: a holder acts in
-// their own (or represented) space, and anyone signed in reads the directory; the access
-// issue replaces it with the single policy function.
+// content negotiation. Every call goes through the access gate (access/gate.h), the one
+// policy decision, which also writes the audit trail.
 #pragma once
 
 #include <vector>
 
+#include "access/gate.h"
 #include "api/http_types.h"
 #include "core/clock.h"
 #include "crypto/keyring.h"
@@ -15,7 +15,7 @@
 
 namespace carnet::api {
 
-std::vector<Route> fhir_routes(identity::Accounts& accounts, store::Store& store, const crypto::KeyRing& ring,
-                               const Clock& clock);
+std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate, store::Store& store,
+                               const crypto::KeyRing& ring, const Clock& clock);
 
 }  // namespace carnet::api

@@ -66,10 +66,11 @@ Result<Pairs> search_parameters(const Request& req) {
   return pairs;
 }
 
-Response search(fhir::ResourceStore& resources, store::Store& store, identity::Accounts& accounts, const Request& req) {
-  auto call = authenticate_call(accounts, req);
+Response search(fhir::ResourceStore& resources, store::Store& store, identity::Accounts& accounts, access::Gate& gate,
+                const Request& req) {
+  auto call = authenticate_call(accounts, gate, req);
   if (!call.is_ok()) return outcome(call.status(), req.request_id);
-  auto target = authorize(*call, req.param("type"), false);
+  auto target = authorize(*call, req.param("type"), access::Action::kSearch);
   if (!target.is_ok()) return outcome(target.status(), req.request_id);
   if (!wants_json(req)) return not_acceptable(req);
   auto pairs = search_parameters(req);
@@ -117,7 +118,7 @@ Response search(fhir::ResourceStore& resources, store::Store& store, identity::A
     for (const auto& ref : *included) {
       // Included resources come from the caller's own compartment or the directory, never
       // from elsewhere.
-      auto where = authorize(*call, ref.type, false);
+      auto where = authorize(*call, ref.type, access::Action::kRead, ref.id);
       if (!where.is_ok()) continue;
       if (where->compartment != target->compartment && where->compartment != fhir::kDirectoryCompartment) continue;
       auto v = resources.read(tx, where->compartment, ref.type, ref.id);
@@ -144,10 +145,10 @@ Response search(fhir::ResourceStore& resources, store::Store& store, identity::A
 }
 
 Response type_history(fhir::ResourceStore& resources, store::Store& store, identity::Accounts& accounts,
-                      const Request& req) {
-  auto call = authenticate_call(accounts, req);
+                      access::Gate& gate, const Request& req) {
+  auto call = authenticate_call(accounts, gate, req);
   if (!call.is_ok()) return outcome(call.status(), req.request_id);
-  auto target = authorize(*call, req.param("type"), false);
+  auto target = authorize(*call, req.param("type"), access::Action::kSearch);
   if (!target.is_ok()) return outcome(target.status(), req.request_id);
   auto pairs = decode_form(req.query);
   if (!pairs.is_ok()) return outcome(pairs.status(), req.request_id);
@@ -193,16 +194,16 @@ Response type_history(fhir::ResourceStore& resources, store::Store& store, ident
 
 }  // namespace
 
-void add_search_routes(std::vector<Route>& routes, identity::Accounts& accounts, store::Store& store,
+void add_search_routes(std::vector<Route>& routes, identity::Accounts& accounts, access::Gate& gate, store::Store& store,
                        std::shared_ptr<fhir::ResourceStore> resources) {
-  routes.push_back({"GET", "/fhir/r4/{type}", "", [&accounts, &store, resources](const Request& req) {
-                      return search(*resources, store, accounts, req);
+  routes.push_back({"GET", "/fhir/r4/{type}", "", [&accounts, &gate, &store, resources](const Request& req) {
+                      return search(*resources, store, accounts, gate, req);
                     }});
-  routes.push_back({"POST", "/fhir/r4/{type}/_search", "", [&accounts, &store, resources](const Request& req) {
-                      return search(*resources, store, accounts, req);
+  routes.push_back({"POST", "/fhir/r4/{type}/_search", "", [&accounts, &gate, &store, resources](const Request& req) {
+                      return search(*resources, store, accounts, gate, req);
                     }, 64 << 10});
-  routes.push_back({"GET", "/fhir/r4/{type}/_history", "", [&accounts, &store, resources](const Request& req) {
-                      return type_history(*resources, store, accounts, req);
+  routes.push_back({"GET", "/fhir/r4/{type}/_history", "", [&accounts, &gate, &store, resources](const Request& req) {
+                      return type_history(*resources, store, accounts, gate, req);
                     }});
 }
 

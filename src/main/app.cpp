@@ -9,6 +9,8 @@
 #include <iostream>
 
 #include "api/account_routes.h"
+#include "access/audit.h"
+#include "access/gate.h"
 #include "api/fhir_routes.h"
 #include "api/identity_routes.h"
 #include "api/operator_routes.h"
@@ -141,7 +143,9 @@ int run_carnetd(int argc, const char* const* argv) {
   for (auto& r : api::operator_routes({accounts, spaces, **store, *ring, clock, cfg.opposition_window})) {
     routes.push_back(std::move(r));
   }
-  for (auto& r : api::fhir_routes(accounts, **store, *ring, clock)) routes.push_back(std::move(r));
+  access::AuditLog audit(**store, *ring, clock);
+  access::Gate gate(**store, audit, clock);
+  for (auto& r : api::fhir_routes(accounts, gate, **store, *ring, clock)) routes.push_back(std::move(r));
   http::Router router(std::move(routes));
   http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",
                                                 "/readyz", "/metrics"});
