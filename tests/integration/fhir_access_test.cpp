@@ -31,12 +31,12 @@ TEST_F(Fhir, RepresentativesAreAuditedAndOperatorsSeeNothing) {
   std::string verify = shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " audit verify", &code);
   EXPECT_EQ(code, 0) << verify;
   EXPECT_NE(verify.find("3 events checked, 0 problems"), std::string::npos) << verify;
-  std::string rows = shell("sqlite3 " + d_.data_dir() + "/carnet.db \"SELECT actor_kind, action, outcome, resource_type "
+  std::string rows = shell("sqlite3 -cmd \".timeout 10000\" " + d_.data_dir() + "/carnet.db \"SELECT actor_kind, action, outcome, resource_type "
                            "FROM audit_events WHERE space_id = '" + lea + "' ORDER BY seq\"");
   EXPECT_EQ(rows, "representative|create|allowed|Observation\nrepresentative|read|allowed|Observation\n"
                   "representative|search|allowed|Observation") << rows;
   // Tampering is named.
-  shell("sqlite3 " + d_.data_dir() + "/carnet.db \"UPDATE audit_events SET outcome = 'denied' WHERE seq = 2\"");
+  shell("sqlite3 -cmd \".timeout 10000\" " + d_.data_dir() + "/carnet.db \"UPDATE audit_events SET outcome = 'denied' WHERE seq = 2\"");
   verify = shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " audit verify", &code);
   EXPECT_EQ(code, 1);
   EXPECT_NE(verify.find("event 2: modified"), std::string::npos) << verify;
