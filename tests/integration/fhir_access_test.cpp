@@ -36,7 +36,7 @@ TEST_F(Fhir, RepresentativesAreAuditedAndOperatorsSeeNothing) {
   EXPECT_EQ(rows, "representative|create|allowed|Observation\nrepresentative|read|allowed|Observation\n"
                   "representative|search|allowed|Observation") << rows;
   // Tampering is named.
-  shell("sqlite3 -cmd \".timeout 10000\" " + d_.data_dir() + "/carnet.db \"UPDATE audit_events SET outcome = 'denied' WHERE seq = 2\"");
+  shell("sqlite3 -cmd \".timeout 10000\" " + d_.data_dir() + "/carnet.db \"UPDATE audit_events SET outcome = 'denied' WHERE seq = 2 AND space_id = '" + lea + "'\"");
   verify = shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " audit verify", &code);
   EXPECT_EQ(code, 1);
   EXPECT_NE(verify.find("event 2: modified"), std::string::npos) << verify;
