@@ -1,5 +1,10 @@
 #include "access/gate.h"
 
+#include <nlohmann/json.hpp>
+
+#include "fhir/resource_store.h"
+#include "identity/directory.h"
+
 namespace carnet::access {
 
 Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id) const {
@@ -75,6 +80,67 @@ Result<Matrix> Gate::matrix(store::Transaction& tx) const {
       }));
   if (!any) return Matrix::national_default();
   return Matrix::parse_csv(csv);
+}
+
+Status Gate::complete(Actor& actor) const {
+  if (actor.kind != ActorKind::kProfessional || !actor.profession.empty()) return Status::ok();
+  fhir::ResourceStore resources(ring_, clock_);
+  return store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    auto v = resources.read(tx, fhir::kDirectoryCompartment, "Practitioner", identity::practitioner_id(actor.idnatps));
+    if (!v.is_ok()) {
+      if (v.status().code() == ErrorCode::kNotFound || v.status().code() == ErrorCode::kGone) {
+        return Status::forbidden("the national directory no longer lists this professional");
+      }
+      return v.status();
+    }
+    auto doc = nlohmann::json::parse(v->json);
+    if (!doc.value("active", true)) return Status::forbidden("the national directory lists this professional as inactive");
+    for (const auto& q : doc.value("qualification", nlohmann::json::array())) {
+      for (const auto& c : q["code"].value("coding", nlohmann::json::array())) {
+        if (c.contains("code") && c["code"].is_string()) {
+          actor.profession = c["code"].get<std::string>();
+          return Status::ok();
+        }
+      }
+    }
+    return Status::forbidden("the directory gives no profession for this professional");
+  });
+}
+
+Result<std::string> Gate::space_of(std::string_view type, std::string_view id) const {
+  std::string space;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    auto row = tx.query_one("SELECT compartment FROM resources WHERE resource_type = ? AND resource_id = ? LIMIT 1",
+                            {std::string(type), std::string(id)});
+    if (!row.is_ok()) return row.status();
+    space = *row ? (*row)->text(0) : "";
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  if (space.empty() || space == "directory") return Status::not_found(std::string(type) + "/" + std::string(id) + " does not exist");
+  return space;
+}
+
+std::vector<Gate::Filter> Gate::search_filters(const Caller& caller, std::string_view space_id, std::string_view type) const {
+  std::vector<Filter> out;
+  const Actor& a = caller.actor;
+  const std::string owner =
+      "SELECT x.resource_id FROM resource_access x WHERE x.compartment = r.compartment AND x.resource_type = r.resource_type";
+  if (a.kind == ActorKind::kRepresentative) {
+    out.push_back({"r.resource_id NOT IN (" + owner + " AND x.hidden_from_representatives = 1)", {}});
+  } else if (a.kind == ActorKind::kProfessional) {
+    if (type == "Communication") {
+      out.push_back({"r.resource_id IN (" + owner + " AND x.author_idnatps = ?)", {a.idnatps}});
+      return out;
+    }
+    // Hidden documents stay visible to their author and to the designated physician.
+    out.push_back({"r.resource_id NOT IN (" + owner +
+                       " AND x.hidden_from_professionals = 1 AND COALESCE(x.author_idnatps, '') <> ? AND NOT EXISTS ("
+                       "SELECT 1 FROM care_relationships c WHERE c.space_id = ? AND c.idnatps = ? AND c.kind = 'designated' "
+                       "AND c.removed_at IS NULL))",
+                   {a.idnatps, std::string(space_id), a.idnatps}});
+  }
+  return out;
 }
 
 Result<Decision> Gate::check(const Caller& caller, Action action, const Target& target) {

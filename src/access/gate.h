@@ -6,10 +6,12 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "access/audit.h"
 #include "access/policy.h"
 #include "core/clock.h"
+#include "crypto/keyring.h"
 #include "store/store.h"
 
 namespace carnet::access {
@@ -30,7 +32,25 @@ struct Target {
 
 class Gate {
  public:
-  Gate(store::Store& store, AuditLog& audit, const Clock& clock) : store_(store), audit_(audit), clock_(clock) {}
+  Gate(store::Store& store, const crypto::KeyRing& ring, AuditLog& audit, const Clock& clock)
+      : store_(store), ring_(ring), audit_(audit), clock_(clock) {}
+
+  // Completes a professional actor with their profession, from the directory (kForbidden
+  // when the directory no longer lists them: an inactive professional has no access).
+  Status complete(Actor& actor) const;
+
+  // The space a resource lives in, for calls that name a resource by id only (professionals):
+  // kNotFound when no space holds it.
+  Result<std::string> space_of(std::string_view type, std::string_view id) const;
+
+  // What a search must leave out for this caller in this space, as SQL over the row alias r
+  // of the resources table (documents hidden from them, messages they are not part of);
+  // empty when nothing.
+  struct Filter {
+    std::string sql;
+    std::vector<store::Value> params;
+  };
+  std::vector<Filter> search_filters(const Caller& caller, std::string_view space_id, std::string_view type) const;
 
   // Loads the facts (in a read transaction of its own), decides, audits. An audited access
   // returns once its event is durable.
@@ -46,6 +66,7 @@ class Gate {
 
  private:
   store::Store& store_;
+  const crypto::KeyRing& ring_;
   AuditLog& audit_;
   const Clock& clock_;
 };

@@ -76,7 +76,13 @@ Decision for_professional(const Actor& actor, Action action, const SpaceFacts& s
     if (r.author_idnatps == actor.idnatps) return allow("author");
     return Decision::deny("messages are seen by their participants");
   }
-  if (action == Action::kSearch) return allow("");  // results are filtered one by one
+  if (action == Action::kSearch) {
+    // Per-type categories are decided here; hidden documents are filtered out of the results.
+    if (!r.category.empty() && !matrix.allows(actor.profession, r.category)) {
+      return Decision::deny("profession " + actor.profession + " may not see " + r.category);
+    }
+    return allow("");
+  }
   if (r.hidden_from_professionals && r.author_idnatps != actor.idnatps && !space.designated_physician) {
     return Decision::deny("hidden by the holder");
   }

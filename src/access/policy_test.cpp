@@ -52,8 +52,8 @@ bool expected(Who who, std::string_view type, Action a, bool hidden, const Matri
   if (type == "Patient") return !writes(a);
   if (a == Action::kCreate) return true;
   if (a == Action::kUpdate || a == Action::kDelete) return false;  // not the author
-  if (a == Action::kSearch) return true;                            // then filtered one by one
-  if (type == "Communication") return false;                        // not a participant
+  if (type == "Communication") return a == Action::kSearch;         // searched among their own messages only
+  if (a == Action::kSearch) return m.allows(profession, category_of(type));  // hidden ones filtered out
   if (hidden && who != Who::kDesignatedPhysician) return false;
   return m.allows(profession, category_of(type));
 }
@@ -65,7 +65,7 @@ class AccessMatrix : public ::testing::Test {
     ASSERT_TRUE(s.is_ok()) << s.status().message();
     store_ = std::move(*s);
     audit_ = std::make_unique<AuditLog>(*store_, ring_, clock_);
-    gate_ = std::make_unique<Gate>(*store_, *audit_, clock_);
+    gate_ = std::make_unique<Gate>(*store_, ring_, *audit_, clock_);
     ASSERT_TRUE(store_->transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
       for (const char* id : {"space-a", "space-b"}) {
         auto r = tx.exec("INSERT INTO spaces (space_id, ins_hash, state, enrolled_at, opposition_deadline, activated_at, "

@@ -133,7 +133,12 @@ class BundleRunner {
                               : e.method == "POST" ? access::Action::kCreate
                               : e.method == "PUT"  ? access::Action::kUpdate
                                                    : access::Action::kDelete;
-      targets_.push_back(authorize(call_, e.type, action, e.id));
+      std::string patient = e.resource.is_object() ? patient_of_resource(e.resource) : std::string();
+      if (action == access::Action::kSearch) {
+        auto pairs = decode_form(e.query);
+        if (pairs.is_ok()) patient = patient_of_search(e.type, *pairs);
+      }
+      targets_.push_back(authorize(call_, e.type, action, e.id, patient));
     }
   }
 
@@ -151,6 +156,7 @@ class BundleRunner {
       if (!pairs.is_ok()) return pairs.status();
       auto query = fhir::parse_search(e.type, *pairs, false);
       if (!query.is_ok()) return query.status();
+      add_visibility(call_, *target, *query);
       fhir::Searcher searcher(resources_.index());
       auto page = searcher.run(tx, target->compartment, *query);
       if (!page.is_ok()) return page.status();
@@ -177,11 +183,9 @@ class BundleRunner {
       return Status::invalid(issues_.front().expression + ": " + issues_.front().message);
     }
     if (e.method == "POST") {
-      json body = e.resource;
-      body["id"] = assigned_id;
-      auto v = resources_.create(tx, target->compartment, e.type, body.dump(), assigned_id);
-      if (!v.is_ok()) return v.status();
-      return response_entry(201, &*v, with_resource_, base_);
+      auto c = create_resource(tx, resources_, call_, *target, e.resource, std::nullopt, assigned_id);
+      if (!c.is_ok()) return c.status();
+      return response_entry(201, &c->version, with_resource_, base_);
     }
     std::optional<int64_t> expected;
     if (!e.if_match.empty()) {

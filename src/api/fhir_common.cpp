@@ -4,6 +4,7 @@
 
 #include "api/account_routes.h"
 #include "core/encoding.h"
+#include "fhir/search_index.h"
 
 namespace carnet::api::fhir_rest {
 
@@ -125,13 +126,15 @@ Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate,
   } else if (call.who.kind == "professional") {
     c.actor.kind = access::ActorKind::kProfessional;
     c.actor.idnatps = call.who.idnatps;
+    CARNET_RETURN_IF_ERROR(gate.complete(c.actor));
   } else if (call.who.kind == "operator") {
     c.actor.kind = access::ActorKind::kOperator;
   }
   return call;
 }
 
-Result<Target> authorize(const Call& call, std::string_view type, access::Action action, std::string_view id) {
+Result<Target> authorize(const Call& call, std::string_view type, access::Action action, std::string_view id,
+                         std::string_view patient) {
   Target t;
   t.type = fhir::find_resource_type(type);
   if (!t.type) return Status::not_found("resource type '" + std::string(type.substr(0, 40)) + "' is not supported");
@@ -142,9 +145,22 @@ Result<Target> authorize(const Call& call, std::string_view type, access::Action
   target.resource_id = std::string(id);
   if (target.resource.directory) {
     t.compartment = std::string(fhir::kDirectoryCompartment);
+  } else if (call.caller.actor.kind == access::ActorKind::kProfessional) {
+    // A professional works in one patient's record at a time: named by the resource's id,
+    // or by the patient of a search or of a new resource.
+    if (!id.empty() && action != access::Action::kCreate) {
+      auto space = call.gate->space_of(type, id);
+      if (!space.is_ok()) return space.status();
+      t.compartment = *space;
+    } else {
+      std::string_view p = patient.substr(0, 8) == "Patient/" ? patient.substr(8) : patient;
+      if (p.empty()) {
+        return Status::invalid("name the patient: search with patient=Patient/{id}, or give the resource a subject");
+      }
+      t.compartment = std::string(p);
+    }
+    target.space_id = t.compartment;
   } else {
-    // Holders and representatives act in their acting space; professionals' patient context
-    // comes with the access issue's professional flow.
     t.compartment = call.caller.acting_space;
     target.space_id = t.compartment;
   }
@@ -153,6 +169,48 @@ Result<Target> authorize(const Call& call, std::string_view type, access::Action
   if (!d->allowed) return Status::forbidden(d->reason);
   if (!target.resource.directory && t.compartment.empty()) return Status::forbidden("no space to act in");
   return t;
+}
+
+std::string patient_of_search(std::string_view type, const std::vector<std::pair<std::string, std::string>>& params) {
+  for (const auto& [name, value] : params) {
+    if (name == "patient" || name == "subject" || name == "subject:Patient" || name == "patient:Patient") {
+      return value.find('/') == std::string::npos ? "Patient/" + value : value;
+    }
+    if (type == "Patient" && name == "_id") return "Patient/" + value;
+  }
+  return "";
+}
+
+std::string patient_of_resource(const json& r) {
+  if (!r.is_object()) return "";
+  for (const char* field : {"subject", "patient"}) {
+    auto it = r.find(field);
+    if (it != r.end() && it->is_object()) {
+      std::string ref = fhir::normalize_reference(it->value("reference", ""));
+      if (ref.rfind("Patient/", 0) == 0) return ref;
+    }
+  }
+  for (const auto& p : r.value("participant", json::array())) {
+    if (!p.is_object() || !p.contains("actor")) continue;
+    std::string ref = fhir::normalize_reference(p["actor"].value("reference", ""));
+    if (ref.rfind("Patient/", 0) == 0) return ref;
+  }
+  return "";
+}
+
+void add_visibility(const Call& call, const Target& target, fhir::SearchQuery& query) {
+  for (auto& f : call.gate->search_filters(call.caller, target.compartment, target.type->name)) {
+    query.filters.push_back({std::move(f.sql), std::move(f.params)});
+  }
+}
+
+Status record_author(store::Transaction& tx, const Call& call, const Target& target, const fhir::ResourceVersion& v) {
+  if (call.caller.actor.kind != access::ActorKind::kProfessional) return Status::ok();
+  return tx.exec(
+               "INSERT INTO resource_access (compartment, resource_type, resource_id, author_idnatps) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT (compartment, resource_type, resource_id) DO NOTHING",
+               {target.compartment, v.type, v.id, call.caller.actor.idnatps})
+      .status();
 }
 
 json history_entry(std::string_view base, const fhir::ResourceVersion& v) {
@@ -194,14 +252,24 @@ Result<fhir::SearchQuery> if_none_exist(std::string_view type, std::string_view 
   return query;
 }
 
-Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& resources, const Target& target,
-                                const json& doc, const std::optional<fhir::SearchQuery>& condition) {
+Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& resources, const Call& call,
+                                const Target& target, const json& doc, const std::optional<fhir::SearchQuery>& condition,
+                                std::string_view id) {
   if (condition) {
     fhir::Searcher searcher(resources.index());
     auto found = searcher.run(tx, target.compartment, *condition);
     if (!found.is_ok()) return found.status();
     if (found->matches.size() > 1) return Status::precondition_failed("If-None-Exist matches several resources");
     if (found->matches.size() == 1) {
+      // Someone other than the holder gets the match only if they added it themselves: a
+      // condition must not reveal what the policy hides.
+      if (call.caller.actor.kind == access::ActorKind::kProfessional) {
+        auto author = tx.query_one(
+            "SELECT 1 FROM resource_access WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND author_idnatps = ?",
+            {target.compartment, std::string(target.type->name), found->matches[0].first, call.caller.actor.idnatps});
+        if (!author.is_ok()) return author.status();
+        if (!*author) return Status::precondition_failed("a resource matching If-None-Exist already exists");
+      }
       auto v = resources.read(tx, target.compartment, target.type->name, found->matches[0].first);
       if (!v.is_ok()) return v.status();
       return Created{std::move(*v), false};
@@ -209,8 +277,10 @@ Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& res
   }
   json body = doc;
   body.erase("id");  // the server assigns the id, as FHIR says for create
-  auto v = resources.create(tx, target.compartment, target.type->name, body.dump());
+  if (!id.empty()) body["id"] = std::string(id);
+  auto v = resources.create(tx, target.compartment, target.type->name, body.dump(), id);
   if (!v.is_ok()) return v.status();
+  CARNET_RETURN_IF_ERROR(record_author(tx, call, target, *v));
   return Created{std::move(*v), true};
 }
 

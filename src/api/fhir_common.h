@@ -61,7 +61,17 @@ Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate,
 // Resolves the compartment of `type` for the caller and asks the access gate (which audits
 // the access); kForbidden with the policy's reason when denied. `id`: the resource, for
 // calls that address one.
-Result<Target> authorize(const Call& call, std::string_view type, access::Action action, std::string_view id = {});
+// `patient`: for a professional's search or create, the patient whose record it concerns
+// ("Patient/<space id>", from the search parameters or the resource's subject).
+Result<Target> authorize(const Call& call, std::string_view type, access::Action action, std::string_view id = {},
+                         std::string_view patient = {});
+
+// The patient a search is about (patient=, subject= or, for Patient, _id=), or "".
+std::string patient_of_search(std::string_view type, const std::vector<std::pair<std::string, std::string>>& params);
+// The patient a resource is about (subject, patient, or an Appointment participant), or "".
+std::string patient_of_resource(const nlohmann::json& resource);
+// The access policy's visibility rules as search filters.
+void add_visibility(const Call& call, const Target& target, fhir::SearchQuery& query);
 
 // A Bundle entry of a history: fullUrl, request, response and (unless a deletion) resource.
 nlohmann::json history_entry(std::string_view base, const fhir::ResourceVersion& v);
@@ -75,8 +85,12 @@ struct Created {
   fhir::ResourceVersion version;
   bool created;
 };
-Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& resources, const Target& target,
-                                const nlohmann::json& doc, const std::optional<fhir::SearchQuery>& condition);
+// A professional's creation records them as its author (who may then change it, and still
+// sees it when the holder hides it).
+Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& resources, const Call& call,
+                                const Target& target, const nlohmann::json& doc,
+                                const std::optional<fhir::SearchQuery>& condition, std::string_view id = {});
+Status record_author(store::Transaction& tx, const Call& call, const Target& target, const fhir::ResourceVersion& v);
 // The If-None-Exist header (or Bundle entry field) as a strict search of the type.
 Result<fhir::SearchQuery> if_none_exist(std::string_view type, std::string_view header);
 

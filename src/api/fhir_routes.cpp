@@ -140,22 +140,38 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                         return Response::text(200, bundle.dump(), kFhirJson);
                       });
                     }});
-  routes.push_back({"POST", "/fhir/r4/{type}", "", [&, enter, resources](const Request& req) {
-                      auto t = enter(req, access::Action::kCreate);
-                      if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
-                      auto& target = std::get<Target>(t);
+  routes.push_back({"POST", "/fhir/r4/{type}", "", [&, resources](const Request& req) {
+                      auto call = authenticate_call(accounts, gate, req);
+                      if (!call.is_ok()) return outcome(call.status(), req.request_id);
                       if (!wants_json(req)) return not_acceptable(req);
-                      auto parsed = parse_resource(validator, req, target.type->name);
+                      if (!fhir::find_resource_type(req.param("type"))) {
+                        return outcome(Status::not_found("resource type '" + std::string(req.param("type").substr(0, 40)) +
+                                                         "' is not supported"),
+                                       req.request_id);
+                      }
+                      // Access first; for a professional, the patient the resource concerns names
+                      // the space, so their body is read before.
+                      bool professional = call->caller.actor.kind == access::ActorKind::kProfessional;
+                      Result<Target> target = Status::internal("not authorized yet");
+                      if (!professional) {
+                        target = authorize(*call, req.param("type"), access::Action::kCreate);
+                        if (!target.is_ok()) return outcome(target.status(), req.request_id);
+                      }
+                      auto parsed = parse_resource(validator, req, req.param("type"));
                       if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
                       json& doc = std::get<json>(parsed);
+                      if (professional) {
+                        target = authorize(*call, req.param("type"), access::Action::kCreate, {}, patient_of_resource(doc));
+                        if (!target.is_ok()) return outcome(target.status(), req.request_id);
+                      }
                       std::optional<fhir::SearchQuery> condition;
                       if (std::string_view ine = req.header("if-none-exist"); !ine.empty()) {
-                        auto q = if_none_exist(target.type->name, ine);
+                        auto q = if_none_exist(target->type->name, ine);
                         if (!q.is_ok()) return outcome(q.status(), req.request_id);
                         condition = std::move(*q);
                       }
                       return run(store, req, true, [&](store::Transaction& tx) -> Result<Response> {
-                        auto c = create_resource(tx, *resources, target, doc, condition);
+                        auto c = create_resource(tx, *resources, *call, *target, doc, condition);
                         if (!c.is_ok()) return c.status();
                         return versioned(c->created ? 201 : 200, c->version, req);
                       });

@@ -70,14 +70,16 @@ Response search(fhir::ResourceStore& resources, store::Store& store, identity::A
                 const Request& req) {
   auto call = authenticate_call(accounts, gate, req);
   if (!call.is_ok()) return outcome(call.status(), req.request_id);
-  auto target = authorize(*call, req.param("type"), access::Action::kSearch);
-  if (!target.is_ok()) return outcome(target.status(), req.request_id);
   if (!wants_json(req)) return not_acceptable(req);
   auto pairs = search_parameters(req);
   if (!pairs.is_ok()) return outcome(pairs.status(), req.request_id);
+  auto target = authorize(*call, req.param("type"), access::Action::kSearch, {},
+                          patient_of_search(req.param("type"), *pairs));
+  if (!target.is_ok()) return outcome(target.status(), req.request_id);
   bool strict = req.header("prefer").find("handling=strict") != std::string_view::npos;
   auto query = fhir::parse_search(target->type->name, *pairs, strict);
   if (!query.is_ok()) return outcome(query.status(), req.request_id);
+  add_visibility(*call, *target, *query);
   const fhir::Validator& validator = fhir::Validator::r4();
   return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
     fhir::Searcher searcher(resources.index());

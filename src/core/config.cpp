@@ -34,6 +34,10 @@ constexpr DurationOption kDurations[] = {
     {"--session-idle", "CARNET_SESSION_IDLE", "A session unused this long ends", &Config::session_idle},
     {"--session-lifetime", "CARNET_SESSION_LIFETIME", "A session ends this long after sign-in, used or not",
      &Config::session_lifetime},
+    {"--emergency-duration", "CARNET_EMERGENCY_DURATION",
+     "How long a professional's emergency access to a space lasts", &Config::emergency_duration},
+    {"--consent-duration", "CARNET_CONSENT_DURATION",
+     "How long a holder's consent for one consultation lets an outside professional in", &Config::consent_duration},
     {"--lockout-max", "CARNET_LOCKOUT_MAX",
      "Longest sign-in lock-out after repeated failures (the lock doubles with each failure)", &Config::lockout_max},
 };

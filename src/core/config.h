@@ -40,6 +40,8 @@ struct Config {
   std::chrono::milliseconds opposition_window{std::chrono::days(42)};
   std::chrono::milliseconds job_interval{5'000};  // how often due jobs are looked for
   std::chrono::milliseconds session_idle{std::chrono::minutes(30)};
+  std::chrono::milliseconds emergency_duration{std::chrono::hours(24)};
+  std::chrono::milliseconds consent_duration{std::chrono::hours(24)};
   std::chrono::milliseconds session_lifetime{std::chrono::hours(12)};
   int lockout_free_failures = 5;
   std::chrono::milliseconds lockout_max{std::chrono::minutes(15)};

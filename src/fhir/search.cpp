@@ -435,6 +435,10 @@ Result<SearchPage> Searcher::run(store::Transaction& tx, std::string_view compar
   std::string where = " FROM resources r WHERE r.compartment = ? AND r.resource_type = ? AND r.deleted = 0";
   std::vector<store::Value> where_params = {std::string(compartment), q.type};
   CARNET_RETURN_IF_ERROR(criteria_sql(index_, compartment, q, where, where_params));
+  for (const auto& f : q.filters) {
+    where += " AND (" + f.sql + ")";
+    where_params.insert(where_params.end(), f.params.begin(), f.params.end());
+  }
 
   if (q.total) {
     auto n = tx.query_one("SELECT COUNT(*)" + where, where_params);

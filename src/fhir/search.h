@@ -53,6 +53,13 @@ struct SearchQuery {
   std::vector<std::pair<std::string, std::string>> echoed;
   // Parameters that were not understood and were ignored (lenient handling).
   std::vector<std::string> ignored;
+  // Conditions the caller adds (the access policy's visibility rules), SQL over the row
+  // alias r of the resources table; applied to matches, totals and pages alike.
+  struct Filter {
+    std::string sql;
+    std::vector<store::Value> params;
+  };
+  std::vector<Filter> filters;
 };
 
 // `params`: decoded name/value pairs, in order. Unknown parameters are ignored and listed in

@@ -36,6 +36,26 @@ void address_notice(notify::Notice& n, const nlohmann::json& identity) {
   }
 }
 
+Status notify_holder(store::Transaction& tx, const crypto::KeyRing& ring, std::string_view space_id,
+                     const std::string& template_id, std::map<std::string, std::string> params, const std::string& now) {
+  auto row = tx.query_one("SELECT identity FROM spaces WHERE space_id = ?", {std::string(space_id)});
+  if (!row.is_ok()) return row.status();
+  if (!*row || (*row)->is_null(0)) return Status::ok();
+  auto key = store::SpaceKeys(ring).get(tx, space_id);
+  if (!key.is_ok()) return key.status().code() == ErrorCode::kNotFound ? Status::ok() : key.status();
+  auto plain = crypto::open(*key, (*row)->text(0), "carnet.space-identity.v1:" + std::string(space_id));
+  if (!plain.is_ok()) return plain.status();
+  auto identity = nlohmann::json::parse(*plain);
+  notify::Notice notice;
+  notice.space_id = std::string(space_id);
+  notice.template_id = template_id;
+  auto names = identity.value("first_names", std::vector<std::string>{});
+  params["first_name"] = names.empty() ? std::string() : names.front();
+  notice.params = std::move(params);
+  address_notice(notice, identity);
+  return notify::Outbox(ring).enqueue(tx, notice, now);
+}
+
 Status verify_claim(store::Transaction& tx, const crypto::KeyRing& ring, const ProvisionalClaim& claim,
                     const std::string& now, VerifiedClaim& out, Status& outcome) {
   outcome = Status::unauthenticated(kNoMatch);

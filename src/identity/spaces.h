@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,12 @@ struct VerifiedClaim {
 // when `outcome` is an error, so that failures are counted.
 Status verify_claim(store::Transaction& tx, const crypto::KeyRing& ring, const ProvisionalClaim& claim,
                     const std::string& now, VerifiedClaim& out, Status& outcome);
+
+// Queues a notice to the holder of `space_id` through the first contact they gave (e-mail,
+// mobile, postal address), inside `tx`. A space whose contacts are gone (shredded) gets none.
+// Notices carry no health content.
+Status notify_holder(store::Transaction& tx, const crypto::KeyRing& ring, std::string_view space_id,
+                     const std::string& template_id, std::map<std::string, std::string> params, const std::string& now);
 
 class Spaces {
  public:

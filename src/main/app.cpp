@@ -11,6 +11,8 @@
 #include "api/account_routes.h"
 #include "access/audit.h"
 #include "access/gate.h"
+#include "access/care.h"
+#include "api/care_routes.h"
 #include "api/fhir_routes.h"
 #include "api/identity_routes.h"
 #include "api/operator_routes.h"
@@ -144,8 +146,12 @@ int run_carnetd(int argc, const char* const* argv) {
     routes.push_back(std::move(r));
   }
   access::AuditLog audit(**store, *ring, clock);
-  access::Gate gate(**store, audit, clock);
+  access::Gate gate(**store, *ring, audit, clock);
   for (auto& r : api::fhir_routes(accounts, gate, **store, *ring, clock)) routes.push_back(std::move(r));
+  access::Care care(**store, *ring, clock, audit,
+                    {std::chrono::duration_cast<std::chrono::seconds>(cfg.emergency_duration),
+                     std::chrono::duration_cast<std::chrono::seconds>(cfg.consent_duration)});
+  for (auto& r : api::care_routes(accounts, gate, care, audit, **store)) routes.push_back(std::move(r));
   http::Router router(std::move(routes));
   http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",
                                                 "/readyz", "/metrics"});

@@ -73,7 +73,7 @@ int cmd_matrix(const std::string& data_dir, const std::string& key_file, const s
   if (file.empty()) {
     SystemClock clock;
     access::AuditLog log(*ctx->store, *ctx->ring, clock);
-    access::Gate gate(*ctx->store, log, clock);
+    access::Gate gate(*ctx->store, *ctx->ring, log, clock);
     std::string csv;
     Status s = ctx->store->transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
       auto m = gate.matrix(tx);

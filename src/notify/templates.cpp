@@ -62,6 +62,17 @@ constexpr Template kTemplates[] = {
      "Votre code Carnet : {code}\n"
      "Il expire dans 10 minutes. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message "
      "et ne communiquez ce code à personne."},
+    {"care_team_declared", "Un professionnel de santé a rejoint votre équipe de soins",
+     "Bonjour {first_name},\n\n"
+     "{professional} a déclaré le {date} faire partie de votre équipe de soins. Il peut désormais "
+     "consulter les documents de votre espace santé que sa profession permet de voir.\n\n"
+     "Si vous ne le connaissez pas ou ne le souhaitez pas, vous pouvez le retirer de votre équipe "
+     "de soins ou le bloquer depuis votre espace Carnet, rubrique « Qui accède à mon espace »."},
+    {"emergency_access", "Accès en urgence à votre espace santé",
+     "Bonjour {first_name},\n\n"
+     "{professional} a accédé en urgence à votre espace santé le {date}. Cet accès est limité dans le "
+     "temps et enregistré avec le motif déclaré, que vous pouvez consulter dans votre espace Carnet, "
+     "rubrique « Qui accède à mon espace ». Vous pouvez y interdire les accès en urgence."},
     {"opposition_confirmed", "Votre opposition a bien été enregistrée",
      "Bonjour {first_name},\n\n"
      "Votre opposition à la création de votre espace santé Carnet a bien été enregistrée le {date}. "

@@ -1,0 +1,289 @@
+#include "access/care.h"
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/aead.h"
+#include "fhir/resource_store.h"
+#include "identity/directory.h"
+#include "identity/enrolment.h"
+#include "identity/nir.h"
+#include "identity/spaces.h"
+#include "store/space_keys.h"
+
+namespace carnet::access {
+namespace {
+
+const char kNoPatient[] = "no open health space matches this social security number and birth date";
+
+bool valid_idnatps(std::string_view v) {
+  return !v.empty() && v.size() <= 20 && v.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+AuditEvent event_for(const Caller& c, std::string_view space, std::string action, std::string outcome,
+                     std::string reason) {
+  AuditEvent e;
+  e.space_id = std::string(space);
+  e.actor_kind = std::string(actor_kind_name(c.actor.kind));
+  e.actor_id = c.actor.kind == ActorKind::kProfessional ? c.actor.idnatps : c.actor.account_id;
+  e.action = std::move(action);
+  e.outcome = std::move(outcome);
+  e.reason = std::move(reason);
+  e.client_address = c.client_address;
+  return e;
+}
+
+}  // namespace
+
+Care::Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, CareOptions options)
+    : store_(store), ring_(ring), clock_(clock), audit_(audit), options_(options) {}
+
+Result<std::string> Care::professional_name(store::Transaction& tx, std::string_view idnatps) const {
+  fhir::ResourceStore resources(ring_, clock_);
+  auto v = resources.read(tx, fhir::kDirectoryCompartment, "Practitioner", identity::practitioner_id(std::string(idnatps)));
+  if (!v.is_ok()) {
+    if (v.status().code() == ErrorCode::kNotFound || v.status().code() == ErrorCode::kGone) {
+      return Status::not_found("no professional " + std::string(idnatps) + " in the directory");
+    }
+    return v.status();
+  }
+  auto doc = nlohmann::json::parse(v->json);
+  const auto& name = doc["name"][0];
+  std::string given = name.contains("given") ? name["given"][0].get<std::string>() + " " : "";
+  std::string prefix = name.contains("prefix") ? name["prefix"][0].get<std::string>() + " " : "";
+  return prefix + given + name.value("family", "");
+}
+
+Status Care::holder_only(const Caller& c) const {
+  if ((c.actor.kind != ActorKind::kHolder && c.actor.kind != ActorKind::kRepresentative) || c.acting_space.empty()) {
+    return Status::forbidden("only the holder of the space (or their representative) can do this");
+  }
+  return Status::ok();
+}
+
+Status Care::holder_action(store::Transaction& tx, const Caller& holder, std::string action, std::string detail) const {
+  AuditEvent e = event_for(holder, holder.acting_space, std::move(action), "done", std::move(detail));
+  e.by_holder = holder.actor.kind == ActorKind::kHolder;
+  return audit_.record_in(tx, {std::move(e)});
+}
+
+Result<std::string> Care::find_patient(const Caller& pro, std::string_view nir_text, std::string_view birth_date) {
+  if (pro.actor.kind != ActorKind::kProfessional) return Status::forbidden("only professionals look up patients");
+  auto nir = identity::parse_nir(nir_text);
+  if (!nir.is_ok()) return nir.status();
+  std::string found;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    found.clear();
+    auto row = tx.query_one("SELECT space_id, state, activated_at, identity FROM spaces WHERE ins_hash = ?",
+                            {store::Blob{identity::ins_lookup_hash(ring_, nir->value)}});
+    if (!row.is_ok()) return row.status();
+    if (!*row || (*row)->is_null(3)) return Status::ok();
+    std::string space = (*row)->text(0), state = (*row)->text(1);
+    if (state != "open" && (*row)->is_null(2)) return Status::ok();
+    auto key = store::SpaceKeys(ring_).get(tx, space);
+    if (!key.is_ok()) return Status::ok();
+    auto plain = crypto::open(*key, (*row)->text(3), "carnet.space-identity.v1:" + space);
+    if (!plain.is_ok()) return plain.status();
+    if (nlohmann::json::parse(*plain).value("birth_date", "") != birth_date) return Status::ok();
+    found = space;
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  if (found.empty()) return Status::not_found(kNoPatient);
+  CARNET_RETURN_IF_ERROR(audit_.record(event_for(pro, found, "find-patient", "allowed", "INS look-up")));
+  return found;
+}
+
+Status Care::declare_care_team(const Caller& pro, std::string_view space_id) {
+  if (pro.actor.kind != ActorKind::kProfessional) return Status::forbidden("only professionals join a care team");
+  std::string now = format_instant(clock_.now());
+  std::string refusal;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    refusal.clear();
+    auto blocked = tx.query_one("SELECT 1 FROM blocked_professionals WHERE space_id = ? AND idnatps = ?",
+                                {std::string(space_id), pro.actor.idnatps});
+    if (!blocked.is_ok()) return blocked.status();
+    if (*blocked) {
+      refusal = "the holder blocked this professional";
+      return audit_.record_in(tx, {event_for(pro, space_id, "declare-care-team", "denied", refusal)});
+    }
+    auto existing = tx.query_one(
+        "SELECT 1 FROM care_relationships WHERE space_id = ? AND idnatps = ? AND kind = 'care_team' AND removed_at IS NULL",
+        {std::string(space_id), pro.actor.idnatps});
+    if (!existing.is_ok()) return existing.status();
+    if (*existing) return Status::ok();
+    auto ins = tx.exec("INSERT INTO care_relationships (space_id, idnatps, kind, since) VALUES (?, ?, 'care_team', ?)",
+                       {std::string(space_id), pro.actor.idnatps, now});
+    if (!ins.is_ok()) return ins.status();
+    auto name = professional_name(tx, pro.actor.idnatps);
+    if (!name.is_ok()) return name.status();
+    CARNET_RETURN_IF_ERROR(identity::notify_holder(tx, ring_, space_id, "care_team_declared",
+                                                   {{"professional", *name}, {"date", now.substr(0, 10)}}, now));
+    return audit_.record_in(tx, {event_for(pro, space_id, "declare-care-team", "allowed", "presumed consent, holder notified")});
+  });
+  if (!s.is_ok()) return s;
+  if (!refusal.empty()) return Status::forbidden(refusal);
+  return Status::ok();
+}
+
+Status Care::emergency(const Caller& pro, std::string_view space_id, std::string_view reason) {
+  if (pro.actor.kind != ActorKind::kProfessional) return Status::forbidden("only professionals use emergency access");
+  if (reason.size() < 10 || reason.size() > 500) return Status::invalid("state the reason of the emergency (10 to 500 characters)");
+  std::string now = format_instant(clock_.now());
+  std::string until = format_instant(clock_.now() + options_.emergency_duration);
+  std::string refusal;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    refusal.clear();
+    auto forbidden = tx.query_one("SELECT emergency_forbidden FROM space_access_settings WHERE space_id = ?",
+                                  {std::string(space_id)});
+    if (!forbidden.is_ok()) return forbidden.status();
+    auto blocked = tx.query_one("SELECT emergency_allowed FROM blocked_professionals WHERE space_id = ? AND idnatps = ?",
+                                {std::string(space_id), pro.actor.idnatps});
+    if (!blocked.is_ok()) return blocked.status();
+    if (*forbidden && (*forbidden)->integer(0)) refusal = "the holder does not allow emergency access";
+    if (*blocked && !(*blocked)->integer(0)) refusal = "the holder blocked this professional";
+    AuditEvent e = event_for(pro, space_id, "emergency-access", refusal.empty() ? "allowed" : "denied",
+                             std::string(reason));
+    e.emergency = true;
+    if (!refusal.empty()) return audit_.record_in(tx, {std::move(e)});
+    auto ins = tx.exec(
+        "INSERT INTO care_relationships (space_id, idnatps, kind, since, expires_at) VALUES (?, ?, 'emergency', ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        {std::string(space_id), pro.actor.idnatps, now, until});
+    if (!ins.is_ok()) return ins.status();
+    auto name = professional_name(tx, pro.actor.idnatps);
+    if (!name.is_ok()) return name.status();
+    CARNET_RETURN_IF_ERROR(identity::notify_holder(tx, ring_, space_id, "emergency_access",
+                                                   {{"professional", *name}, {"date", now.substr(0, 10)}}, now));
+    return audit_.record_in(tx, {std::move(e)});
+  });
+  if (!s.is_ok()) return s;
+  if (!refusal.empty()) return Status::forbidden(refusal);
+  return Status::ok();
+}
+
+Status Care::designate_physician(const Caller& holder, std::string_view idnatps) {
+  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  if (!valid_idnatps(idnatps)) return Status::invalid("an RPPS number (IdNatPs) is expected");
+  std::string now = format_instant(clock_.now());
+  return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto name = professional_name(tx, idnatps);
+    if (!name.is_ok()) return name.status();
+    auto end = tx.exec("UPDATE care_relationships SET removed_at = ? WHERE space_id = ? AND kind = 'designated' AND removed_at IS NULL",
+                       {now, holder.acting_space});
+    if (!end.is_ok()) return end.status();
+    auto ins = tx.exec("INSERT INTO care_relationships (space_id, idnatps, kind, since) VALUES (?, ?, 'designated', ?)",
+                       {holder.acting_space, std::string(idnatps), now});
+    if (!ins.is_ok()) return ins.status();
+    return holder_action(tx, holder, "designate-physician", std::string(idnatps));
+  });
+}
+
+Status Care::grant_consent(const Caller& holder, std::string_view idnatps) {
+  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  if (!valid_idnatps(idnatps)) return Status::invalid("an RPPS number (IdNatPs) is expected");
+  std::string now = format_instant(clock_.now());
+  std::string until = format_instant(clock_.now() + options_.consent_duration);
+  return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto name = professional_name(tx, idnatps);
+    if (!name.is_ok()) return name.status();
+    auto ins = tx.exec(
+        "INSERT INTO care_relationships (space_id, idnatps, kind, since, expires_at) VALUES (?, ?, 'consent', ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        {holder.acting_space, std::string(idnatps), now, until});
+    if (!ins.is_ok()) return ins.status();
+    return holder_action(tx, holder, "grant-consent", std::string(idnatps));
+  });
+}
+
+Status Care::remove_relationship(const Caller& holder, std::string_view idnatps) {
+  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  std::string now = format_instant(clock_.now());
+  return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto n = tx.exec("UPDATE care_relationships SET removed_at = ? WHERE space_id = ? AND idnatps = ? AND removed_at IS NULL",
+                     {now, holder.acting_space, std::string(idnatps)});
+    if (!n.is_ok()) return n.status();
+    if (*n == 0) return Status::not_found("this professional has no access to your space");
+    return holder_action(tx, holder, "remove-relationship", std::string(idnatps));
+  });
+}
+
+Status Care::block(const Caller& holder, std::string_view idnatps, bool emergency_allowed) {
+  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  if (!valid_idnatps(idnatps)) return Status::invalid("an RPPS number (IdNatPs) is expected");
+  std::string now = format_instant(clock_.now());
+  return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto ins = tx.exec(
+        "INSERT INTO blocked_professionals (space_id, idnatps, since, emergency_allowed) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (space_id, idnatps) DO UPDATE SET emergency_allowed = excluded.emergency_allowed",
+        {holder.acting_space, std::string(idnatps), now, int64_t{emergency_allowed}});
+    if (!ins.is_ok()) return ins.status();
+    return holder_action(tx, holder, "block", std::string(idnatps) + (emergency_allowed ? " (emergency allowed)" : ""));
+  });
+}
+
+Status Care::unblock(const Caller& holder, std::string_view idnatps) {
+  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto n = tx.exec("DELETE FROM blocked_professionals WHERE space_id = ? AND idnatps = ?",
+                     {holder.acting_space, std::string(idnatps)});
+    if (!n.is_ok()) return n.status();
+    if (*n == 0) return Status::not_found("this professional is not blocked");
+    return holder_action(tx, holder, "unblock", std::string(idnatps));
+  });
+}
+
+Status Care::set_hidden(const Caller& holder, std::string_view type, std::string_view id, bool from_professionals,
+                        bool from_representatives) {
+  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  if (holder.actor.kind != ActorKind::kHolder && from_representatives) {
+    return Status::forbidden("only the holder hides documents from representatives");
+  }
+  return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto exists = tx.query_one(
+        "SELECT 1 FROM resources WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND deleted = 0",
+        {holder.acting_space, std::string(type), std::string(id)});
+    if (!exists.is_ok()) return exists.status();
+    if (!*exists) return Status::not_found(std::string(type) + "/" + std::string(id) + " does not exist");
+    auto up = tx.exec(
+        "INSERT INTO resource_access (compartment, resource_type, resource_id, hidden_from_professionals, "
+        "hidden_from_representatives) VALUES (?, ?, ?, ?, ?) ON CONFLICT (compartment, resource_type, resource_id) DO UPDATE "
+        "SET hidden_from_professionals = excluded.hidden_from_professionals, "
+        "hidden_from_representatives = excluded.hidden_from_representatives",
+        {holder.acting_space, std::string(type), std::string(id), int64_t{from_professionals}, int64_t{from_representatives}});
+    if (!up.is_ok()) return up.status();
+    return holder_action(tx, holder, from_professionals || from_representatives ? "hide" : "unhide",
+                         std::string(type) + "/" + std::string(id));
+  });
+}
+
+Status Care::forbid_emergency(const Caller& holder, bool forbidden) {
+  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto up = tx.exec(
+        "INSERT INTO space_access_settings (space_id, emergency_forbidden) VALUES (?, ?) "
+        "ON CONFLICT (space_id) DO UPDATE SET emergency_forbidden = excluded.emergency_forbidden",
+        {holder.acting_space, int64_t{forbidden}});
+    if (!up.is_ok()) return up.status();
+    return holder_action(tx, holder, forbidden ? "forbid-emergency" : "allow-emergency", "");
+  });
+}
+
+Result<std::vector<Relationship>> Care::relationships(const Caller& holder) {
+  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  std::vector<Relationship> out;
+  std::string now = format_instant(clock_.now());
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
+    out.clear();
+    return tx.query_each(
+        "SELECT idnatps, kind, since, expires_at FROM care_relationships WHERE space_id = ? AND removed_at IS NULL "
+        "AND (expires_at IS NULL OR expires_at > ?) ORDER BY since",
+        {holder.acting_space, now}, [&](const store::Row& r) {
+          out.push_back({r.text(0), r.text(1), r.text(2), r.text(3)});
+          return Status::ok();
+        });
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+}  // namespace carnet::access

@@ -1,0 +1,76 @@
+// Care relationships and the holder's controls (issue: access policy): how a professional
+// comes to have access to a person's space, and how the holder steers it.
+//
+//  - a professional finds a patient's space by INS (NIR + birth date);
+//  - declares themselves a member of the care team (presumed authorised: the holder is
+//    notified and can remove them), or uses emergency access with a written reason (for a
+//    limited time; the holder is notified and may forbid it in their settings);
+//  - the holder designates their physician, gives consent to an outside professional for one
+//    consultation, removes a relationship, blocks and unblocks a professional, hides a
+//    document from professionals or from representatives.
+// Every change is recorded in the audit trail: the professional's acts in the space's
+// history, the holder's in their own history. Notices to the holder carry no health content.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "access/audit.h"
+#include "access/gate.h"
+#include "core/clock.h"
+#include "crypto/keyring.h"
+#include "store/store.h"
+
+namespace carnet::access {
+
+struct CareOptions {
+  std::chrono::seconds emergency_duration{24 * 3600};
+  std::chrono::seconds consent_duration{24 * 3600};
+};
+
+struct Relationship {
+  std::string idnatps;
+  std::string kind;  // designated, care_team, consent, emergency
+  std::string since;
+  std::string expires_at;  // empty: no end
+};
+
+class Care {
+ public:
+  Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, CareOptions options = {});
+
+  // Professionals.
+  // The space of the person with this NIR and birth date, if it is open (or activated) —
+  // kNotFound otherwise, with the same message whatever the reason. Audited.
+  Result<std::string> find_patient(const Caller& pro, std::string_view nir, std::string_view birth_date);
+  Status declare_care_team(const Caller& pro, std::string_view space_id);
+  // kForbidden when the holder forbids emergency access, or blocked this professional without
+  // allowing emergency access.
+  Status emergency(const Caller& pro, std::string_view space_id, std::string_view reason);
+
+  // The holder (or a representative) acting in `caller.acting_space`.
+  Status designate_physician(const Caller& holder, std::string_view idnatps);
+  Status grant_consent(const Caller& holder, std::string_view idnatps);
+  Status remove_relationship(const Caller& holder, std::string_view idnatps);
+  Status block(const Caller& holder, std::string_view idnatps, bool emergency_allowed);
+  Status unblock(const Caller& holder, std::string_view idnatps);
+  Status set_hidden(const Caller& holder, std::string_view type, std::string_view id, bool from_professionals,
+                    bool from_representatives);
+  Status forbid_emergency(const Caller& holder, bool forbidden);
+  Result<std::vector<Relationship>> relationships(const Caller& holder);
+
+ private:
+  Status holder_only(const Caller& c) const;
+  Result<std::string> professional_name(store::Transaction& tx, std::string_view idnatps) const;
+  Status holder_action(store::Transaction& tx, const Caller& holder, std::string action, std::string detail) const;
+
+  store::Store& store_;
+  const crypto::KeyRing& ring_;
+  const Clock& clock_;
+  AuditLog& audit_;
+  CareOptions options_;
+};
+
+}  // namespace carnet::access

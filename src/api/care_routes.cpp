@@ -1,0 +1,170 @@
+#include "api/care_routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "api/account_routes.h"
+#include "api/fhir_common.h"
+#include "api/json_body.h"
+
+namespace carnet::api {
+namespace {
+
+using json = nlohmann::json;
+constexpr uint64_t kSmallJson = 4 * 1024;
+
+Response done(const Status& s, const Request& req, int ok_status = 204) {
+  if (!s.is_ok()) return error_response(s, req.request_id);
+  return Response::empty(ok_status);
+}
+
+// A JSON object with boolean fields only (all of `fields` required).
+Result<std::map<std::string, bool>> read_flags(const Request& req, std::initializer_list<std::string_view> fields) {
+  std::string_view ct = req.header("content-type");
+  if (ct.substr(0, ct.find(';')) != "application/json") return Status::invalid("send application/json");
+  auto doc = json::parse(req.body, nullptr, false);
+  if (!doc.is_object()) return Status::invalid("the body must be a JSON object");
+  std::map<std::string, bool> out;
+  for (auto f : fields) {
+    auto it = doc.find(std::string(f));
+    if (it == doc.end() || !it->is_boolean()) return Status::invalid("'" + std::string(f) + "' must be true or false");
+    out[std::string(f)] = it->get<bool>();
+  }
+  if (doc.size() != out.size()) return Status::invalid("unknown fields in the body");
+  return out;
+}
+
+json event_json(const access::AuditEvent& e) {
+  return {{"seq", e.seq},         {"at", e.at},           {"actor_kind", e.actor_kind}, {"actor_id", e.actor_id},
+          {"action", e.action},   {"resource_type", e.resource_type},                  {"resource_id", e.resource_id},
+          {"outcome", e.outcome}, {"reason", e.reason},   {"emergency", e.emergency}};
+}
+
+}  // namespace
+
+std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate, access::Care& care,
+                               access::AuditLog& audit, store::Store& store) {
+  std::vector<Route> routes;
+  // The caller as the access gate sees them, or an error response.
+  auto caller = [&accounts, &gate](const Request& req) -> Result<access::Caller> {
+    auto call = fhir_rest::authenticate_call(accounts, gate, req);
+    if (!call.is_ok()) return call.status();
+    return call->caller;
+  };
+
+  // Professionals.
+  routes.push_back({"POST", "/api/v1/care/patients/lookup", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto f = read_string_fields(req, {"nir", "birth_date"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      auto space = care.find_patient(*c, (*f)["nir"], (*f)["birth_date"]);
+                      if (!space.is_ok()) return error_response(space.status(), req.request_id);
+                      return Response::json(200, json{{"space_id", *space}, {"patient", "Patient/" + *space}}.dump());
+                    }, kSmallJson});
+  routes.push_back({"POST", "/api/v1/care/spaces/{space}/care-team", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      return done(care.declare_care_team(*c, req.param("space")), req);
+                    }, kSmallJson});
+  routes.push_back({"POST", "/api/v1/care/spaces/{space}/emergency", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto f = read_string_fields(req, {"reason"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      return done(care.emergency(*c, req.param("space"), (*f)["reason"]), req);
+                    }, kSmallJson});
+
+  // The holder (or a representative) in their acting space.
+  routes.push_back({"GET", "/api/v1/care/relationships", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto list = care.relationships(*c);
+                      if (!list.is_ok()) return error_response(list.status(), req.request_id);
+                      json out = json::array();
+                      for (const auto& r : *list) {
+                        out.push_back({{"idnatps", r.idnatps}, {"kind", r.kind}, {"since", r.since},
+                                       {"expires_at", r.expires_at}});
+                      }
+                      return Response::json(200, json{{"relationships", out}}.dump());
+                    }});
+  routes.push_back({"PUT", "/api/v1/care/designated-physician", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto f = read_string_fields(req, {"idnatps"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      return done(care.designate_physician(*c, (*f)["idnatps"]), req);
+                    }, kSmallJson});
+  routes.push_back({"POST", "/api/v1/care/consents", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto f = read_string_fields(req, {"idnatps"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      return done(care.grant_consent(*c, (*f)["idnatps"]), req);
+                    }, kSmallJson});
+  routes.push_back({"DELETE", "/api/v1/care/relationships/{idnatps}", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      return done(care.remove_relationship(*c, req.param("idnatps")), req);
+                    }});
+  routes.push_back({"PUT", "/api/v1/care/blocks/{idnatps}", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto f = read_flags(req, {"emergency_allowed"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      return done(care.block(*c, req.param("idnatps"), (*f)["emergency_allowed"]), req);
+                    }, kSmallJson});
+  routes.push_back({"DELETE", "/api/v1/care/blocks/{idnatps}", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      return done(care.unblock(*c, req.param("idnatps")), req);
+                    }});
+  routes.push_back({"PUT", "/api/v1/care/hidden/{type}/{id}", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto f = read_flags(req, {"from_professionals", "from_representatives"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      return done(care.set_hidden(*c, req.param("type"), req.param("id"), (*f)["from_professionals"],
+                                                  (*f)["from_representatives"]),
+                                  req);
+                    }, kSmallJson});
+  routes.push_back({"PUT", "/api/v1/care/settings", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto f = read_flags(req, {"emergency_forbidden"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      return done(care.forbid_emergency(*c, (*f)["emergency_forbidden"]), req);
+                    }, kSmallJson});
+  // Who accessed the space (access history) and what the holder did (their own history).
+  for (bool by_holder : {false, true}) {
+    routes.push_back({"GET", by_holder ? "/api/v1/care/my-actions" : "/api/v1/care/history", "",
+                      [caller, &audit, &store, by_holder](const Request& req) {
+                        auto c = caller(req);
+                        if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                        if (c->actor.kind != access::ActorKind::kHolder || c->acting_space.empty()) {
+                          return error_response(403, "forbidden", "only the holder reads the history of their space",
+                                                req.request_id);
+                        }
+                        auto pairs = fhir_rest::decode_form(req.query);
+                        if (!pairs.is_ok()) return error_response(pairs.status(), req.request_id);
+                        int64_t before = 0;
+                        for (const auto& [k, v] : *pairs) {
+                          if (k != "before" || v.empty() || v.size() > 15 || v.find_first_not_of("0123456789") != std::string::npos) {
+                            return error_response(400, "invalid", "only 'before' (an event number) is accepted", req.request_id);
+                          }
+                          before = std::stoll(v);
+                        }
+                        json out = json::array();
+                        Status s = store.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+                          auto list = audit.list(tx, c->acting_space, by_holder, before, 50);
+                          if (!list.is_ok()) return list.status();
+                          for (const auto& e : *list) out.push_back(event_json(e));
+                          return Status::ok();
+                        });
+                        if (!s.is_ok()) return error_response(s, req.request_id);
+                        return Response::json(200, json{{"events", out}}.dump());
+                      }});
+  }
+  return routes;
+}
+
+}  // namespace carnet::api
