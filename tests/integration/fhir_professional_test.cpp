@@ -1,0 +1,182 @@
+// Professionals and the holder's controls, end to end over HTTP: INS look-up, no access
+// without a care relationship, care-team declaration (the holder is notified), the
+// profession x category matrix, hidden documents (also out of search totals), authorship,
+// emergency access, blocking, the holder's settings and the readable histories; the audit
+// chain verifies at the end.
+#include "tests/integration/fhir_fixture.h"
+
+namespace carnet::itest {
+namespace {
+
+class Professionals : public Fhir {
+ protected:
+  void SetUp() override {
+    Fhir::SetUp();
+    julie_ = professional("810100000003", "julie.leroy@demo.carnet");    // nurse
+    claire_ = professional("810100000001", "cabinet.martin@demo.carnet");  // physician
+  }
+  std::string professional(const std::string& idnatps, const std::string& email) {
+    auto post = [&](const std::string& path, const json& body) {
+      return http_request(d_.port(), "POST", path, body.dump(), {"Content-Type: application/json"});
+    };
+    EXPECT_EQ(post("/api/v1/professionals/invitation-requests", {{"idnatps", idnatps}, {"email", email}})->status, 202);
+    std::string invitation;
+    for (int i = 0; i < 100 && invitation.empty(); ++i) {
+      std::this_thread::sleep_for(50ms);
+      std::ifstream in(d_.data_dir() + "/notices.jsonl");
+      std::string line;
+      while (std::getline(in, line)) {
+        auto j = json::parse(line);
+        if (j["to"] == email && j["template"] == "professional_invitation") invitation = j["params"]["invitation"];
+      }
+    }
+    auto start = post("/api/v1/professionals/activation",
+                      {{"invitation", invitation}, {"password", "Soins attentifs chaque jour 26"}, {"second_factor", "totp"}});
+    EXPECT_EQ(start->status, 200) << start->body;
+    json s = json::parse(start->body);
+    std::string uri = s["otpauth_uri"];
+    std::string code = shell("oathtool --totp -b " + uri.substr(uri.find("secret=") + 7, 32));
+    auto done = post("/api/v1/activation/confirm", {{"activation_id", s["activation_id"]}, {"code", code}, {"session", "bearer"}});
+    EXPECT_EQ(done->status, 200) << done->body;
+    return "Authorization: Bearer " + std::string(json::parse(done->body)["access_token"]);
+  }
+  std::optional<HttpResponse> api(const std::string& method, const std::string& path, const std::string& auth,
+                                  const std::string& body = "") {
+    std::vector<std::string> headers = {auth};
+    if (!body.empty()) headers.push_back("Content-Type: application/json");
+    return http_request(d_.port(), method, path, body, headers);
+  }
+  int notices(const std::string& template_id) {
+    std::ifstream in(d_.data_dir() + "/notices.jsonl");
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) n += json::parse(line)["template"] == template_id;
+    return n;
+  }
+  std::string julie_, claire_;
+};
+
+TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) {
+  // Jean's record: an observation and a condition.
+  std::string space = json::parse(api("GET", "/api/v1/me", jean_)->body)["space_id"];
+  std::string patient = "Patient/" + space;
+  auto obs = call("POST", "/fhir/r4/Observation", jean_,
+                  R"({"resourceType":"Observation","status":"final","code":{"text":"Poids"},"subject":{"reference":")" + patient + R"("}})");
+  ASSERT_EQ(obs->status, 201) << obs->body;
+  std::string obs_id = json::parse(obs->body)["id"];
+  auto cond = call("POST", "/fhir/r4/Condition", jean_,
+                   R"({"resourceType":"Condition","code":{"text":"Asthme"},"subject":{"reference":")" + patient + R"("}})");
+  ASSERT_EQ(cond->status, 201) << cond->body;
+  std::string cond_id = json::parse(cond->body)["id"];
+
+  // Julie finds Jean by INS; a wrong birth date finds nothing, with the same answer as an unknown NIR.
+  auto found = api("POST", "/api/v1/care/patients/lookup", julie_, R"({"nir":"184057512345625","birth_date":"1984-05-17"})");
+  ASSERT_EQ(found->status, 200) << found->body;
+  EXPECT_EQ(json::parse(found->body)["space_id"], space);
+  EXPECT_EQ(api("POST", "/api/v1/care/patients/lookup", julie_, R"({"nir":"184057512345625","birth_date":"1984-05-18"})")->status, 404);
+  EXPECT_EQ(api("POST", "/api/v1/care/patients/lookup", jean_, R"({"nir":"184057512345625","birth_date":"1984-05-17"})")->status, 403);
+
+  // No care relationship, no access.
+  auto refused = call("GET", "/fhir/r4/Observation/" + obs_id, julie_);
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_NE(refused->body.find("no care relationship"), std::string::npos) << refused->body;
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation?patient=" + patient, julie_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation", julie_)->status, 400);  // which patient?
+
+  // Julie declares herself in Jean's care team: Jean is told.
+  int before = notices("care_team_declared");
+  EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/care-team", julie_)->status, 204);
+  for (int i = 0; i < 100 && notices("care_team_declared") == before; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(notices("care_team_declared"), before + 1);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, julie_)->status, 200);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 200);
+  json seen = json::parse(call("GET", "/fhir/r4/Observation?patient=" + patient + "&_total=accurate", julie_)->body);
+  EXPECT_EQ(seen["total"], 1);
+  // The matrix: a nurse does not see administrative documents (an appointment here).
+  auto appt = call("POST", "/fhir/r4/Appointment", jean_,
+                   R"({"resourceType":"Appointment","status":"booked","participant":[{"actor":{"reference":")" + patient +
+                       R"("},"status":"accepted"}]})");
+  ASSERT_EQ(appt->status, 201) << appt->body;
+  EXPECT_EQ(call("GET", "/fhir/r4/Appointment/" + std::string(json::parse(appt->body)["id"]), julie_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/Consent?patient=" + patient, julie_)->status, 403);
+
+  // Jean hides the observation from professionals: gone for Julie, from reads, searches and totals.
+  EXPECT_EQ(api("PUT", "/api/v1/care/hidden/Observation/" + obs_id, jean_,
+                R"({"from_professionals":true,"from_representatives":false})")->status, 204);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, julie_)->status, 403);
+  seen = json::parse(call("GET", "/fhir/r4/Observation?patient=" + patient + "&_total=accurate", julie_)->body);
+  EXPECT_EQ(seen["total"], 0);
+  EXPECT_FALSE(seen.contains("entry"));
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, jean_)->status, 200);  // the holder still sees it
+
+  // Julie adds her own note to Jean's record; she may change it, Jean may not delete it.
+  auto note = call("POST", "/fhir/r4/Observation", julie_,
+                   R"({"resourceType":"Observation","status":"final","code":{"text":"Pansement"},"subject":{"reference":")" + patient + R"("}})");
+  ASSERT_EQ(note->status, 201) << note->body;
+  json mine = json::parse(note->body);
+  EXPECT_EQ(call("DELETE", "/fhir/r4/Observation/" + std::string(mine["id"]), jean_)->status, 403);
+  mine["status"] = "amended";
+  EXPECT_EQ(call("PUT", "/fhir/r4/Observation/" + std::string(mine["id"]), julie_, mine.dump())->status, 200);
+  EXPECT_EQ(call("PUT", "/fhir/r4/Condition/" + cond_id, julie_,
+                 json::parse(call("GET", "/fhir/r4/Condition/" + cond_id, jean_)->body).dump())->status, 403);
+
+  // Claire, a physician outside the care team, in an emergency: allowed for a time, Jean told.
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, claire_)->status, 403);
+  EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/emergency", claire_, R"({"reason":"x"})")->status, 400);
+  EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/emergency", claire_,
+                R"({"reason":"Patient inconscient aux urgences"})")->status, 204);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, claire_)->status, 200);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, claire_)->status, 403);  // hidden, not her document
+  for (int i = 0; i < 100 && notices("emergency_access") == 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(notices("emergency_access"), 1);
+  // Jean forbids emergency access: Claire is out at once.
+  EXPECT_EQ(api("PUT", "/api/v1/care/settings", jean_, R"({"emergency_forbidden":true})")->status, 204);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, claire_)->status, 403);
+  EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/emergency", claire_,
+                R"({"reason":"Patient inconscient aux urgences"})")->status, 403);
+
+  // Jean blocks Julie: no access at all; she cannot rejoin the care team.
+  EXPECT_EQ(api("PUT", "/api/v1/care/blocks/810100000003", jean_, R"({"emergency_allowed":false})")->status, 204);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 403);
+  EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/care-team", julie_)->status, 403);
+  EXPECT_EQ(api("DELETE", "/api/v1/care/blocks/810100000003", jean_)->status, 204);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 200);
+  // Jean removes her from the team.
+  EXPECT_EQ(api("DELETE", "/api/v1/care/relationships/810100000003", jean_)->status, 204);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 403);
+  // Bad input changes nothing.
+  EXPECT_EQ(api("PUT", "/api/v1/care/blocks/810100000003", jean_, R"({"emergency_allowed":"yes"})")->status, 400);
+  EXPECT_EQ(api("PUT", "/api/v1/care/designated-physician", jean_, R"({"idnatps":"12ab"})")->status, 400);
+  EXPECT_EQ(api("PUT", "/api/v1/care/designated-physician", jean_, R"({"idnatps":"899999999999"})")->status, 404);
+  EXPECT_EQ(api("PUT", "/api/v1/care/hidden/Observation/nope", jean_, R"({"from_professionals":true,"from_representatives":false})")->status, 404);
+  EXPECT_EQ(api("PUT", "/api/v1/care/blocks/810100000003", julie_, R"({"emergency_allowed":false})")->status, 403);
+
+  // The designated physician sees hidden documents too.
+  EXPECT_EQ(api("PUT", "/api/v1/care/designated-physician", jean_, R"({"idnatps":"810100000001"})")->status, 204);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, claire_)->status, 200);
+
+  // Jean reads who accessed his space, and his own actions, apart.
+  json history = json::parse(api("GET", "/api/v1/care/history", jean_)->body)["events"];
+  std::set<std::string> actors, actions, outcomes;
+  for (const auto& e : history) {
+    actors.insert(e["actor_id"]);
+    actions.insert(e["action"]);
+    outcomes.insert(e["outcome"]);
+  }
+  EXPECT_TRUE(actors.count("810100000003") && actors.count("810100000001"));
+  EXPECT_TRUE(actions.count("find-patient") && actions.count("declare-care-team") && actions.count("emergency-access") &&
+              actions.count("read") && actions.count("search"));
+  EXPECT_TRUE(outcomes.count("denied") && outcomes.count("allowed"));
+  json own = json::parse(api("GET", "/api/v1/care/my-actions", jean_)->body)["events"];
+  std::set<std::string> own_actions;
+  for (const auto& e : own) own_actions.insert(e["action"]);
+  EXPECT_TRUE(own_actions.count("hide") && own_actions.count("block") && own_actions.count("forbid-emergency") &&
+              own_actions.count("designate-physician"));
+  EXPECT_EQ(api("GET", "/api/v1/care/history", julie_)->status, 403);
+  int code = -1;
+  std::string verify = shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " audit verify", &code);
+  EXPECT_EQ(code, 0) << verify;
+}
+
+}  // namespace
+}  // namespace carnet::itest
