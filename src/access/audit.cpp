@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "core/deferred.h"
+
 namespace carnet::access {
 namespace {
 
@@ -107,7 +109,30 @@ Status AuditLog::record_in(store::Transaction& tx, std::vector<AuditEvent> event
 }
 
 Status AuditLog::record(AuditEvent event) {
-  Pending p{std::move(event), Status::ok(), false};
+  if (DeferredWaits::collecting()) {
+    auto p = std::make_shared<Pending>();
+    p->event = std::move(event);
+    p->self = p;  // kept alive by the queue until committed
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return Status::unavailable("shutting down");
+      queue_.push_back(p.get());
+    }
+    arrived_.notify_one();
+    DeferredWaits::add([this, p](std::function<void(Status)> done) {
+      std::unique_lock lock(mu_);
+      if (p->done) {
+        Status result = p->result;
+        lock.unlock();
+        done(result);
+        return;
+      }
+      p->listeners.push_back(std::move(done));
+    });
+    return Status::ok();
+  }
+  Pending p;
+  p.event = std::move(event);
   std::unique_lock lock(mu_);
   if (stopping_) return Status::unavailable("shutting down");
   queue_.push_back(&p);
@@ -134,11 +159,19 @@ void AuditLog::writer_loop() {
       return record_in(tx, std::move(events));
     });
     lock.lock();
+    std::vector<std::pair<std::vector<std::function<void(Status)>>, std::shared_ptr<Pending>>> deferred;
     for (auto* p : batch) {
       p->result = s;
       p->done = true;
+      if (p->self) deferred.emplace_back(std::move(p->listeners), std::move(p->self));
     }
     committed_.notify_all();
+    lock.unlock();
+    for (auto& [listeners, keep] : deferred) {
+      for (auto& l : listeners) l(s);
+    }
+    deferred.clear();
+    lock.lock();
   }
 }
 

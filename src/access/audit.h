@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -57,7 +58,8 @@ class AuditLog {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
-  // Appends an event and returns once it is durable (group commit).
+  // Appends an event and returns once it is durable (group commit). Inside a request whose
+  // response can wait (core/deferred.h), returns at once and the response waits instead.
   Status record(AuditEvent event);
   // Appends events inside the caller's write transaction (a write and its event commit
   // together).
@@ -78,6 +80,9 @@ class AuditLog {
     AuditEvent event;
     Status result;
     bool done = false;
+    // Deferred: who to tell once committed (instead of a waiting thread).
+    std::shared_ptr<Pending> self;
+    std::vector<std::function<void(Status)>> listeners;
   };
 
   store::Store& store_;

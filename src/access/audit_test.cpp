@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
+#include "core/deferred.h"
 #include "core/manual_clock_for_testing.h"
 #include "core/temp_dir_for_testing.h"
 #include "crypto/random.h"
@@ -96,6 +99,32 @@ TEST_F(Audit, VerifyNamesModifiedMissingAndSwappedEvents) {
   EXPECT_NE(all.find("space-b#3 missing"), std::string::npos) << all;
   EXPECT_EQ(all.find("space-a#1 "), std::string::npos) << all;
   EXPECT_EQ(all.find("space-a#10 "), std::string::npos) << all;
+}
+
+TEST_F(Audit, InsideARequestTheResponseWaitsInsteadOfTheThread) {
+  std::vector<DeferredWaits::Wait> waits;
+  {
+    DeferredWaits::Scope scope;
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(log_->record(event("space-a", "obs-" + std::to_string(i))).is_ok());
+    waits = scope.take();
+  }
+  ASSERT_EQ(waits.size(), 5u);
+  std::mutex mu;
+  std::condition_variable cv;
+  int durable = 0;
+  for (auto& w : waits) {
+    w([&](Status s) {
+      EXPECT_TRUE(s.is_ok());
+      std::lock_guard lock(mu);
+      ++durable;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return durable == 5; }));
+  lock.unlock();
+  EXPECT_TRUE(verify().empty());
+  EXPECT_FALSE(DeferredWaits::collecting());
 }
 
 TEST_F(Audit, AChainCannotBeRewrittenWithoutTheMasterKey) {

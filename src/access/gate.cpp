@@ -10,42 +10,49 @@ namespace carnet::access {
 Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id) const {
   SpaceFacts f;
   f.space_id = std::string(space_id);
-  auto space = tx.query_one("SELECT state, activated_at FROM spaces WHERE space_id = ?", {f.space_id});
-  if (!space.is_ok()) return space.status();
-  if (!*space) {
+  const Actor& a = caller.actor;
+  bool professional = a.kind == ActorKind::kProfessional && !a.idnatps.empty();
+  // One round trip: the space, and for a professional their relationships, block and the
+  // holder's emergency setting.
+  std::string now = format_instant(clock_.now());
+  auto row = tx.query_one(
+      "SELECT s.state, s.activated_at, "
+      "(SELECT group_concat(c.kind) FROM care_relationships c WHERE c.space_id = s.space_id AND c.idnatps = ? "
+      "AND c.removed_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?)), "
+      "(SELECT 1 + b.emergency_allowed FROM blocked_professionals b WHERE b.space_id = s.space_id AND b.idnatps = ?), "
+      "(SELECT e.emergency_forbidden FROM space_access_settings e WHERE e.space_id = s.space_id) "
+      "FROM spaces s WHERE s.space_id = ?",
+      {professional ? a.idnatps : std::string(), now, professional ? a.idnatps : std::string(), f.space_id});
+  if (!row.is_ok()) return row.status();
+  if (!*row) {
     f.state = "closed";  // unknown or erased: nothing is allowed
     return f;
   }
-  f.state = (*space)->text(0);
-  f.activated = !(*space)->is_null(1);
-  const Actor& a = caller.actor;
+  const store::Row& r = **row;
+  f.state = r.text(0);
+  f.activated = !r.is_null(1);
   if (a.kind == ActorKind::kHolder || a.kind == ActorKind::kRepresentative) {
     f.is_holder = !caller.own_space.empty() && caller.own_space == space_id;
     f.is_representative = !f.is_holder && caller.acting_space == space_id;
   }
-  if (a.kind != ActorKind::kProfessional || a.idnatps.empty()) return f;
-  std::string now = format_instant(clock_.now());
-  CARNET_RETURN_IF_ERROR(tx.query_each(
-      "SELECT kind FROM care_relationships WHERE space_id = ? AND idnatps = ? AND removed_at IS NULL "
-      "AND (expires_at IS NULL OR expires_at > ?)",
-      {f.space_id, a.idnatps, now}, [&](const store::Row& r) {
-        const std::string& kind = r.text(0);
-        if (kind == "designated") f.designated_physician = true;
-        if (kind == "care_team") f.care_team = true;
-        if (kind == "consent") f.consent = true;
-        if (kind == "emergency") f.emergency = true;
-        return Status::ok();
-      }));
-  auto block = tx.query_one("SELECT emergency_allowed FROM blocked_professionals WHERE space_id = ? AND idnatps = ?",
-                            {f.space_id, a.idnatps});
-  if (!block.is_ok()) return block.status();
-  if (*block) {
-    f.blocked = true;
-    f.emergency_despite_block = (*block)->integer(0) != 0;
+  if (!professional) return f;
+  const std::string& kinds = r.text(2);
+  size_t pos = 0;
+  while (pos <= kinds.size() && !kinds.empty()) {
+    size_t comma = kinds.find(',', pos);
+    std::string_view kind = std::string_view(kinds).substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (kind == "designated") f.designated_physician = true;
+    if (kind == "care_team") f.care_team = true;
+    if (kind == "consent") f.consent = true;
+    if (kind == "emergency") f.emergency = true;
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
   }
-  auto settings = tx.query_one("SELECT emergency_forbidden FROM space_access_settings WHERE space_id = ?", {f.space_id});
-  if (!settings.is_ok()) return settings.status();
-  f.emergency_forbidden = *settings && (*settings)->integer(0) != 0;
+  if (!r.is_null(3)) {
+    f.blocked = true;
+    f.emergency_despite_block = r.integer(3) == 2;
+  }
+  f.emergency_forbidden = r.integer(4) != 0;
   return f;
 }
 
@@ -84,8 +91,17 @@ Result<Matrix> Gate::matrix(store::Transaction& tx) const {
 
 Status Gate::complete(Actor& actor) const {
   if (actor.kind != ActorKind::kProfessional || !actor.profession.empty()) return Status::ok();
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = professions_.find(actor.idnatps);
+    if (it != professions_.end() && it->second.second > now) {
+      actor.profession = it->second.first;
+      return Status::ok();
+    }
+  }
   fhir::ResourceStore resources(ring_, clock_);
-  return store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
     auto v = resources.read(tx, fhir::kDirectoryCompartment, "Practitioner", identity::practitioner_id(actor.idnatps));
     if (!v.is_ok()) {
       if (v.status().code() == ErrorCode::kNotFound || v.status().code() == ErrorCode::kGone) {
@@ -105,20 +121,12 @@ Status Gate::complete(Actor& actor) const {
     }
     return Status::forbidden("the directory gives no profession for this professional");
   });
-}
-
-Result<std::string> Gate::space_of(std::string_view type, std::string_view id) const {
-  std::string space;
-  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
-    auto row = tx.query_one("SELECT compartment FROM resources WHERE resource_type = ? AND resource_id = ? LIMIT 1",
-                            {std::string(type), std::string(id)});
-    if (!row.is_ok()) return row.status();
-    space = *row ? (*row)->text(0) : "";
-    return Status::ok();
-  });
-  if (!s.is_ok()) return s;
-  if (space.empty() || space == "directory") return Status::not_found(std::string(type) + "/" + std::string(id) + " does not exist");
-  return space;
+  if (s.is_ok()) {
+    std::lock_guard lock(cache_mu_);
+    if (professions_.size() > 100'000) professions_.clear();
+    professions_[actor.idnatps] = {actor.profession, now + kCacheLife};
+  }
+  return s;
 }
 
 std::vector<Gate::Filter> Gate::search_filters(const Caller& caller, std::string_view space_id, std::string_view type) const {
@@ -143,10 +151,34 @@ std::vector<Gate::Filter> Gate::search_filters(const Caller& caller, std::string
   return out;
 }
 
-Result<Decision> Gate::check(const Caller& caller, Action action, const Target& target) {
+Result<std::shared_ptr<const Matrix>> Gate::cached_matrix(store::Transaction& tx) const {
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(cache_mu_);
+    if (matrix_ && now - matrix_loaded_ < kCacheLife) return matrix_;
+  }
+  auto m = matrix(tx);
+  if (!m.is_ok()) return m.status();
+  auto fresh = std::make_shared<const Matrix>(std::move(*m));
+  std::lock_guard lock(cache_mu_);
+  matrix_ = fresh;
+  matrix_loaded_ = now;
+  return fresh;
+}
+
+Result<Decision> Gate::check(const Caller& caller, Action action, Target& target) {
   Decision d;
   bool own = false;
   Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    if (target.space_id.empty() && !target.resource_id.empty() && !target.resource.directory) {
+      auto row = tx.query_one("SELECT compartment FROM resources WHERE resource_type = ? AND resource_id = ? LIMIT 1",
+                              {target.resource.type, target.resource_id});
+      if (!row.is_ok()) return row.status();
+      if (!*row || (*row)->text(0) == "directory") {
+        return Status::not_found(target.resource.type + "/" + target.resource_id + " does not exist");
+      }
+      target.space_id = (*row)->text(0);
+    }
     SpaceFacts facts;
     if (!target.resource.directory) {
       auto f = space_facts(tx, caller, target.space_id);
@@ -159,9 +191,9 @@ Result<Decision> Gate::check(const Caller& caller, Action action, const Target& 
     }
     own = facts.is_holder;
     if (caller.actor.kind == ActorKind::kProfessional && !r.directory) {
-      auto m = matrix(tx);
+      auto m = cached_matrix(tx);
       if (!m.is_ok()) return m.status();
-      d = decide(caller.actor, action, facts, r, *m);
+      d = decide(caller.actor, action, facts, r, **m);
     } else {
       d = decide(caller.actor, action, facts, r, Matrix::national_default());
     }

@@ -4,7 +4,11 @@
 // decides.
 #pragma once
 
+#include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -39,10 +43,6 @@ class Gate {
   // when the directory no longer lists them: an inactive professional has no access).
   Status complete(Actor& actor) const;
 
-  // The space a resource lives in, for calls that name a resource by id only (professionals):
-  // kNotFound when no space holds it.
-  Result<std::string> space_of(std::string_view type, std::string_view id) const;
-
   // What a search must leave out for this caller in this space, as SQL over the row alias r
   // of the resources table (documents hidden from them, messages they are not part of);
   // empty when nothing.
@@ -53,8 +53,9 @@ class Gate {
   std::vector<Filter> search_filters(const Caller& caller, std::string_view space_id, std::string_view type) const;
 
   // Loads the facts (in a read transaction of its own), decides, audits. An audited access
-  // returns once its event is durable.
-  Result<Decision> check(const Caller& caller, Action action, const Target& target);
+  // returns once its event is durable. A target with a resource id but no space (a
+  // professional naming a resource by id) gets the space that holds it, or kNotFound.
+  Result<Decision> check(const Caller& caller, Action action, Target& target);
 
   // The facts of a space for a caller; public for the tests and the holder's settings pages.
   Result<SpaceFacts> space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id) const;
@@ -65,10 +66,20 @@ class Gate {
   Result<Matrix> matrix(store::Transaction& tx) const;
 
  private:
+  Result<std::shared_ptr<const Matrix>> cached_matrix(store::Transaction& tx) const;
+
   store::Store& store_;
   const crypto::KeyRing& ring_;
   AuditLog& audit_;
   const Clock& clock_;
+
+  // Read-mostly data, kept a minute: professions from the directory (changed by imports)
+  // and the matrix (changed by an operator's import).
+  static constexpr std::chrono::seconds kCacheLife{60};
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> professions_;
+  mutable std::shared_ptr<const Matrix> matrix_;
+  mutable std::chrono::steady_clock::time_point matrix_loaded_{};
 };
 
 }  // namespace carnet::access

@@ -149,9 +149,7 @@ Result<Target> authorize(const Call& call, std::string_view type, access::Action
     // A professional works in one patient's record at a time: named by the resource's id,
     // or by the patient of a search or of a new resource.
     if (!id.empty() && action != access::Action::kCreate) {
-      auto space = call.gate->space_of(type, id);
-      if (!space.is_ok()) return space.status();
-      t.compartment = *space;
+      t.compartment.clear();  // the gate finds the space holding the resource
     } else {
       std::string_view p = patient.substr(0, 8) == "Patient/" ? patient.substr(8) : patient;
       if (p.empty()) {
@@ -166,6 +164,7 @@ Result<Target> authorize(const Call& call, std::string_view type, access::Action
   }
   auto d = call.gate->check(call.caller, action, target);
   if (!d.is_ok()) return d.status();
+  if (!target.resource.directory) t.compartment = target.space_id;
   if (!d->allowed) return Status::forbidden(d->reason);
   if (!target.resource.directory && t.compartment.empty()) return Status::forbidden("no space to act in");
   return t;

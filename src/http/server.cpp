@@ -25,10 +25,12 @@
 #include <chrono>
 #include <ctime>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_set>
 
+#include "core/deferred.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "crypto/random.h"
@@ -471,8 +473,39 @@ awaitable<api::Response> Server::Impl::run_on_worker(const Dispatcher::Plan& pla
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
         bool queued = workers.try_submit([this, ex, h, &plan, &req] {
           log::ScopedRequestId scoped(req.request_id);
+          DeferredWaits::Scope waits;
           api::Response r = dispatcher.execute(plan, req);
-          net::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+          auto pending = waits.take();
+          if (pending.empty()) {
+            net::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+            return;
+          }
+          // The response leaves once what the handler wrote is durable (audit events are
+          // group-committed); the worker moves on meanwhile.
+          struct Join {
+            std::mutex mu;
+            size_t left;
+            Status failure = Status::ok();
+            api::Response response;
+          };
+          auto join = std::make_shared<Join>();
+          join->left = pending.size();
+          join->response = std::move(r);
+          std::string id = req.request_id, path = plan.path;
+          for (auto& wait : pending) {
+            wait([join, ex, h, id, path](Status s) {
+              std::unique_lock lock(join->mu);
+              if (!s.is_ok() && join->failure.is_ok()) join->failure = s;
+              if (--join->left > 0) return;
+              lock.unlock();
+              api::Response out =
+                  join->failure.is_ok()
+                      ? std::move(join->response)
+                      : api::error_response_for(path, 503, "unavailable", "the access could not be recorded; retry", id);
+              if (!join->failure.is_ok()) log::error("deferred_write_failed", {{"error", join->failure.message()}});
+              net::post(ex, [h, out = std::move(out)]() mutable { (*h)(std::move(out)); });
+            });
+          }
         });
         if (!queued) {
           net::post(ex, [h, id = req.request_id]() mutable {

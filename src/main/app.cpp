@@ -1,5 +1,6 @@
 #include "main/app.h"
 
+#include <algorithm>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,7 +84,9 @@ int run_carnetd(int argc, const char* const* argv) {
                                      env_key ? std::optional<std::string>(env_key) : std::nullopt});
   if (!ring.is_ok()) return fail(ring.status());
 
-  auto store = store::open_sqlite({cfg.data_dir + "/carnet.db", std::max(2, cfg.workers)});
+  // Handlers waiting for their audit event to be durable hold no connection: a few readers
+  // serve many workers.
+  auto store = store::open_sqlite({cfg.data_dir + "/carnet.db", std::clamp(cfg.workers, 2, 8)});
   if (!store.is_ok()) return fail(store.status());
 
   Metrics metrics;
