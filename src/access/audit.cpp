@@ -186,6 +186,14 @@ Result<std::vector<AuditEvent>> AuditLog::list(store::Transaction& tx, std::stri
   return out;
 }
 
+Result<std::optional<AuditEvent>> AuditLog::get(store::Transaction& tx, std::string_view space_id, int64_t seq) const {
+  auto row = tx.query_one(std::string("SELECT ") + kColumns + " FROM audit_events WHERE space_id = ? AND seq = ?",
+                          {std::string(space_id), seq});
+  if (!row.is_ok()) return row.status();
+  if (!*row) return std::optional<AuditEvent>();
+  return std::optional<AuditEvent>(from_row(**row));
+}
+
 Result<int64_t> AuditLog::verify(store::Transaction& tx, const std::function<void(const AuditProblem&)>& problem) const {
   int64_t checked = 0;
   std::string space;

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,6 +69,9 @@ class AuditLog {
   // Events of a space, newest first, `limit` at most, before `before_seq` (0: from the end).
   Result<std::vector<AuditEvent>> list(store::Transaction& tx, std::string_view space_id, bool by_holder,
                                        int64_t before_seq, int limit) const;
+
+  // One event of a space; nullopt when there is none.
+  Result<std::optional<AuditEvent>> get(store::Transaction& tx, std::string_view space_id, int64_t seq) const;
 
   // Checks every chain; calls `problem` for each finding. The number of events checked.
   Result<int64_t> verify(store::Transaction& tx, const std::function<void(const AuditProblem&)>& problem) const;

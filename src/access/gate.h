@@ -39,6 +39,8 @@ class Gate {
   Gate(store::Store& store, const crypto::KeyRing& ring, AuditLog& audit, const Clock& clock)
       : store_(store), ring_(ring), audit_(audit), clock_(clock) {}
 
+  AuditLog& audit() const { return audit_; }
+
   // Completes a professional actor with their profession, from the directory (kForbidden
   // when the directory no longer lists them: an inactive professional has no access).
   Status complete(Actor& actor) const;

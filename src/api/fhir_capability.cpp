@@ -31,21 +31,25 @@ Route capability_route(const std::vector<Route>& routes) {
   json resources = json::array();
   for (auto* t = fhir::resource_types_begin(); t != fhir::resource_types_end(); ++t) {
     bool writable = t->placement == fhir::Placement::kSpace && !t->read_only;
+    // The audit trail (AuditEvent) is generated from the hash chain: read and a paged
+    // search only, no history of its own and no search parameter.
+    bool audit = std::string_view(t->name) == "AuditEvent";
     json list = json::array();
     for (const auto& i : interactions) {
+      if (audit && i.code != "read" && i.code != "search-type") continue;
       if (!i.write || writable) list.push_back({{"code", i.code}});
     }
     json entry = {{"type", t->name},
                   {"profile", "http://hl7.org/fhir/StructureDefinition/" + std::string(t->name)},
                   {"interaction", list},
-                  {"versioning", "versioned"},
-                  {"readHistory", true},
+                  {"versioning", audit ? "no-version" : "versioned"},
+                  {"readHistory", !audit},
                   {"updateCreate", writable},
                   {"conditionalCreate", writable},
                   {"conditionalRead", "not-supported"},
                   {"conditionalUpdate", false},
                   {"conditionalDelete", "not-supported"}};
-    if (search) {
+    if (search && !audit) {
       json params = json::array();
       json includes = json::array();
       for (const auto& p : fhir::search_params(t->name)) {

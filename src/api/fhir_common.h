@@ -105,6 +105,11 @@ void add_bundle_routes(std::vector<Route>& routes, identity::Accounts& accounts,
                        std::shared_ptr<fhir::ResourceStore> resources, const fhir::Validator& validator);
 Route capability_route(const std::vector<Route>& routes);
 
+// AuditEvent: the space's audit trail as FHIR, read-only (fhir_audit.cpp).
+Response audit_read(access::AuditLog& audit, store::Store& store, const Target& target, const Request& req);
+Response audit_search(access::AuditLog& audit, store::Store& store, const Target& target, const Request& req,
+                      const std::vector<std::pair<std::string, std::string>>& params);
+
 // Runs `body` in a transaction and turns its error into an OperationOutcome.
 template <typename F>
 Response run(store::Store& store, const Request& req, bool write, F&& body) {

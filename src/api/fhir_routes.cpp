@@ -101,6 +101,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                       auto t = enter(req, access::Action::kRead);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
                       auto& target = std::get<Target>(t);
+                      if (target.type->name == "AuditEvent") return audit_read(gate.audit(), store, target, req);
                       return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
                         auto v = resources->read(tx, target.compartment, target.type->name, req.param("id"));
                         if (!v.is_ok()) return v.status();

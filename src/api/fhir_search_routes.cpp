@@ -76,6 +76,7 @@ Response search(fhir::ResourceStore& resources, store::Store& store, identity::A
   auto target = authorize(*call, req.param("type"), access::Action::kSearch, {},
                           patient_of_search(req.param("type"), *pairs));
   if (!target.is_ok()) return outcome(target.status(), req.request_id);
+  if (target->type->name == "AuditEvent") return audit_search(gate.audit(), store, *target, req, *pairs);
   bool strict = req.header("prefer").find("handling=strict") != std::string_view::npos;
   auto query = fhir::parse_search(target->type->name, *pairs, strict);
   if (!query.is_ok()) return outcome(query.status(), req.request_id);

@@ -170,17 +170,9 @@ constexpr SearchParam kConsent[] = {
     {"actor", K::kReference, "provision.actor.reference"},
     {"action", K::kToken, "provision.action"},
 };
-constexpr SearchParam kAuditEvent[] = {
-    COMMON,
-    {"type", K::kToken, "type"},
-    {"subtype", K::kToken, "subtype"},
-    {"action", K::kToken, "action"},
-    {"outcome", K::kToken, "outcome"},
-    {"date", K::kDate, "recorded"},
-    {"agent", K::kReference, "agent.who"},
-    {"entity", K::kReference, "entity.what"},
-    {"patient", K::kReference, "agent.who|entity.what", "Patient"},
-};
+// AuditEvent is the audit trail, read newest first a page at a time (api/fhir_audit.cpp):
+// no search parameter.
+constexpr SearchParam kAuditEvent[] = {COMMON};
 #undef COMMON
 
 struct TypeParams {

@@ -173,6 +173,25 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
   EXPECT_TRUE(own_actions.count("hide") && own_actions.count("block") && own_actions.count("forbid-emergency") &&
               own_actions.count("designate-physician"));
   EXPECT_EQ(api("GET", "/api/v1/care/history", julie_)->status, 403);
+  // The same trail as FHIR AuditEvents, for the holder only, a page at a time.
+  json events = json::parse(call("GET", "/fhir/r4/AuditEvent?_count=5", jean_)->body);
+  ASSERT_EQ(events["entry"].size(), 5u);
+  bool has_next = false;
+  for (const auto& l : events["link"]) has_next = has_next || l["relation"] == "next";
+  EXPECT_TRUE(has_next);
+  std::string first_id = events["entry"][0]["resource"]["id"];
+  auto one = call("GET", "/fhir/r4/AuditEvent/" + first_id, jean_);
+  ASSERT_EQ(one->status, 200) << one->body;
+  json all = json::parse(call("GET", "/fhir/r4/AuditEvent?_count=200", jean_)->body);
+  bool emergency = false, julie = false;
+  for (const auto& e : all["entry"]) {
+    emergency = emergency || e["resource"].contains("purposeOfEvent");
+    julie = julie || e["resource"]["agent"][0]["who"].dump().find("810100000003") != std::string::npos;
+  }
+  EXPECT_TRUE(emergency && julie);
+  EXPECT_EQ(call("GET", "/fhir/r4/AuditEvent?_count=5", julie_)->status, 400);  // which patient?
+  EXPECT_EQ(call("GET", "/fhir/r4/AuditEvent?patient=" + patient, claire_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/AuditEvent?code=x", jean_)->status, 400);
   int code = -1;
   std::string verify = shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " audit verify", &code);
   EXPECT_EQ(code, 0) << verify;
