@@ -2,7 +2,9 @@
 
 #include <map>
 
+#include "access/care.h"
 #include "core/deferred.h"
+#include "identity/spaces.h"
 
 namespace carnet::access {
 namespace {
@@ -97,6 +99,7 @@ Status AuditLog::record_in(store::Transaction& tx, std::vector<AuditEvent> event
                         int64_t{e.by_holder}, store::Blob{head->second.second}, store::Blob{hash}});
     if (!ins.is_ok()) return ins.status();
     head->second = {e.seq, hash};
+    CARNET_RETURN_IF_ERROR(first_access(tx, e));
   }
   for (const auto& [space, head] : heads) {
     auto up = tx.exec(
@@ -106,6 +109,21 @@ Status AuditLog::record_in(store::Transaction& tx, std::vector<AuditEvent> event
     if (!up.is_ok()) return up.status();
   }
   return Status::ok();
+}
+
+Status AuditLog::first_access(store::Transaction& tx, const AuditEvent& e) const {
+  // A professional's first look into a space is told to the holder, once.
+  if (e.actor_kind != "professional" || e.outcome != "allowed" || (e.action != "read" && e.action != "search")) {
+    return Status::ok();
+  }
+  auto ins = tx.exec("INSERT INTO professional_accesses (space_id, idnatps, first_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                     {e.space_id, e.actor_id, e.at});
+  if (!ins.is_ok()) return ins.status();
+  if (*ins == 0) return Status::ok();
+  auto name = professional_name(tx, ring_, clock_, e.actor_id);
+  if (!name.is_ok()) return name.status().code() == ErrorCode::kNotFound ? Status::ok() : name.status();
+  return identity::notify_holder(tx, ring_, e.space_id, "first_access", "professional_first_access",
+                                 {{"professional", *name}, {"date", e.at.substr(0, 10)}}, e.at);
 }
 
 Status AuditLog::record(AuditEvent event) {

@@ -78,6 +78,7 @@ class AuditLog {
 
  private:
   std::string chain_hash(const std::string& prev, const AuditEvent& e) const;
+  Status first_access(store::Transaction& tx, const AuditEvent& e) const;
   void writer_loop();
 
   struct Pending {

@@ -37,8 +37,9 @@ AuditEvent event_for(const Caller& c, std::string_view space, std::string action
 Care::Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, CareOptions options)
     : store_(store), ring_(ring), clock_(clock), audit_(audit), options_(options) {}
 
-Result<std::string> Care::professional_name(store::Transaction& tx, std::string_view idnatps) const {
-  fhir::ResourceStore resources(ring_, clock_);
+Result<std::string> professional_name(store::Transaction& tx, const crypto::KeyRing& ring, const Clock& clock,
+                                      std::string_view idnatps) {
+  fhir::ResourceStore resources(ring, clock);
   auto v = resources.read(tx, fhir::kDirectoryCompartment, "Practitioner", identity::practitioner_id(std::string(idnatps)));
   if (!v.is_ok()) {
     if (v.status().code() == ErrorCode::kNotFound || v.status().code() == ErrorCode::kGone) {
@@ -114,9 +115,9 @@ Status Care::declare_care_team(const Caller& pro, std::string_view space_id) {
     auto ins = tx.exec("INSERT INTO care_relationships (space_id, idnatps, kind, since) VALUES (?, ?, 'care_team', ?)",
                        {std::string(space_id), pro.actor.idnatps, now});
     if (!ins.is_ok()) return ins.status();
-    auto name = professional_name(tx, pro.actor.idnatps);
+    auto name = professional_name(tx, ring_, clock_, pro.actor.idnatps);
     if (!name.is_ok()) return name.status();
-    CARNET_RETURN_IF_ERROR(identity::notify_holder(tx, ring_, space_id, "care_team_declared",
+    CARNET_RETURN_IF_ERROR(identity::notify_holder(tx, ring_, space_id, "first_access", "care_team_declared",
                                                    {{"professional", *name}, {"date", now.substr(0, 10)}}, now));
     return audit_.record_in(tx, {event_for(pro, space_id, "declare-care-team", "allowed", "presumed consent, holder notified")});
   });
@@ -150,9 +151,9 @@ Status Care::emergency(const Caller& pro, std::string_view space_id, std::string
         "ON CONFLICT DO NOTHING",
         {std::string(space_id), pro.actor.idnatps, now, until});
     if (!ins.is_ok()) return ins.status();
-    auto name = professional_name(tx, pro.actor.idnatps);
+    auto name = professional_name(tx, ring_, clock_, pro.actor.idnatps);
     if (!name.is_ok()) return name.status();
-    CARNET_RETURN_IF_ERROR(identity::notify_holder(tx, ring_, space_id, "emergency_access",
+    CARNET_RETURN_IF_ERROR(identity::notify_holder(tx, ring_, space_id, "emergency", "emergency_access",
                                                    {{"professional", *name}, {"date", now.substr(0, 10)}}, now));
     return audit_.record_in(tx, {std::move(e)});
   });
@@ -166,7 +167,7 @@ Status Care::designate_physician(const Caller& holder, std::string_view idnatps)
   if (!valid_idnatps(idnatps)) return Status::invalid("an RPPS number (IdNatPs) is expected");
   std::string now = format_instant(clock_.now());
   return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
-    auto name = professional_name(tx, idnatps);
+    auto name = professional_name(tx, ring_, clock_, idnatps);
     if (!name.is_ok()) return name.status();
     auto end = tx.exec("UPDATE care_relationships SET removed_at = ? WHERE space_id = ? AND kind = 'designated' AND removed_at IS NULL",
                        {now, holder.acting_space});
@@ -184,7 +185,7 @@ Status Care::grant_consent(const Caller& holder, std::string_view idnatps) {
   std::string now = format_instant(clock_.now());
   std::string until = format_instant(clock_.now() + options_.consent_duration);
   return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
-    auto name = professional_name(tx, idnatps);
+    auto name = professional_name(tx, ring_, clock_, idnatps);
     if (!name.is_ok()) return name.status();
     auto ins = tx.exec(
         "INSERT INTO care_relationships (space_id, idnatps, kind, since, expires_at) VALUES (?, ?, 'consent', ?, ?) "
@@ -266,6 +267,40 @@ Status Care::forbid_emergency(const Caller& holder, bool forbidden) {
     if (!up.is_ok()) return up.status();
     return holder_action(tx, holder, forbidden ? "forbid-emergency" : "allow-emergency", "");
   });
+}
+
+Status Care::set_notification(const Caller& holder, std::string_view kind, std::string_view channel) {
+  if (holder.actor.kind != ActorKind::kHolder || holder.acting_space.empty()) {
+    return Status::forbidden("only the holder chooses how they are told");
+  }
+  if (kind != "first_access" && kind != "emergency" && kind != "new_document") {
+    return Status::invalid("kinds: first_access, emergency, new_document");
+  }
+  if (channel != "email" && channel != "sms" && channel != "none") return Status::invalid("channels: email, sms, none");
+  return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto up = tx.exec(
+        "INSERT INTO notification_prefs (space_id, kind, channel) VALUES (?, ?, ?) "
+        "ON CONFLICT (space_id, kind) DO UPDATE SET channel = excluded.channel",
+        {holder.acting_space, std::string(kind), std::string(channel)});
+    if (!up.is_ok()) return up.status();
+    return holder_action(tx, holder, "notification-setting", std::string(kind) + "=" + std::string(channel));
+  });
+}
+
+Result<std::map<std::string, std::string>> Care::notifications(const Caller& holder) {
+  if (holder.actor.kind != ActorKind::kHolder || holder.acting_space.empty()) {
+    return Status::forbidden("only the holder chooses how they are told");
+  }
+  std::map<std::string, std::string> out = {{"first_access", "default"}, {"emergency", "default"}, {"new_document", "default"}};
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
+    return tx.query_each("SELECT kind, channel FROM notification_prefs WHERE space_id = ?", {holder.acting_space},
+                         [&](const store::Row& r) {
+                           out[r.text(0)] = r.text(1);
+                           return Status::ok();
+                         });
+  });
+  if (!s.is_ok()) return s;
+  return out;
 }
 
 Result<std::vector<Relationship>> Care::relationships(const Caller& holder) {

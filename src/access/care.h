@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,11 @@ struct Relationship {
   std::string expires_at;  // empty: no end
 };
 
+// "Dr Claire MARTIN": how a professional is named in notices to holders, from the directory.
+// kNotFound when the directory does not list them.
+Result<std::string> professional_name(store::Transaction& tx, const crypto::KeyRing& ring, const Clock& clock,
+                                      std::string_view idnatps);
+
 class Care {
  public:
   Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, CareOptions options = {});
@@ -60,10 +66,13 @@ class Care {
                     bool from_representatives);
   Status forbid_emergency(const Caller& holder, bool forbidden);
   Result<std::vector<Relationship>> relationships(const Caller& holder);
+  // How the holder is told of each kind of event (first_access, emergency, new_document):
+  // email, sms or none ("default": the first contact they gave).
+  Status set_notification(const Caller& holder, std::string_view kind, std::string_view channel);
+  Result<std::map<std::string, std::string>> notifications(const Caller& holder);
 
  private:
   Status holder_only(const Caller& c) const;
-  Result<std::string> professional_name(store::Transaction& tx, std::string_view idnatps) const;
   Status holder_action(store::Transaction& tx, const Caller& holder, std::string action, std::string detail) const;
 
   store::Store& store_;

@@ -40,6 +40,8 @@ class Gate {
       : store_(store), ring_(ring), audit_(audit), clock_(clock) {}
 
   AuditLog& audit() const { return audit_; }
+  const crypto::KeyRing& ring() const { return ring_; }
+  const Clock& clock() const { return clock_; }
 
   // Completes a professional actor with their profession, from the directory (kForbidden
   // when the directory no longer lists them: an inactive professional has no access).

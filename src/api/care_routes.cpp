@@ -134,6 +134,20 @@ std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate,
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
                       return done(care.forbid_emergency(*c, (*f)["emergency_forbidden"]), req);
                     }, kSmallJson});
+  routes.push_back({"GET", "/api/v1/care/notifications", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto prefs = care.notifications(*c);
+                      if (!prefs.is_ok()) return error_response(prefs.status(), req.request_id);
+                      return Response::json(200, json(*prefs).dump());
+                    }});
+  routes.push_back({"PUT", "/api/v1/care/notifications/{kind}", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto f = read_string_fields(req, {"channel"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      return done(care.set_notification(*c, req.param("kind"), (*f)["channel"]), req);
+                    }, kSmallJson});
   // Who accessed the space (access history) and what the holder did (their own history).
   for (bool by_holder : {false, true}) {
     routes.push_back({"GET", by_holder ? "/api/v1/care/my-actions" : "/api/v1/care/history", "",

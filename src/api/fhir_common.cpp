@@ -4,7 +4,9 @@
 
 #include "api/account_routes.h"
 #include "core/encoding.h"
+#include "access/care.h"
 #include "fhir/search_index.h"
+#include "identity/spaces.h"
 
 namespace carnet::api::fhir_rest {
 
@@ -280,6 +282,17 @@ Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& res
   auto v = resources.create(tx, target.compartment, target.type->name, body.dump(), id);
   if (!v.is_ok()) return v.status();
   CARNET_RETURN_IF_ERROR(record_author(tx, call, target, *v));
+  // A document added by someone else is told to the holder.
+  if (v->type == "DocumentReference" && call.caller.actor.kind != access::ActorKind::kHolder) {
+    std::string author = "Un de vos représentants";
+    if (call.caller.actor.kind == access::ActorKind::kProfessional) {
+      auto name = access::professional_name(tx, call.gate->ring(), call.gate->clock(), call.caller.actor.idnatps);
+      if (name.is_ok()) author = *name;
+    }
+    CARNET_RETURN_IF_ERROR(identity::notify_holder(tx, call.gate->ring(), target.compartment, "new_document",
+                                                   "document_added", {{"author", author}, {"date", v->last_updated.substr(0, 10)}},
+                                                   v->last_updated));
+  }
   return Created{std::move(*v), true};
 }
 

@@ -37,10 +37,16 @@ void address_notice(notify::Notice& n, const nlohmann::json& identity) {
 }
 
 Status notify_holder(store::Transaction& tx, const crypto::KeyRing& ring, std::string_view space_id,
-                     const std::string& template_id, std::map<std::string, std::string> params, const std::string& now) {
-  auto row = tx.query_one("SELECT identity FROM spaces WHERE space_id = ?", {std::string(space_id)});
+                     std::string_view kind, const std::string& template_id, std::map<std::string, std::string> params,
+                     const std::string& now) {
+  auto row = tx.query_one(
+      "SELECT s.identity, (SELECT p.channel FROM notification_prefs p WHERE p.space_id = s.space_id AND p.kind = ?) "
+      "FROM spaces s WHERE s.space_id = ?",
+      {std::string(kind), std::string(space_id)});
   if (!row.is_ok()) return row.status();
   if (!*row || (*row)->is_null(0)) return Status::ok();
+  std::string channel = (*row)->text(1);
+  if (channel == "none") return Status::ok();
   auto key = store::SpaceKeys(ring).get(tx, space_id);
   if (!key.is_ok()) return key.status().code() == ErrorCode::kNotFound ? Status::ok() : key.status();
   auto plain = crypto::open(*key, (*row)->text(0), "carnet.space-identity.v1:" + std::string(space_id));
@@ -53,6 +59,14 @@ Status notify_holder(store::Transaction& tx, const crypto::KeyRing& ring, std::s
   params["first_name"] = names.empty() ? std::string() : names.front();
   notice.params = std::move(params);
   address_notice(notice, identity);
+  std::string email = identity.value("email", ""), mobile = identity.value("mobile", "");
+  if (channel == "sms" && !mobile.empty()) {
+    notice.channel = notify::Channel::kSms;
+    notice.recipient = mobile;
+  } else if (channel == "email" && !email.empty()) {
+    notice.channel = notify::Channel::kEmail;
+    notice.recipient = email;
+  }
   return notify::Outbox(ring).enqueue(tx, notice, now);
 }
 

@@ -42,11 +42,13 @@ struct VerifiedClaim {
 Status verify_claim(store::Transaction& tx, const crypto::KeyRing& ring, const ProvisionalClaim& claim,
                     const std::string& now, VerifiedClaim& out, Status& outcome);
 
-// Queues a notice to the holder of `space_id` through the first contact they gave (e-mail,
-// mobile, postal address), inside `tx`. A space whose contacts are gone (shredded) gets none.
-// Notices carry no health content.
+// Queues a notice to the holder of `space_id` inside `tx`, by the channel they chose for this
+// `kind` of event (first_access, emergency, new_document: e-mail, SMS or none), else through
+// the first contact they gave. A space whose contacts are gone (shredded) gets none. Notices
+// carry no health content.
 Status notify_holder(store::Transaction& tx, const crypto::KeyRing& ring, std::string_view space_id,
-                     const std::string& template_id, std::map<std::string, std::string> params, const std::string& now);
+                     std::string_view kind, const std::string& template_id, std::map<std::string, std::string> params,
+                     const std::string& now);
 
 class Spaces {
  public:

@@ -68,6 +68,15 @@ constexpr Template kTemplates[] = {
      "consulter les documents de votre espace santé que sa profession permet de voir.\n\n"
      "Si vous ne le connaissez pas ou ne le souhaitez pas, vous pouvez le retirer de votre équipe "
      "de soins ou le bloquer depuis votre espace Carnet, rubrique « Qui accède à mon espace »."},
+    {"professional_first_access", "Un nouveau professionnel a consulté votre espace santé",
+     "Bonjour {first_name},\n\n"
+     "{professional} a consulté votre espace santé pour la première fois le {date}.\n\n"
+     "Vous pouvez voir qui accède à votre espace, retirer ou bloquer un professionnel depuis votre "
+     "espace Carnet, rubrique « Qui accède à mon espace »."},
+    {"document_added", "Un nouveau document dans votre espace santé",
+     "Bonjour {first_name},\n\n"
+     "{author} a ajouté un document à votre espace santé le {date}. Vous pouvez le consulter, et le "
+     "masquer si vous le souhaitez, depuis votre espace Carnet."},
     {"emergency_access", "Accès en urgence à votre espace santé",
      "Bonjour {first_name},\n\n"
      "{professional} a accédé en urgence à votre espace santé le {date}. Cet accès est limité dans le "

@@ -90,6 +90,9 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
   EXPECT_EQ(notices("care_team_declared"), before + 1);
   EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, julie_)->status, 200);
   EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 200);
+  // Her first look is told to Jean, once.
+  for (int i = 0; i < 100 && notices("professional_first_access") == 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(notices("professional_first_access"), 1);
   json seen = json::parse(call("GET", "/fhir/r4/Observation?patient=" + patient + "&_total=accurate", julie_)->body);
   EXPECT_EQ(seen["total"], 1);
   // The matrix: a nurse does not see administrative documents (an appointment here).
@@ -117,6 +120,18 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
   EXPECT_EQ(call("DELETE", "/fhir/r4/Observation/" + std::string(mine["id"]), jean_)->status, 403);
   mine["status"] = "amended";
   EXPECT_EQ(call("PUT", "/fhir/r4/Observation/" + std::string(mine["id"]), julie_, mine.dump())->status, 200);
+  // A document she adds is told to Jean, unless he chose not to hear of it.
+  std::string doc = R"({"resourceType":"DocumentReference","status":"current","subject":{"reference":")" + patient +
+                    R"("},"content":[{"attachment":{"contentType":"application/pdf","title":"Compte rendu"}}]})";
+  ASSERT_EQ(call("POST", "/fhir/r4/DocumentReference", julie_, doc)->status, 201);
+  for (int i = 0; i < 100 && notices("document_added") == 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(notices("document_added"), 1);
+  EXPECT_EQ(api("PUT", "/api/v1/care/notifications/new_document", jean_, R"({"channel":"none"})")->status, 204);
+  EXPECT_EQ(api("PUT", "/api/v1/care/notifications/new_document", jean_, R"({"channel":"pigeon"})")->status, 400);
+  EXPECT_EQ(json::parse(api("GET", "/api/v1/care/notifications", jean_)->body)["new_document"], "none");
+  ASSERT_EQ(call("POST", "/fhir/r4/DocumentReference", julie_, doc)->status, 201);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(notices("document_added"), 1);
   EXPECT_EQ(call("PUT", "/fhir/r4/Condition/" + cond_id, julie_,
                  json::parse(call("GET", "/fhir/r4/Condition/" + cond_id, jean_)->body).dump())->status, 403);
 
