@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/aead.h"
+#include "crypto/random.h"
 #include "fhir/resource_store.h"
 #include "identity/directory.h"
 #include "identity/enrolment.h"
@@ -194,6 +195,60 @@ Status Care::grant_consent(const Caller& holder, std::string_view idnatps) {
     if (!ins.is_ok()) return ins.status();
     return holder_action(tx, holder, "grant-consent", std::string(idnatps));
   });
+}
+
+Result<std::string> Care::consultation_code(const Caller& holder) {
+  if (holder.actor.kind != ActorKind::kHolder || holder.acting_space.empty()) {
+    return Status::forbidden("only the holder gives consent for a consultation");
+  }
+  std::string code = crypto::random_string(6, "0123456789");
+  std::string now = format_instant(clock_.now());
+  std::string until = format_instant(clock_.now() + std::chrono::minutes(10));
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto up = tx.exec(
+        "INSERT INTO consultation_codes (space_id, code_hash, expires_at, failures) VALUES (?, ?, ?, 0) "
+        "ON CONFLICT (space_id) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, failures = 0",
+        {holder.acting_space, store::Blob{ring_.lookup_hash("consultation-code", holder.acting_space + ":" + code)}, until});
+    if (!up.is_ok()) return up.status();
+    return holder_action(tx, holder, "consultation-code", "valid until " + until);
+  });
+  if (!s.is_ok()) return s;
+  return code;
+}
+
+Status Care::consent_with_code(const Caller& pro, std::string_view space_id, std::string_view code) {
+  if (pro.actor.kind != ActorKind::kProfessional) return Status::forbidden("only professionals enter a consultation code");
+  std::string now = format_instant(clock_.now());
+  std::string until = format_instant(clock_.now() + options_.consent_duration);
+  std::string refusal;
+  Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    refusal.clear();
+    auto row = tx.query_one("SELECT code_hash, expires_at, failures FROM consultation_codes WHERE space_id = ?",
+                            {std::string(space_id)});
+    if (!row.is_ok()) return row.status();
+    std::string hash = ring_.lookup_hash("consultation-code", std::string(space_id) + ":" + std::string(code));
+    bool valid = *row && (*row)->text(1) > now && (*row)->integer(2) < 5 &&
+                 crypto::constant_time_equal((*row)->text(0), hash);
+    if (!valid) {
+      refusal = "this consultation code is wrong or expired; ask the patient for a new one";
+      if (*row) {
+        auto f = tx.exec("UPDATE consultation_codes SET failures = failures + 1 WHERE space_id = ?", {std::string(space_id)});
+        if (!f.is_ok()) return f.status();
+      }
+      return audit_.record_in(tx, {event_for(pro, space_id, "consent-with-code", "denied", refusal)});
+    }
+    auto del = tx.exec("DELETE FROM consultation_codes WHERE space_id = ?", {std::string(space_id)});
+    if (!del.is_ok()) return del.status();
+    auto ins = tx.exec(
+        "INSERT INTO care_relationships (space_id, idnatps, kind, since, expires_at) VALUES (?, ?, 'consent', ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        {std::string(space_id), pro.actor.idnatps, now, until});
+    if (!ins.is_ok()) return ins.status();
+    return audit_.record_in(tx, {event_for(pro, space_id, "consent-with-code", "allowed", "code read out by the holder")});
+  });
+  if (!s.is_ok()) return s;
+  if (!refusal.empty()) return Status::forbidden(refusal);
+  return Status::ok();
 }
 
 Status Care::remove_relationship(const Caller& holder, std::string_view idnatps) {

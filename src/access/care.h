@@ -59,6 +59,11 @@ class Care {
   // The holder (or a representative) acting in `caller.acting_space`.
   Status designate_physician(const Caller& holder, std::string_view idnatps);
   Status grant_consent(const Caller& holder, std::string_view idnatps);
+  // A code for the holder to read out to a professional during a consultation (valid ten
+  // minutes, one use; a new one replaces the last). The professional then enters it:
+  // consent_with_code() gives them consent for the consultation. Five wrong codes void it.
+  Result<std::string> consultation_code(const Caller& holder);
+  Status consent_with_code(const Caller& pro, std::string_view space_id, std::string_view code);
   Status remove_relationship(const Caller& holder, std::string_view idnatps);
   Status block(const Caller& holder, std::string_view idnatps, bool emergency_allowed);
   Status unblock(const Caller& holder, std::string_view idnatps);

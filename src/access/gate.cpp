@@ -200,11 +200,13 @@ Result<Decision> Gate::check(const Caller& caller, Action action, Target& target
     return Status::ok();
   });
   if (!s.is_ok()) return s;
-  // The directory is public to anyone signed in; the holder's own reads are not access by
-  // someone else. Everything else leaves an event, denials included.
-  if (target.resource.directory || own) return d;
+  // The holder's own reads are not access by someone else (a holder browsing the public
+  // directory neither). Everything else leaves an event, denials included: in the space's
+  // chain, or in the directory's for the directory.
+  if (own || (target.resource.directory && caller.actor.kind == ActorKind::kHolder)) return d;
   AuditEvent e;
-  e.space_id = target.space_id;
+  e.space_id = target.resource.directory ? "directory" : target.space_id;
+  if (caller.actor.kind == ActorKind::kRepresentative) e.on_behalf_of = target.space_id;
   e.actor_kind = std::string(actor_kind_name(caller.actor.kind));
   e.actor_id = caller.actor.kind == ActorKind::kProfessional ? caller.actor.idnatps : caller.actor.account_id;
   e.action = std::string(action_name(action));

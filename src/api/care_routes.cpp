@@ -74,7 +74,22 @@ std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate,
                       return done(care.emergency(*c, req.param("space"), (*f)["reason"]), req);
                     }, kSmallJson});
 
+  routes.push_back({"POST", "/api/v1/care/spaces/{space}/consent", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto f = read_string_fields(req, {"code"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      return done(care.consent_with_code(*c, req.param("space"), (*f)["code"]), req);
+                    }, kSmallJson});
+
   // The holder (or a representative) in their acting space.
+  routes.push_back({"POST", "/api/v1/care/consultation-codes", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto code = care.consultation_code(*c);
+                      if (!code.is_ok()) return error_response(code.status(), req.request_id);
+                      return Response::json(201, json{{"code", *code}, {"valid_minutes", 10}}.dump());
+                    }});
   routes.push_back({"GET", "/api/v1/care/relationships", "", [caller, &care](const Request& req) {
                       auto c = caller(req);
                       if (!c.is_ok()) return error_response(c.status(), req.request_id);

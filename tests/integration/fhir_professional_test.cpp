@@ -170,6 +170,16 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
   EXPECT_EQ(api("PUT", "/api/v1/care/designated-physician", jean_, R"({"idnatps":"810100000001"})")->status, 204);
   EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, claire_)->status, 200);
 
+  // Consent for one consultation: Jean reads a code out to Julie, now outside the team. A wrong code is refused; the right one lets her in for the consultation.
+  auto consult = api("POST", "/api/v1/care/consultation-codes", jean_);
+  ASSERT_EQ(consult->status, 201) << consult->body;
+  std::string digits = json::parse(consult->body)["code"];
+  EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/consent", julie_,
+                json{{"code", digits == "000000" ? "111111" : "000000"}}.dump())->status, 403);
+  EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/consent", julie_, json{{"code", digits}}.dump())->status, 204);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 200);
+  EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/consent", julie_, json{{"code", digits}}.dump())->status, 403);  // used
+
   // Jean reads who accessed his space, and his own actions, apart.
   json history = json::parse(api("GET", "/api/v1/care/history", jean_)->body)["events"];
   std::set<std::string> actors, actions, outcomes;
