@@ -116,9 +116,20 @@ Status AuditLog::first_access(store::Transaction& tx, const AuditEvent& e) const
   if (e.actor_kind != "professional" || e.outcome != "allowed" || (e.action != "read" && e.action != "search")) {
     return Status::ok();
   }
+  std::string key = e.space_id + "|" + e.actor_id;
+  {
+    std::lock_guard lock(seen_mu_);
+    if (seen_.count(key)) return Status::ok();
+  }
   auto ins = tx.exec("INSERT INTO professional_accesses (space_id, idnatps, first_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                      {e.space_id, e.actor_id, e.at});
   if (!ins.is_ok()) return ins.status();
+  {
+    // Remembered once the row exists (a rolled-back batch retries and finds it or adds it).
+    std::lock_guard lock(seen_mu_);
+    if (seen_.size() > 1'000'000) seen_.clear();
+    if (*ins == 0) seen_.insert(key);
+  }
   if (*ins == 0) return Status::ok();
   auto name = professional_name(tx, ring_, clock_, e.actor_id);
   if (!name.is_ok()) return name.status().code() == ErrorCode::kNotFound ? Status::ok() : name.status();

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.h"
@@ -96,6 +97,9 @@ class AuditLog {
   std::mutex mu_;
   std::condition_variable arrived_, committed_;
   std::deque<Pending*> queue_;
+  // (space, professional) pairs known to have accessed already: their first access was told.
+  mutable std::mutex seen_mu_;
+  mutable std::unordered_set<std::string> seen_;
   bool stopping_ = false;
   std::thread writer_;
 };
