@@ -35,8 +35,9 @@ AuditEvent event_for(const Caller& c, std::string_view space, std::string action
 
 }  // namespace
 
-Care::Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, CareOptions options)
-    : store_(store), ring_(ring), clock_(clock), audit_(audit), options_(options) {}
+Care::Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, const Gate& gate,
+           CareOptions options)
+    : store_(store), ring_(ring), clock_(clock), audit_(audit), gate_(gate), options_(options) {}
 
 Result<std::string> professional_name(store::Transaction& tx, const crypto::KeyRing& ring, const Clock& clock,
                                       std::string_view idnatps) {
@@ -55,11 +56,25 @@ Result<std::string> professional_name(store::Transaction& tx, const crypto::KeyR
   return prefix + given + name.value("family", "");
 }
 
-Status Care::holder_only(const Caller& c) const {
-  if ((c.actor.kind != ActorKind::kHolder && c.actor.kind != ActorKind::kRepresentative) || c.acting_space.empty()) {
-    return Status::forbidden("only the holder of the space (or their representative) can do this");
+Status Care::allowed(store::Transaction& tx, const Caller& c, Action action, std::string_view type,
+                     std::string_view category, std::string_view space) const {
+  SpaceFacts facts;
+  if (!space.empty()) {
+    auto f = gate_.space_facts(tx, c, space);
+    if (!f.is_ok()) return f.status();
+    facts = std::move(*f);
   }
-  return Status::ok();
+  ResourceFacts r;
+  r.type = std::string(type);
+  r.category = std::string(category);
+  Decision d = decide(c.actor, action, facts, r, Matrix::national_default());
+  return d.allowed ? Status::ok() : Status::forbidden(d.reason);
+}
+
+Status Care::holder_may(const Caller& c, Action action, std::string_view category) const {
+  return store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
+    return allowed(tx, c, action, kAccessControls, category, c.acting_space);
+  });
 }
 
 Status Care::holder_action(store::Transaction& tx, const Caller& holder, std::string action, std::string detail) const {
@@ -69,7 +84,12 @@ Status Care::holder_action(store::Transaction& tx, const Caller& holder, std::st
 }
 
 Result<std::string> Care::find_patient(const Caller& pro, std::string_view nir_text, std::string_view birth_date) {
-  if (pro.actor.kind != ActorKind::kProfessional) return Status::forbidden("only professionals look up patients");
+  {
+    ResourceFacts lookup;
+    lookup.type = std::string(kPatientLookup);
+    Decision d = decide(pro.actor, Action::kSearch, SpaceFacts{}, lookup, Matrix::national_default());
+    if (!d.allowed) return Status::forbidden(d.reason);
+  }
   auto nir = identity::parse_nir(nir_text);
   if (!nir.is_ok()) return nir.status();
   std::string found;
@@ -96,16 +116,14 @@ Result<std::string> Care::find_patient(const Caller& pro, std::string_view nir_t
 }
 
 Status Care::declare_care_team(const Caller& pro, std::string_view space_id) {
-  if (pro.actor.kind != ActorKind::kProfessional) return Status::forbidden("only professionals join a care team");
   std::string now = format_instant(clock_.now());
   std::string refusal;
   Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
     refusal.clear();
-    auto blocked = tx.query_one("SELECT 1 FROM blocked_professionals WHERE space_id = ? AND idnatps = ?",
-                                {std::string(space_id), pro.actor.idnatps});
-    if (!blocked.is_ok()) return blocked.status();
-    if (*blocked) {
-      refusal = "the holder blocked this professional";
+    Status may = allowed(tx, pro, Action::kCreate, kCareRelationship, "care_team", space_id);
+    if (!may.is_ok()) {
+      if (may.code() != ErrorCode::kForbidden) return may;
+      refusal = may.message();
       return audit_.record_in(tx, {event_for(pro, space_id, "declare-care-team", "denied", refusal)});
     }
     auto existing = tx.query_one(
@@ -128,21 +146,15 @@ Status Care::declare_care_team(const Caller& pro, std::string_view space_id) {
 }
 
 Status Care::emergency(const Caller& pro, std::string_view space_id, std::string_view reason) {
-  if (pro.actor.kind != ActorKind::kProfessional) return Status::forbidden("only professionals use emergency access");
   if (reason.size() < 10 || reason.size() > 500) return Status::invalid("state the reason of the emergency (10 to 500 characters)");
   std::string now = format_instant(clock_.now());
   std::string until = format_instant(clock_.now() + options_.emergency_duration);
   std::string refusal;
   Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
     refusal.clear();
-    auto forbidden = tx.query_one("SELECT emergency_forbidden FROM space_access_settings WHERE space_id = ?",
-                                  {std::string(space_id)});
-    if (!forbidden.is_ok()) return forbidden.status();
-    auto blocked = tx.query_one("SELECT emergency_allowed FROM blocked_professionals WHERE space_id = ? AND idnatps = ?",
-                                {std::string(space_id), pro.actor.idnatps});
-    if (!blocked.is_ok()) return blocked.status();
-    if (*forbidden && (*forbidden)->integer(0)) refusal = "the holder does not allow emergency access";
-    if (*blocked && !(*blocked)->integer(0)) refusal = "the holder blocked this professional";
+    Status may = allowed(tx, pro, Action::kCreate, kCareRelationship, "emergency", space_id);
+    if (!may.is_ok() && may.code() != ErrorCode::kForbidden) return may;
+    if (!may.is_ok()) refusal = may.message();
     AuditEvent e = event_for(pro, space_id, "emergency-access", refusal.empty() ? "allowed" : "denied",
                              std::string(reason));
     e.emergency = true;
@@ -164,7 +176,7 @@ Status Care::emergency(const Caller& pro, std::string_view space_id, std::string
 }
 
 Status Care::designate_physician(const Caller& holder, std::string_view idnatps) {
-  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kUpdate));
   if (!valid_idnatps(idnatps)) return Status::invalid("an RPPS number (IdNatPs) is expected");
   std::string now = format_instant(clock_.now());
   return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -181,7 +193,7 @@ Status Care::designate_physician(const Caller& holder, std::string_view idnatps)
 }
 
 Status Care::grant_consent(const Caller& holder, std::string_view idnatps) {
-  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kUpdate));
   if (!valid_idnatps(idnatps)) return Status::invalid("an RPPS number (IdNatPs) is expected");
   std::string now = format_instant(clock_.now());
   std::string until = format_instant(clock_.now() + options_.consent_duration);
@@ -198,9 +210,7 @@ Status Care::grant_consent(const Caller& holder, std::string_view idnatps) {
 }
 
 Result<std::string> Care::consultation_code(const Caller& holder) {
-  if (holder.actor.kind != ActorKind::kHolder || holder.acting_space.empty()) {
-    return Status::forbidden("only the holder gives consent for a consultation");
-  }
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kUpdate, "holder-only"));
   std::string code = crypto::random_string(6, "0123456789");
   std::string now = format_instant(clock_.now());
   std::string until = format_instant(clock_.now() + std::chrono::minutes(10));
@@ -217,12 +227,17 @@ Result<std::string> Care::consultation_code(const Caller& holder) {
 }
 
 Status Care::consent_with_code(const Caller& pro, std::string_view space_id, std::string_view code) {
-  if (pro.actor.kind != ActorKind::kProfessional) return Status::forbidden("only professionals enter a consultation code");
   std::string now = format_instant(clock_.now());
   std::string until = format_instant(clock_.now() + options_.consent_duration);
   std::string refusal;
   Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
     refusal.clear();
+    Status may = allowed(tx, pro, Action::kCreate, kCareRelationship, "consent", space_id);
+    if (!may.is_ok()) {
+      if (may.code() != ErrorCode::kForbidden) return may;
+      refusal = may.message();
+      return audit_.record_in(tx, {event_for(pro, space_id, "consent-with-code", "denied", refusal)});
+    }
     auto row = tx.query_one("SELECT code_hash, expires_at, failures FROM consultation_codes WHERE space_id = ?",
                             {std::string(space_id)});
     if (!row.is_ok()) return row.status();
@@ -252,7 +267,7 @@ Status Care::consent_with_code(const Caller& pro, std::string_view space_id, std
 }
 
 Status Care::remove_relationship(const Caller& holder, std::string_view idnatps) {
-  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kUpdate));
   std::string now = format_instant(clock_.now());
   return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
     auto n = tx.exec("UPDATE care_relationships SET removed_at = ? WHERE space_id = ? AND idnatps = ? AND removed_at IS NULL",
@@ -264,7 +279,7 @@ Status Care::remove_relationship(const Caller& holder, std::string_view idnatps)
 }
 
 Status Care::block(const Caller& holder, std::string_view idnatps, bool emergency_allowed) {
-  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kUpdate));
   if (!valid_idnatps(idnatps)) return Status::invalid("an RPPS number (IdNatPs) is expected");
   std::string now = format_instant(clock_.now());
   return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -278,7 +293,7 @@ Status Care::block(const Caller& holder, std::string_view idnatps, bool emergenc
 }
 
 Status Care::unblock(const Caller& holder, std::string_view idnatps) {
-  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kUpdate));
   return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
     auto n = tx.exec("DELETE FROM blocked_professionals WHERE space_id = ? AND idnatps = ?",
                      {holder.acting_space, std::string(idnatps)});
@@ -290,10 +305,7 @@ Status Care::unblock(const Caller& holder, std::string_view idnatps) {
 
 Status Care::set_hidden(const Caller& holder, std::string_view type, std::string_view id, bool from_professionals,
                         bool from_representatives) {
-  CARNET_RETURN_IF_ERROR(holder_only(holder));
-  if (holder.actor.kind != ActorKind::kHolder && from_representatives) {
-    return Status::forbidden("only the holder hides documents from representatives");
-  }
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kUpdate, from_representatives ? "holder-only" : ""));
   return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
     auto exists = tx.query_one(
         "SELECT 1 FROM resources WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND deleted = 0",
@@ -313,7 +325,7 @@ Status Care::set_hidden(const Caller& holder, std::string_view type, std::string
 }
 
 Status Care::forbid_emergency(const Caller& holder, bool forbidden) {
-  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kUpdate));
   return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
     auto up = tx.exec(
         "INSERT INTO space_access_settings (space_id, emergency_forbidden) VALUES (?, ?) "
@@ -325,9 +337,7 @@ Status Care::forbid_emergency(const Caller& holder, bool forbidden) {
 }
 
 Status Care::set_notification(const Caller& holder, std::string_view kind, std::string_view channel) {
-  if (holder.actor.kind != ActorKind::kHolder || holder.acting_space.empty()) {
-    return Status::forbidden("only the holder chooses how they are told");
-  }
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kUpdate, "holder-only"));
   if (kind != "first_access" && kind != "emergency" && kind != "new_document") {
     return Status::invalid("kinds: first_access, emergency, new_document");
   }
@@ -343,9 +353,7 @@ Status Care::set_notification(const Caller& holder, std::string_view kind, std::
 }
 
 Result<std::map<std::string, std::string>> Care::notifications(const Caller& holder) {
-  if (holder.actor.kind != ActorKind::kHolder || holder.acting_space.empty()) {
-    return Status::forbidden("only the holder chooses how they are told");
-  }
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kRead, "holder-only"));
   std::map<std::string, std::string> out = {{"first_access", "default"}, {"emergency", "default"}, {"new_document", "default"}};
   Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
     return tx.query_each("SELECT kind, channel FROM notification_prefs WHERE space_id = ?", {holder.acting_space},
@@ -359,7 +367,7 @@ Result<std::map<std::string, std::string>> Care::notifications(const Caller& hol
 }
 
 Result<std::vector<Relationship>> Care::relationships(const Caller& holder) {
-  CARNET_RETURN_IF_ERROR(holder_only(holder));
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kRead));
   std::vector<Relationship> out;
   std::string now = format_instant(clock_.now());
   Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
@@ -371,6 +379,19 @@ Result<std::vector<Relationship>> Care::relationships(const Caller& holder) {
           out.push_back({r.text(0), r.text(1), r.text(2), r.text(3)});
           return Status::ok();
         });
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+Result<std::vector<AuditEvent>> Care::history(const Caller& holder, bool by_holder, int64_t before_seq) {
+  std::vector<AuditEvent> out;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    CARNET_RETURN_IF_ERROR(allowed(tx, holder, Action::kRead, kAuditTrail, "", holder.acting_space));
+    auto list = audit_.list(tx, holder.acting_space, by_holder, before_seq, 50);
+    if (!list.is_ok()) return list.status();
+    out = std::move(*list);
+    return Status::ok();
   });
   if (!s.is_ok()) return s;
   return out;

@@ -45,7 +45,8 @@ Result<std::string> professional_name(store::Transaction& tx, const crypto::KeyR
 
 class Care {
  public:
-  Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, CareOptions options = {});
+  Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, const Gate& gate,
+       CareOptions options = {});
 
   // Professionals.
   // The space of the person with this NIR and birth date, if it is open (or activated) —
@@ -75,15 +76,22 @@ class Care {
   // email, sms or none ("default": the first contact they gave).
   Status set_notification(const Caller& holder, std::string_view kind, std::string_view channel);
   Result<std::map<std::string, std::string>> notifications(const Caller& holder);
+  // The readable history of the holder's space (by_holder: their own actions), newest first.
+  Result<std::vector<AuditEvent>> history(const Caller& holder, bool by_holder, int64_t before_seq);
 
  private:
-  Status holder_only(const Caller& c) const;
+  // The policy's decision (decide()) on this act, in `tx`; kForbidden with its reason.
+  Status allowed(store::Transaction& tx, const Caller& c, Action action, std::string_view type,
+                 std::string_view category, std::string_view space) const;
+  // The same for the holder's acts in their acting space, in a transaction of its own.
+  Status holder_may(const Caller& c, Action action, std::string_view category = {}) const;
   Status holder_action(store::Transaction& tx, const Caller& holder, std::string action, std::string detail) const;
 
   store::Store& store_;
   const crypto::KeyRing& ring_;
   const Clock& clock_;
   AuditLog& audit_;
+  const Gate& gate_;
   CareOptions options_;
 };
 

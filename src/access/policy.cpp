@@ -33,21 +33,33 @@ bool writes(Action a) { return a == Action::kCreate || a == Action::kUpdate || a
 // Holder and representatives: everything in the space, except that what a professional
 // added can be hidden but not changed or deleted, and documents hidden from representatives
 // stay hidden from them.
-Decision for_holder_side(const Actor& actor, Action action, const SpaceFacts& space, const ResourceFacts& r) {
+Decision for_holder_side(Action action, const SpaceFacts& space, const ResourceFacts& r) {
   bool representative = !space.is_holder;
+  if (r.type == kCareRelationship && action == Action::kCreate) {
+    return Decision::deny("professionals declare their own care relationships");
+  }
+  if (representative && r.category == "holder-only") return Decision::deny("only the holder of the space can do this");
   if (representative && r.hidden_from_representatives && !writes(action)) {
     return Decision::deny("hidden from representatives by the holder");
   }
   if ((action == Action::kUpdate || action == Action::kDelete) && !r.author_idnatps.empty()) {
     return Decision::deny("a document added by a professional can be hidden, not changed or deleted");
   }
-  (void)actor;
   return Decision::allow(representative ? "legal representative" : "holder");
 }
 
 Decision for_professional(const Actor& actor, Action action, const SpaceFacts& space, const ResourceFacts& r,
                           const Matrix& matrix) {
   if (space.state != "open" && !space.activated) return Decision::deny("the space is not open to professionals yet");
+  if (r.type == kCareRelationship && action == Action::kCreate) {
+    // Joining the care team, emergency access, consent by a code: no relationship yet.
+    bool emergency_request = r.category == "emergency";
+    if (space.blocked && !(emergency_request && space.emergency_despite_block)) {
+      return Decision::deny("the holder blocked this professional");
+    }
+    if (emergency_request && space.emergency_forbidden) return Decision::deny("the holder does not allow emergency access");
+    return Decision::allow(emergency_request ? "emergency access requested" : r.category, emergency_request);
+  }
   bool emergency = space.emergency && !space.emergency_forbidden;
   if (space.blocked && !(emergency && space.emergency_despite_block)) {
     return Decision::deny("the holder blocked this professional");
@@ -61,7 +73,10 @@ Decision for_professional(const Actor& actor, Action action, const SpaceFacts& s
   bool by_emergency = relationship == "emergency access";
   auto allow = [&](std::string why) { return Decision::allow(relationship + (why.empty() ? "" : "; " + why), by_emergency); };
 
-  if (r.type == "Consent" || r.type == "AuditEvent") return Decision::deny(r.type + " is the holder's alone");
+  if (r.type == "Consent" || r.type == "AuditEvent" || r.type == kAccessControls || r.type == kAuditTrail ||
+      r.type == kCareRelationship) {
+    return Decision::deny(r.type + " is the holder's alone");
+  }
   if (r.type == "Patient") {
     if (writes(action)) return Decision::deny("the person's identity is kept by the person");
     return allow("");
@@ -99,6 +114,10 @@ Decision for_professional(const Actor& actor, Action action, const SpaceFacts& s
 Decision decide(const Actor& actor, Action action, const SpaceFacts& space, const ResourceFacts& r,
                 const Matrix& matrix) {
   if (actor.kind == ActorKind::kAnonymous) return Decision::deny("not signed in");
+  if (r.type == kPatientLookup) {
+    return actor.kind == ActorKind::kProfessional ? Decision::allow("INS look-up")
+                                                  : Decision::deny("only professionals look up patients");
+  }
   if (r.directory) {
     if (writes(action)) return Decision::deny("the directory is maintained by imports of the national directory");
     return Decision::allow("public directory");
@@ -108,7 +127,7 @@ Decision decide(const Actor& actor, Action action, const SpaceFacts& space, cons
   if (actor.kind == ActorKind::kApp) return Decision::deny("no grant from the holder for this app");  // app catalogue issue
   if (r.type == "AuditEvent" && writes(action)) return Decision::deny("the audit trail is written by Carnet only");
   if (space.state == "opposed" || space.state == "closed") return Decision::deny("the space is " + space.state);
-  if (space.is_holder || space.is_representative) return for_holder_side(actor, action, space, r);
+  if (space.is_holder || space.is_representative) return for_holder_side(action, space, r);
   if (actor.kind == ActorKind::kProfessional) return for_professional(actor, action, space, r, matrix);
   return Decision::deny("no access to this space");
 }

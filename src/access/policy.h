@@ -53,6 +53,12 @@ struct ResourceFacts {
   bool directory = false;      // Practitioner, PractitionerRole, Organization
 };
 
+// Pseudo resource types for what is not a FHIR resource but still decided here.
+inline constexpr std::string_view kAccessControls = "AccessControls";      // the holder's controls (category "holder-only": not for representatives)
+inline constexpr std::string_view kAuditTrail = "AuditTrail";              // the readable history of accesses
+inline constexpr std::string_view kCareRelationship = "CareRelationship";  // category: care_team, emergency, consent
+inline constexpr std::string_view kPatientLookup = "PatientLookup";        // finding a space by INS
+
 struct Decision {
   bool allowed = false;
   std::string reason;  // why (kept in the audit trail); for a denial, shown to the caller

@@ -217,6 +217,50 @@ TEST(AccessPolicy, AuthorsHiddenDocumentsBlocksAndEmergency) {
   EXPECT_FALSE(decide(holder, Action::kRead, own, obs, m).allowed);
 }
 
+TEST(AccessPolicy, ControlsRelationshipsAndLookups) {
+  const Matrix& m = Matrix::national_default();
+  auto facts = [](std::string type, std::string category = "") {
+    ResourceFacts r;
+    r.type = std::move(type);
+    r.category = std::move(category);
+    return r;
+  };
+  Actor doctor{ActorKind::kProfessional, "d", "1", "10"}, holder{ActorKind::kHolder, "h", "", ""},
+      parent{ActorKind::kRepresentative, "p", "", ""}, op{ActorKind::kOperator, "o", "", ""};
+  EXPECT_TRUE(decide(doctor, Action::kSearch, {}, facts(std::string(kPatientLookup)), m).allowed);
+  EXPECT_FALSE(decide(holder, Action::kSearch, {}, facts(std::string(kPatientLookup)), m).allowed);
+  SpaceFacts open;
+  open.state = "open";
+  // Joining the care team needs no relationship, but not when blocked; emergency access only
+  // when the holder allows it, and despite a block only when allowed.
+  EXPECT_TRUE(decide(doctor, Action::kCreate, open, facts(std::string(kCareRelationship), "care_team"), m).allowed);
+  SpaceFacts blocked = open;
+  blocked.blocked = true;
+  EXPECT_FALSE(decide(doctor, Action::kCreate, blocked, facts(std::string(kCareRelationship), "care_team"), m).allowed);
+  EXPECT_FALSE(decide(doctor, Action::kCreate, blocked, facts(std::string(kCareRelationship), "emergency"), m).allowed);
+  blocked.emergency_despite_block = true;
+  EXPECT_TRUE(decide(doctor, Action::kCreate, blocked, facts(std::string(kCareRelationship), "emergency"), m).allowed);
+  SpaceFacts no_emergency = open;
+  no_emergency.emergency_forbidden = true;
+  EXPECT_FALSE(decide(doctor, Action::kCreate, no_emergency, facts(std::string(kCareRelationship), "emergency"), m).allowed);
+  // The holder's controls and history: the holder; a representative except holder-only acts;
+  // never a professional or an operator.
+  SpaceFacts own = open;
+  own.is_holder = true;
+  SpaceFacts represented = open;
+  represented.is_representative = true;
+  EXPECT_TRUE(decide(holder, Action::kUpdate, own, facts(std::string(kAccessControls), "holder-only"), m).allowed);
+  EXPECT_TRUE(decide(parent, Action::kUpdate, represented, facts(std::string(kAccessControls)), m).allowed);
+  EXPECT_FALSE(decide(parent, Action::kUpdate, represented, facts(std::string(kAccessControls), "holder-only"), m).allowed);
+  EXPECT_TRUE(decide(parent, Action::kRead, represented, facts(std::string(kAuditTrail)), m).allowed);
+  EXPECT_FALSE(decide(holder, Action::kCreate, own, facts(std::string(kCareRelationship), "care_team"), m).allowed);
+  SpaceFacts treating = open;
+  treating.care_team = true;
+  EXPECT_FALSE(decide(doctor, Action::kRead, treating, facts(std::string(kAuditTrail)), m).allowed);
+  EXPECT_FALSE(decide(doctor, Action::kUpdate, treating, facts(std::string(kAccessControls)), m).allowed);
+  EXPECT_FALSE(decide(op, Action::kRead, own, facts(std::string(kAuditTrail)), m).allowed);
+}
+
 TEST(AccessMatrixData, NationalDefaultAndImports) {
   const Matrix& m = Matrix::national_default();
   EXPECT_TRUE(m.allows("10", "reports"));

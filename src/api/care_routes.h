@@ -12,7 +12,6 @@
 
 namespace carnet::api {
 
-std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate, access::Care& care,
-                               access::AuditLog& audit, store::Store& store);
+std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate, access::Care& care);
 
 }  // namespace carnet::api

@@ -151,10 +151,10 @@ int run_carnetd(int argc, const char* const* argv) {
   access::AuditLog audit(**store, *ring, clock);
   access::Gate gate(**store, *ring, audit, clock);
   for (auto& r : api::fhir_routes(accounts, gate, **store, *ring, clock)) routes.push_back(std::move(r));
-  access::Care care(**store, *ring, clock, audit,
+  access::Care care(**store, *ring, clock, audit, gate,
                     {std::chrono::duration_cast<std::chrono::seconds>(cfg.emergency_duration),
                      std::chrono::duration_cast<std::chrono::seconds>(cfg.consent_duration)});
-  for (auto& r : api::care_routes(accounts, gate, care, audit, **store)) routes.push_back(std::move(r));
+  for (auto& r : api::care_routes(accounts, gate, care)) routes.push_back(std::move(r));
   http::Router router(std::move(routes));
   http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",
                                                 "/readyz", "/metrics"});
