@@ -59,7 +59,7 @@ Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& calle
 Status Gate::resource_flags(store::Transaction& tx, std::string_view space_id, std::string_view id,
                             ResourceFacts& r) const {
   auto row = tx.query_one(
-      "SELECT hidden_from_professionals, hidden_from_representatives, author_idnatps FROM resource_access "
+      "SELECT hidden_from_professionals, hidden_from_representatives, author_idnatps, category FROM resource_access "
       "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
       {std::string(space_id), r.type, std::string(id)});
   if (!row.is_ok()) return row.status();
@@ -67,6 +67,7 @@ Status Gate::resource_flags(store::Transaction& tx, std::string_view space_id, s
     r.hidden_from_professionals = (*row)->integer(0) != 0;
     r.hidden_from_representatives = (*row)->integer(1) != 0;
     r.author_idnatps = (*row)->text(2);
+    if (!(*row)->is_null(3)) r.category = (*row)->text(3);
   }
   return Status::ok();
 }
@@ -140,6 +141,27 @@ std::vector<Gate::Filter> Gate::search_filters(const Caller& caller, std::string
     if (type == "Communication") {
       out.push_back({"r.resource_id IN (" + owner + " AND x.author_idnatps = ?)", {a.idnatps}});
       return out;
+    }
+    if (type == "DocumentReference" || type == "Binary") {
+      // Only documents of categories the profession may see are found (and their author's
+      // own); a document of no known category is found by no professional.
+      std::vector<store::Value> params;
+      params.emplace_back(std::in_place_type<std::string>, a.idnatps);
+      std::shared_ptr<const Matrix> m;
+      {
+        std::lock_guard lock(cache_mu_);
+        m = matrix_;
+      }
+      const Matrix& matrix = m ? *m : Matrix::national_default();
+      std::string allowed;
+      for (std::string_view c : kCategories) {
+        if (!matrix.allows(a.profession, c)) continue;
+        allowed += allowed.empty() ? "?" : ", ?";
+        params.emplace_back(std::in_place_type<std::string>, c);
+      }
+      std::string sql = "r.resource_id IN (" + owner + " AND (x.author_idnatps = ?" +
+                        (allowed.empty() ? std::string() : " OR x.category IN (" + allowed + ")") + "))";
+      out.push_back({std::move(sql), std::move(params)});
     }
     // Hidden documents stay visible to their author and to the designated physician.
     out.push_back({"r.resource_id NOT IN (" + owner +

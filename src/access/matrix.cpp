@@ -14,12 +14,37 @@ bool is_category(std::string_view key) {
 }
 
 std::string_view type_category(std::string_view t) {
-  if (t == "DocumentReference" || t == "Binary" || t == "Observation") return "reports";
+  if (t == "DocumentReference" || t == "Binary") return "";  // per document (document_category)
+  if (t == "Observation") return "reports";
   if (t == "AllergyIntolerance" || t == "Condition") return "summaries";
   if (t == "Immunization" || t == "MedicationStatement") return "administered-treatments";
   if (t == "MedicationRequest") return "prescriptions";
   if (t == "MedicationDispense") return "dispensations";
   if (t == "Appointment") return "administrative";
+  return "";
+}
+
+std::string document_category(const std::vector<std::string>& class_codes, const std::vector<std::string>& type_codes) {
+  // kind|code → category, from the embedded table.
+  static const std::map<std::string, std::string> table = [] {
+    std::map<std::string, std::string> t;
+    for (const auto& f : access_data()) {
+      if (f.name != "document-classes.csv") continue;
+      CsvReader reader(',', [&](size_t line, std::vector<std::string>& fields) -> Status {
+        if (line > 1 && fields.size() == 3) t[fields[0] + "|" + fields[1]] = fields[2];
+        return Status::ok();
+      });
+      (void)reader.feed(f.contents);
+      (void)reader.finish();
+    }
+    return t;
+  }();
+  for (const auto& c : class_codes) {
+    if (auto it = table.find("class|" + c); it != table.end()) return it->second;
+  }
+  for (const auto& c : type_codes) {
+    if (auto it = table.find("type|" + c); it != table.end()) return it->second;
+  }
   return "";
 }
 

@@ -19,10 +19,14 @@ inline constexpr std::string_view kCategories[] = {
     "reports",        "summaries",   "imaging",      "prescriptions",     "dispensations", "care-plans",
     "administered-treatments", "certificates", "reimbursement", "patient-documents", "administrative"};
 bool is_category(std::string_view key);
-// The category of the resources of a FHIR type ("" when the type is outside the matrix).
-// Documents (DocumentReference, Binary) carry their own class; until they are classified one
-// by one they count as reports.
+// The category of the resources of a FHIR type; "" when the type is outside the matrix, or
+// for documents (DocumentReference, Binary), whose category is their own (resource_access).
 std::string_view type_category(std::string_view fhir_type);
+
+// The category of a document from its class codes (DocumentReference.category, TRE_A03) or
+// type codes (DocumentReference.type, LOINC / TRE_A05, via the ANS correspondence table);
+// data/document-classes.csv. Empty when no code is known.
+std::string document_category(const std::vector<std::string>& class_codes, const std::vector<std::string>& type_codes);
 
 class Matrix {
  public:

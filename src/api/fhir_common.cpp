@@ -205,13 +205,55 @@ void add_visibility(const Call& call, const Target& target, fhir::SearchQuery& q
   }
 }
 
+namespace {
+
+std::vector<std::string> codes_of(const json& concepts) {
+  std::vector<std::string> out;
+  auto add = [&](const json& cc) {
+    for (const auto& c : cc.value("coding", json::array())) {
+      if (c.contains("code") && c["code"].is_string()) out.push_back(c["code"]);
+    }
+  };
+  if (concepts.is_array()) {
+    for (const auto& cc : concepts) add(cc);
+  } else if (concepts.is_object()) {
+    add(concepts);
+  }
+  return out;
+}
+
+}  // namespace
+
 Status record_author(store::Transaction& tx, const Call& call, const Target& target, const fhir::ResourceVersion& v) {
-  if (call.caller.actor.kind != access::ActorKind::kProfessional) return Status::ok();
-  return tx.exec(
-               "INSERT INTO resource_access (compartment, resource_type, resource_id, author_idnatps) VALUES (?, ?, ?, ?) "
-               "ON CONFLICT (compartment, resource_type, resource_id) DO NOTHING",
-               {target.compartment, v.type, v.id, call.caller.actor.idnatps})
-      .status();
+  bool professional = call.caller.actor.kind == access::ActorKind::kProfessional;
+  bool document = v.type == "DocumentReference" || v.type == "Binary";
+  if (!professional && !document) return Status::ok();
+  // Documents carry their matrix category: from their class or type codes, else by who added them.
+  std::string category;
+  std::vector<std::string> binaries;
+  if (document) {
+    auto doc = json::parse(v.json);
+    if (v.type == "DocumentReference") {
+      category = access::document_category(codes_of(doc.value("category", json::array())), codes_of(doc.value("type", json::object())));
+      for (const auto& c : doc.value("content", json::array())) {
+        std::string url = c.value("attachment", json::object()).value("url", "");
+        std::string ref = fhir::normalize_reference(url);
+        if (ref.rfind("Binary/", 0) == 0) binaries.push_back(ref.substr(7));
+      }
+    }
+    if (category.empty()) category = professional ? "reports" : "patient-documents";
+  }
+  auto row = [&](const std::string& type, const std::string& id) {
+    return tx.exec(
+        "INSERT INTO resource_access (compartment, resource_type, resource_id, author_idnatps, category) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (compartment, resource_type, resource_id) DO UPDATE SET category = excluded.category, "
+        "author_idnatps = COALESCE(resource_access.author_idnatps, excluded.author_idnatps)",
+        {target.compartment, type, id, professional ? store::Value(call.caller.actor.idnatps) : store::Value(nullptr),
+         category.empty() ? store::Value(nullptr) : store::Value(category)});
+  };
+  CARNET_RETURN_IF_ERROR(row(v.type, v.id).status());
+  for (const auto& b : binaries) CARNET_RETURN_IF_ERROR(row("Binary", b).status());  // a document's content follows it
+  return Status::ok();
 }
 
 json history_entry(std::string_view base, const fhir::ResourceVersion& v) {

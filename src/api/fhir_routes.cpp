@@ -89,18 +89,20 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
   std::vector<Route> routes;
 
   // The caller and the compartment of the addressed type, or an OperationOutcome.
-  auto enter = [&accounts, &gate](const Request& req, access::Action action) -> std::variant<Target, Response> {
+  using Entered = std::pair<Call, Target>;
+  auto enter = [&accounts, &gate](const Request& req, access::Action action) -> std::variant<Entered, Response> {
     auto call = authenticate_call(accounts, gate, req);
     if (!call.is_ok()) return outcome(call.status(), req.request_id);
     auto target = authorize(*call, req.param("type"), action, req.param("id"));
     if (!target.is_ok()) return outcome(target.status(), req.request_id);
-    return std::move(*target);
+    return Entered{std::move(*call), std::move(*target)};
   };
 
   routes.push_back({"GET", "/fhir/r4/{type}/{id}", "", [&, enter, resources](const Request& req) {
                       auto t = enter(req, access::Action::kRead);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
-                      auto& target = std::get<Target>(t);
+                      [[maybe_unused]] auto& call = std::get<Entered>(t).first;
+                      auto& target = std::get<Entered>(t).second;
                       if (target.type->name == "AuditEvent") return audit_read(gate.audit(), store, target, req);
                       return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
                         auto v = resources->read(tx, target.compartment, target.type->name, req.param("id"));
@@ -111,7 +113,8 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
   routes.push_back({"GET", "/fhir/r4/{type}/{id}/_history/{vid}", "", [&, enter, resources](const Request& req) {
                       auto t = enter(req, access::Action::kRead);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
-                      auto& target = std::get<Target>(t);
+                      [[maybe_unused]] auto& call = std::get<Entered>(t).first;
+                      auto& target = std::get<Entered>(t).second;
                       std::string vid(req.param("vid"));
                       if (vid.empty() || vid.size() > 9 || vid.find_first_not_of("0123456789") != std::string::npos) {
                         return outcome(400, "invalid", "version id must be a number", req.request_id);
@@ -126,7 +129,8 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
   routes.push_back({"GET", "/fhir/r4/{type}/{id}/_history", "", [&, enter, resources](const Request& req) {
                       auto t = enter(req, access::Action::kRead);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
-                      auto& target = std::get<Target>(t);
+                      [[maybe_unused]] auto& call = std::get<Entered>(t).first;
+                      auto& target = std::get<Entered>(t).second;
                       return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
                         json bundle = {{"resourceType", "Bundle"}, {"type", "history"}, {"entry", json::array()}};
                         std::string rel = std::string(target.type->name) + "/" + std::string(req.param("id"));
@@ -180,7 +184,8 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
   routes.push_back({"PUT", "/fhir/r4/{type}/{id}", "", [&, enter, resources](const Request& req) {
                       auto t = enter(req, access::Action::kUpdate);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
-                      auto& target = std::get<Target>(t);
+                      [[maybe_unused]] auto& call = std::get<Entered>(t).first;
+                      auto& target = std::get<Entered>(t).second;
                       if (!wants_json(req)) return not_acceptable(req);
                       auto expected = if_match(req);
                       if (!expected.is_ok()) return outcome(expected.status(), req.request_id);
@@ -190,13 +195,15 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                       return run(store, req, true, [&](store::Transaction& tx) -> Result<Response> {
                         auto v = resources->update(tx, target.compartment, target.type->name, req.param("id"), doc.dump(), *expected);
                         if (!v.is_ok()) return v.status();
+                        CARNET_RETURN_IF_ERROR(record_author(tx, call, target, *v));
                         return versioned(v->version == 1 ? 201 : 200, *v, req);
                       });
                     }, kResourceLimit});
   routes.push_back({"DELETE", "/fhir/r4/{type}/{id}", "", [&, enter, resources](const Request& req) {
                       auto t = enter(req, access::Action::kDelete);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
-                      auto& target = std::get<Target>(t);
+                      [[maybe_unused]] auto& call = std::get<Entered>(t).first;
+                      auto& target = std::get<Entered>(t).second;
                       return run(store, req, true, [&](store::Transaction& tx) -> Result<Response> {
                         auto v = resources->remove(tx, target.compartment, target.type->name, req.param("id"));
                         if (!v.is_ok()) return v.status();

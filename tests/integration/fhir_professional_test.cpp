@@ -95,6 +95,25 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
   EXPECT_EQ(notices("professional_first_access"), 1);
   json seen = json::parse(call("GET", "/fhir/r4/Observation?patient=" + patient + "&_total=accurate", julie_)->body);
   EXPECT_EQ(seen["total"], 1);
+  // Documents by category: a report (by its LOINC type) is seen by a nurse; a document Jean
+  // added himself without codes (his own) and reimbursement data (by class) are not.
+  auto add_doc = [&](const std::string& extra) {
+    auto r = call("POST", "/fhir/r4/DocumentReference", jean_,
+                  R"({"resourceType":"DocumentReference","status":"current","subject":{"reference":")" + patient + "\"}" + extra +
+                      R"(,"content":[{"attachment":{"contentType":"application/pdf"}}]})");
+    EXPECT_EQ(r->status, 201) << r->body;
+    return std::string(json::parse(r->body)["id"]);
+  };
+  std::string report = add_doc(R"(,"type":{"coding":[{"system":"http://loinc.org","code":"11488-4"}]})");
+  std::string own_doc = add_doc("");
+  std::string refund = add_doc(
+      R"(,"category":[{"coding":[{"system":"urn:oid:1.2.250.1.213.1.1.4.1","code":"60"}]}])");
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + report, julie_)->status, 200);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + own_doc, julie_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + refund, julie_)->status, 403);
+  json docs = json::parse(call("GET", "/fhir/r4/DocumentReference?patient=" + patient + "&_total=accurate", julie_)->body);
+  EXPECT_EQ(docs["total"], 1);
+  EXPECT_EQ(json::parse(call("GET", "/fhir/r4/DocumentReference?_total=accurate", jean_)->body)["total"], 3);
   // The matrix: a nurse does not see administrative documents (an appointment here).
   auto appt = call("POST", "/fhir/r4/Appointment", jean_,
                    R"({"resourceType":"Appointment","status":"booked","participant":[{"actor":{"reference":")" + patient +
