@@ -5,6 +5,7 @@
 #include "crypto/aead.h"
 #include "crypto/random.h"
 #include "fhir/resource_store.h"
+#include "identity/contacts.h"
 #include "identity/directory.h"
 #include "identity/enrolment.h"
 #include "identity/nir.h"
@@ -361,6 +362,57 @@ Result<std::map<std::string, std::string>> Care::notifications(const Caller& hol
                            out[r.text(0)] = r.text(1);
                            return Status::ok();
                          });
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+Status Care::delegate(const Caller& holder, std::string_view login_text, std::string_view rights) {
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kUpdate, "holder-only"));
+  if (rights != "read" && rights != "write") return Status::invalid("rights: read or write");
+  auto login = identity::normalize_email(login_text);
+  if (!login.is_ok()) return login.status();
+  std::string now = format_instant(clock_.now());
+  return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto account = tx.query_one("SELECT space_id FROM accounts WHERE login_hash = ? AND kind = 'holder' AND disabled = 0",
+                                {store::Blob{ring_.lookup_hash("login", *login)}});
+    if (!account.is_ok()) return account.status();
+    if (!*account || (*account)->is_null(0)) return Status::not_found("no Carnet account with this e-mail address");
+    std::string delegate = (*account)->text(0);
+    if (delegate == holder.acting_space) return Status::invalid("you cannot delegate to yourself");
+    auto up = tx.exec(
+        "INSERT INTO delegations (space_id, delegate_space_id, rights, since) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (space_id, delegate_space_id) DO UPDATE SET rights = excluded.rights, since = excluded.since, "
+        "revoked_at = NULL",
+        {holder.acting_space, delegate, std::string(rights), now});
+    if (!up.is_ok()) return up.status();
+    return holder_action(tx, holder, "delegate", delegate + " (" + std::string(rights) + ")");
+  });
+}
+
+Status Care::revoke_delegation(const Caller& holder, std::string_view delegate_space_id) {
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kUpdate, "holder-only"));
+  std::string now = format_instant(clock_.now());
+  return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    auto n = tx.exec("UPDATE delegations SET revoked_at = ? WHERE space_id = ? AND delegate_space_id = ? AND revoked_at IS NULL",
+                     {now, holder.acting_space, std::string(delegate_space_id)});
+    if (!n.is_ok()) return n.status();
+    if (*n == 0) return Status::not_found("no such delegation");
+    return holder_action(tx, holder, "revoke-delegation", std::string(delegate_space_id));
+  });
+}
+
+Result<std::vector<Care::Delegation>> Care::delegations(const Caller& holder) {
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kRead, "holder-only"));
+  std::vector<Delegation> out;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
+    out.clear();
+    return tx.query_each(
+        "SELECT delegate_space_id, rights, since FROM delegations WHERE space_id = ? AND revoked_at IS NULL ORDER BY since",
+        {holder.acting_space}, [&](const store::Row& r) {
+          out.push_back({r.text(0), r.text(1), r.text(2)});
+          return Status::ok();
+        });
   });
   if (!s.is_ok()) return s;
   return out;

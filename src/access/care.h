@@ -71,6 +71,14 @@ class Care {
   Status set_hidden(const Caller& holder, std::string_view type, std::string_view id, bool from_professionals,
                     bool from_representatives);
   Status forbid_emergency(const Caller& holder, bool forbidden);
+  // Delegations: another person with a Carnet account (by their login e-mail) acts in the
+  // holder's space with `rights` "read" or "write"; the holder revokes them at any time.
+  struct Delegation {
+    std::string delegate_space_id, rights, since;
+  };
+  Status delegate(const Caller& holder, std::string_view login, std::string_view rights);
+  Status revoke_delegation(const Caller& holder, std::string_view delegate_space_id);
+  Result<std::vector<Delegation>> delegations(const Caller& holder);
   Result<std::vector<Relationship>> relationships(const Caller& holder);
   // How the holder is told of each kind of event (first_access, emergency, new_document):
   // email, sms or none ("default": the first contact they gave).

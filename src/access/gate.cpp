@@ -34,6 +34,14 @@ Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& calle
   if (a.kind == ActorKind::kHolder || a.kind == ActorKind::kRepresentative) {
     f.is_holder = !caller.own_space.empty() && caller.own_space == space_id;
     f.is_representative = !f.is_holder && caller.acting_space == space_id;
+    if (f.is_representative) {
+      // Acting by delegation rather than as a legal representative: with the rights given.
+      auto d = tx.query_one(
+          "SELECT rights FROM delegations WHERE space_id = ? AND delegate_space_id = ? AND revoked_at IS NULL",
+          {f.space_id, caller.own_space});
+      if (!d.is_ok()) return d.status();
+      f.read_only = *d && (*d)->text(0) == "read";
+    }
   }
   if (!professional) return f;
   const std::string& kinds = r.text(2);

@@ -39,13 +39,16 @@ Decision for_holder_side(Action action, const SpaceFacts& space, const ResourceF
     return Decision::deny("professionals declare their own care relationships");
   }
   if (representative && r.category == "holder-only") return Decision::deny("only the holder of the space can do this");
+  if (representative && space.read_only && action != Action::kRead && action != Action::kSearch) {
+    return Decision::deny("the holder's delegation lets you read only");
+  }
   if (representative && r.hidden_from_representatives && !writes(action)) {
     return Decision::deny("hidden from representatives by the holder");
   }
   if ((action == Action::kUpdate || action == Action::kDelete) && !r.author_idnatps.empty()) {
     return Decision::deny("a document added by a professional can be hidden, not changed or deleted");
   }
-  return Decision::allow(representative ? "legal representative" : "holder");
+  return Decision::allow(!representative ? "holder" : space.read_only ? "delegation (read)" : "representative or delegation");
 }
 
 Decision for_professional(const Actor& actor, Action action, const SpaceFacts& space, const ResourceFacts& r,

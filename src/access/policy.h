@@ -31,7 +31,8 @@ struct SpaceFacts {
   std::string state;  // notified, open, opposed, closed
   bool activated = false;
   bool is_holder = false;          // the actor's own space
-  bool is_representative = false;  // the actor represents the holder (a minor's parent…)
+  bool is_representative = false;  // the actor represents the holder (a minor's parent) or holds a delegation
+  bool read_only = false;          // …a delegation the holder limited to reading
   // Professionals:
   bool designated_physician = false;  // médecin traitant, set by the holder
   bool care_team = false;             // declared member of the care team, not removed by the holder

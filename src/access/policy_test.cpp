@@ -262,6 +262,12 @@ TEST(AccessPolicy, ControlsRelationshipsAndLookups) {
   EXPECT_TRUE(decide(parent, Action::kUpdate, represented, facts(std::string(kAccessControls)), m).allowed);
   EXPECT_FALSE(decide(parent, Action::kUpdate, represented, facts(std::string(kAccessControls), "holder-only"), m).allowed);
   EXPECT_TRUE(decide(parent, Action::kRead, represented, facts(std::string(kAuditTrail)), m).allowed);
+  SpaceFacts delegated_read = represented;
+  delegated_read.read_only = true;
+  EXPECT_TRUE(decide(parent, Action::kRead, delegated_read, facts("Observation", "reports"), m).allowed);
+  EXPECT_TRUE(decide(parent, Action::kSearch, delegated_read, facts("Observation", "reports"), m).allowed);
+  EXPECT_FALSE(decide(parent, Action::kCreate, delegated_read, facts("Observation", "reports"), m).allowed);
+  EXPECT_FALSE(decide(parent, Action::kUpdate, delegated_read, facts(std::string(kAccessControls)), m).allowed);
   EXPECT_FALSE(decide(holder, Action::kCreate, own, facts(std::string(kCareRelationship), "care_team"), m).allowed);
   SpaceFacts treating = open;
   treating.care_team = true;

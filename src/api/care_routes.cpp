@@ -148,6 +148,29 @@ std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate,
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
                       return done(care.forbid_emergency(*c, (*f)["emergency_forbidden"]), req);
                     }, kSmallJson});
+  routes.push_back({"POST", "/api/v1/care/delegations", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto f = read_string_fields(req, {"login", "rights"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      return done(care.delegate(*c, (*f)["login"], (*f)["rights"]), req);
+                    }, kSmallJson});
+  routes.push_back({"GET", "/api/v1/care/delegations", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      auto list = care.delegations(*c);
+                      if (!list.is_ok()) return error_response(list.status(), req.request_id);
+                      json out = json::array();
+                      for (const auto& d : *list) {
+                        out.push_back({{"delegate_space_id", d.delegate_space_id}, {"rights", d.rights}, {"since", d.since}});
+                      }
+                      return Response::json(200, json{{"delegations", out}}.dump());
+                    }});
+  routes.push_back({"DELETE", "/api/v1/care/delegations/{space}", "", [caller, &care](const Request& req) {
+                      auto c = caller(req);
+                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      return done(care.revoke_delegation(*c, req.param("space")), req);
+                    }});
   routes.push_back({"GET", "/api/v1/care/notifications", "", [caller, &care](const Request& req) {
                       auto c = caller(req);
                       if (!c.is_ok()) return error_response(c.status(), req.request_id);

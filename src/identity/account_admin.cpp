@@ -65,6 +65,17 @@ Result<bool> Accounts::represents(store::Transaction& tx, const std::string& own
   return row->has_value();
 }
 
+Result<bool> Accounts::acts_for(store::Transaction& tx, const std::string& own_space_id, const std::string& space_id) {
+  auto legal = represents(tx, own_space_id, space_id);
+  if (!legal.is_ok() || *legal) return legal;
+  auto row = tx.query_one(
+      "SELECT 1 FROM delegations d JOIN spaces s ON s.space_id = d.space_id WHERE d.space_id = ? AND d.delegate_space_id = ? "
+      "AND d.revoked_at IS NULL AND s.state IN ('notified', 'open')",
+      {space_id, own_space_id});
+  if (!row.is_ok()) return row.status();
+  return row->has_value();
+}
+
 Result<std::vector<SpaceSummary>> Accounts::my_spaces(const Principal& who) {
   std::vector<SpaceSummary> out;
   Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
@@ -77,6 +88,13 @@ Result<std::vector<SpaceSummary>> Accounts::my_spaces(const Principal& who) {
         "WHERE own.space_id = ? AND r.until_date IS NULL AND child.state IN ('notified', 'open') ORDER BY r.since",
         {who.space_id}, [&](const store::Row& r) {
           ids.emplace_back(r.text(0), "representative");
+          return Status::ok();
+        }));
+    CARNET_RETURN_IF_ERROR(tx.query_each(
+        "SELECT d.space_id FROM delegations d JOIN spaces s ON s.space_id = d.space_id "
+        "WHERE d.delegate_space_id = ? AND d.revoked_at IS NULL AND s.state IN ('notified', 'open') ORDER BY d.since",
+        {who.space_id}, [&](const store::Row& r) {
+          ids.emplace_back(r.text(0), "delegate");
           return Status::ok();
         }));
     store::SpaceKeys keys(ring_);
@@ -106,7 +124,7 @@ Status Accounts::switch_space(const Principal& who, const std::string& space_id)
   Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
     outcome = Status::ok();
     if (space_id != who.space_id) {
-      auto live = represents(tx, who.space_id, space_id);
+      auto live = acts_for(tx, who.space_id, space_id);
       if (!live.is_ok()) return live.status();
       if (!*live) {
         outcome = Status::not_found("no such space among yours");

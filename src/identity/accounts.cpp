@@ -160,8 +160,8 @@ Result<Principal> Accounts::authenticate(const std::string& token, SessionKind k
     p.idnatps = r.is_null(11) ? "" : r.text(11);
     p.acting_space_id = p.space_id;
     if (!r.is_null(10) && r.text(10) != p.space_id) {
-      // Acting for a child: only while the representation lasts (it ends at 18).
-      auto live = represents(tx, p.space_id, r.text(10));
+      // Acting for a child (until 18) or for someone who delegated: only while it lasts.
+      auto live = acts_for(tx, p.space_id, r.text(10));
       if (!live.is_ok()) return live.status();
       if (*live) p.acting_space_id = r.text(10);
     }

@@ -145,8 +145,10 @@ class Accounts {
   Status record_failure(store::Transaction& tx, const std::vector<std::string>& keys, const std::string& now);
   Result<NewSession> create_session(store::Transaction& tx, const std::string& account_id, SessionKind kind,
                                     const ClientInfo& client, const std::string& now);
-  // True when `own_space_id`'s person currently represents `space_id`.
+  // True when `own_space_id`'s person currently represents `space_id` (a minor's parent).
   Result<bool> represents(store::Transaction& tx, const std::string& own_space_id, const std::string& space_id);
+  // Represents it, or holds a live delegation from its holder.
+  Result<bool> acts_for(store::Transaction& tx, const std::string& own_space_id, const std::string& space_id);
   Result<ActivationStarted> start_factor_enrolment(const std::string& space_id, const std::string& login,
                                                    const std::string& password_hash, const std::string& second_factor,
                                                    const std::string& phone, const std::string& idnatps);

@@ -71,3 +71,55 @@ TEST_F(Fhir, RepresentativesAreAuditedAndOperatorsSeeNothing) {
 
 }  // namespace
 }  // namespace carnet::itest
+
+namespace carnet::itest {
+namespace {
+
+TEST_F(Fhir, DelegationsGiveTheRightsTheHolderChose) {
+  auto created = call("POST", "/fhir/r4/Observation", sophie_,
+                      R"({"resourceType":"Observation","status":"final","code":{"text":"Tension"}})");
+  ASSERT_EQ(created->status, 201) << created->body;
+  std::string id = json::parse(created->body)["id"];
+  auto api = [&](const std::string& method, const std::string& path, const std::string& auth, const std::string& body = "") {
+    std::vector<std::string> headers = {auth};
+    if (!body.empty()) headers.push_back("Content-Type: application/json");
+    return http_request(d_.port(), method, path, body, headers);
+  };
+  std::string sophie_space = json::parse(api("GET", "/api/v1/me", sophie_)->body)["space_id"];
+  // Sophie lets Jean read her space.
+  EXPECT_EQ(api("POST", "/api/v1/care/delegations", sophie_, R"({"login":"nobody@example.fr","rights":"read"})")->status, 404);
+  EXPECT_EQ(api("POST", "/api/v1/care/delegations", sophie_, R"({"login":"jean.dupont@demo.carnet","rights":"all"})")->status, 400);
+  ASSERT_EQ(api("POST", "/api/v1/care/delegations", sophie_, R"({"login":"Jean.Dupont@demo.carnet","rights":"read"})")->status, 204);
+  EXPECT_EQ(json::parse(api("GET", "/api/v1/care/delegations", sophie_)->body)["delegations"].size(), 1u);
+  bool listed = false;
+  json jean_spaces = json::parse(api("GET", "/api/v1/spaces", jean_)->body);  // kept alive for the loop
+  for (const auto& s : jean_spaces["spaces"]) {
+    listed = listed || (s["space_id"] == sophie_space && s["role"] == "delegate");
+  }
+  EXPECT_TRUE(listed);
+  ASSERT_EQ(api("POST", "/api/v1/spaces/" + sophie_space + "/switch", jean_)->status, 200);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + id, jean_)->status, 200);
+  auto write = call("POST", "/fhir/r4/Observation", jean_, R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})");
+  EXPECT_EQ(write->status, 403);
+  EXPECT_NE(write->body.find("read only"), std::string::npos) << write->body;
+  // A delegate does not manage the holder's controls.
+  EXPECT_EQ(api("POST", "/api/v1/care/delegations", jean_, R"({"login":"sophie.martin@demo.carnet","rights":"write"})")->status, 403);
+  // Write rights, then revoked: Jean is back in his own space only.
+  ASSERT_EQ(api("POST", "/api/v1/care/delegations", sophie_, R"({"login":"jean.dupont@demo.carnet","rights":"write"})")->status, 204);
+  EXPECT_EQ(call("POST", "/fhir/r4/Observation", jean_, R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})")->status,
+            201);
+  std::string jean_space = json::parse(api("GET", "/api/v1/me", jean_)->body)["space_id"];
+  ASSERT_EQ(api("DELETE", "/api/v1/care/delegations/" + jean_space, sophie_)->status, 204);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + id, jean_)->status, 404);
+  // Sophie's trail shows Jean's accesses, as a delegate acting for her space.
+  json history = json::parse(api("GET", "/api/v1/care/history", sophie_)->body)["events"];
+  int by_jean = 0;
+  for (const auto& e : history) by_jean += e["actor_kind"] == "representative";
+  EXPECT_EQ(by_jean, 3);  // read allowed, create denied, create allowed
+  int code = -1;
+  std::string verify = shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " audit verify", &code);
+  EXPECT_EQ(code, 0) << verify;
+}
+
+}  // namespace
+}  // namespace carnet::itest
