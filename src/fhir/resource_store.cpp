@@ -154,6 +154,12 @@ Result<ResourceVersion> ResourceStore::update(store::Transaction& tx, std::strin
   if (!row.is_ok()) return row.status();
   if (!*row) {
     if (if_match) return Status::precondition_failed(ref(type, id) + " does not exist");
+    // An id chosen by the client must not name a resource of another compartment: ids stay
+    // unique per type, so that a resource named by id alone has one home.
+    auto elsewhere = tx.query_one("SELECT 1 FROM resources WHERE resource_type = ? AND resource_id = ? LIMIT 1",
+                                  {std::string(type), std::string(id)});
+    if (!elsewhere.is_ok()) return elsewhere.status();
+    if (*elsewhere) return Status::conflict("the id " + std::string(id) + " is already in use; choose another");
     return write_version(tx, compartment, type, id, 1, json, true);
   }
   int64_t current = (*row)->integer(0);

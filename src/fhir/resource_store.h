@@ -62,7 +62,8 @@ class ResourceStore {
 
   // A new version. `if_match`: the version the caller read; another current version gives
   // kPreconditionFailed. A resource that does not exist (or was deleted) is (re)created with
-  // this id, as FHIR's update-as-create.
+  // this id, as FHIR's update-as-create — unless another compartment uses that id (kConflict):
+  // ids stay unique per type.
   Result<ResourceVersion> update(store::Transaction& tx, std::string_view compartment, std::string_view type,
                                  std::string_view id, std::string_view json, std::optional<int64_t> if_match = {});
 

@@ -64,8 +64,12 @@ TEST_F(Fhir, CreateReadUpdateHistoryDelete) {
 TEST_F(Fhir, CompartmentsAndDirectory) {
   auto created = call("POST", "/fhir/r4/Observation", jean_, kObservation);
   std::string id = json::parse(created->body)["id"];
-  // Sophie is another person: Jean's observation does not exist for her.
+  // Sophie is another person: Jean's observation does not exist for her, and she cannot
+  // take its id for one of hers.
   EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + id, sophie_)->status, 404);
+  json copy = json::parse(kObservation);
+  copy["id"] = id;
+  EXPECT_EQ(call("PUT", "/fhir/r4/Observation/" + id, sophie_, copy.dump())->status, 409);
   EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + id, "X-None: 1")->status, 401);
   // The directory: readable by anyone signed in, written only by imports.
   auto gp = call("GET", "/fhir/r4/Practitioner/810100000001", sophie_);
