@@ -34,6 +34,17 @@ AuditEvent event_for(const Caller& c, std::string_view space, std::string action
   return e;
 }
 
+// Adds a relationship of `kind` from `since`, until `expires_at` (empty: no end). An identical
+// one (same instant) is not added twice.
+Status add_relationship(store::Transaction& tx, std::string_view space_id, std::string_view idnatps, const char* kind,
+                        const std::string& since, const std::string& expires_at = {}) {
+  return tx.exec("INSERT INTO care_relationships (space_id, idnatps, kind, since, expires_at) VALUES (?, ?, ?, ?, ?) "
+                 "ON CONFLICT DO NOTHING",
+                 {std::string(space_id), std::string(idnatps), std::string(kind), since,
+                  expires_at.empty() ? store::Value(nullptr) : store::Value(expires_at)})
+      .status();
+}
+
 }  // namespace
 
 Care::Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, const Gate& gate,
@@ -132,9 +143,7 @@ Status Care::declare_care_team(const Caller& pro, std::string_view space_id) {
         {std::string(space_id), pro.actor.idnatps});
     if (!existing.is_ok()) return existing.status();
     if (*existing) return Status::ok();
-    auto ins = tx.exec("INSERT INTO care_relationships (space_id, idnatps, kind, since) VALUES (?, ?, 'care_team', ?)",
-                       {std::string(space_id), pro.actor.idnatps, now});
-    if (!ins.is_ok()) return ins.status();
+    CARNET_RETURN_IF_ERROR(add_relationship(tx, space_id, pro.actor.idnatps, "care_team", now));
     auto name = professional_name(tx, ring_, clock_, pro.actor.idnatps);
     if (!name.is_ok()) return name.status();
     CARNET_RETURN_IF_ERROR(identity::notify_holder(tx, ring_, space_id, "first_access", "care_team_declared",
@@ -160,11 +169,7 @@ Status Care::emergency(const Caller& pro, std::string_view space_id, std::string
                              std::string(reason));
     e.emergency = true;
     if (!refusal.empty()) return audit_.record_in(tx, {std::move(e)});
-    auto ins = tx.exec(
-        "INSERT INTO care_relationships (space_id, idnatps, kind, since, expires_at) VALUES (?, ?, 'emergency', ?, ?) "
-        "ON CONFLICT DO NOTHING",
-        {std::string(space_id), pro.actor.idnatps, now, until});
-    if (!ins.is_ok()) return ins.status();
+    CARNET_RETURN_IF_ERROR(add_relationship(tx, space_id, pro.actor.idnatps, "emergency", now, until));
     auto name = professional_name(tx, ring_, clock_, pro.actor.idnatps);
     if (!name.is_ok()) return name.status();
     CARNET_RETURN_IF_ERROR(identity::notify_holder(tx, ring_, space_id, "emergency", "emergency_access",
@@ -186,9 +191,7 @@ Status Care::designate_physician(const Caller& holder, std::string_view idnatps)
     auto end = tx.exec("UPDATE care_relationships SET removed_at = ? WHERE space_id = ? AND kind = 'designated' AND removed_at IS NULL",
                        {now, holder.acting_space});
     if (!end.is_ok()) return end.status();
-    auto ins = tx.exec("INSERT INTO care_relationships (space_id, idnatps, kind, since) VALUES (?, ?, 'designated', ?)",
-                       {holder.acting_space, std::string(idnatps), now});
-    if (!ins.is_ok()) return ins.status();
+    CARNET_RETURN_IF_ERROR(add_relationship(tx, holder.acting_space, idnatps, "designated", now));
     return holder_action(tx, holder, "designate-physician", std::string(idnatps));
   });
 }
@@ -201,11 +204,7 @@ Status Care::grant_consent(const Caller& holder, std::string_view idnatps) {
   return store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
     auto name = professional_name(tx, ring_, clock_, idnatps);
     if (!name.is_ok()) return name.status();
-    auto ins = tx.exec(
-        "INSERT INTO care_relationships (space_id, idnatps, kind, since, expires_at) VALUES (?, ?, 'consent', ?, ?) "
-        "ON CONFLICT DO NOTHING",
-        {holder.acting_space, std::string(idnatps), now, until});
-    if (!ins.is_ok()) return ins.status();
+    CARNET_RETURN_IF_ERROR(add_relationship(tx, holder.acting_space, idnatps, "consent", now, until));
     return holder_action(tx, holder, "grant-consent", std::string(idnatps));
   });
 }
@@ -255,11 +254,7 @@ Status Care::consent_with_code(const Caller& pro, std::string_view space_id, std
     }
     auto del = tx.exec("DELETE FROM consultation_codes WHERE space_id = ?", {std::string(space_id)});
     if (!del.is_ok()) return del.status();
-    auto ins = tx.exec(
-        "INSERT INTO care_relationships (space_id, idnatps, kind, since, expires_at) VALUES (?, ?, 'consent', ?, ?) "
-        "ON CONFLICT DO NOTHING",
-        {std::string(space_id), pro.actor.idnatps, now, until});
-    if (!ins.is_ok()) return ins.status();
+    CARNET_RETURN_IF_ERROR(add_relationship(tx, space_id, pro.actor.idnatps, "consent", now, until));
     return audit_.record_in(tx, {event_for(pro, space_id, "consent-with-code", "allowed", "code read out by the holder")});
   });
   if (!s.is_ok()) return s;

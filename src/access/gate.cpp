@@ -81,21 +81,15 @@ Status Gate::resource_flags(store::Transaction& tx, std::string_view space_id, s
 }
 
 Result<Matrix> Gate::matrix(store::Transaction& tx) const {
-  std::string csv = "profession_code,profession_label,category,allowed\n";
+  Matrix m;
   bool any = false;
   CARNET_RETURN_IF_ERROR(tx.query_each(
-      "SELECT profession_code, profession_label, category, allowed FROM access_matrix ORDER BY profession_code", {},
-      [&](const store::Row& r) {
+      "SELECT profession_code, profession_label, category, allowed FROM access_matrix", {}, [&](const store::Row& r) {
         any = true;
-        std::string label = r.text(1);
-        for (char& c : label) {
-          if (c == ',' || c == '"' || c == '\n') c = ' ';
-        }
-        csv += r.text(0) + "," + label + "," + r.text(2) + "," + (r.integer(3) ? "1" : "0") + "\n";
-        return Status::ok();
+        return m.add(r.text(0), r.text(1), r.text(2), r.integer(3) != 0);
       }));
   if (!any) return Matrix::national_default();
-  return Matrix::parse_csv(csv);
+  return m;
 }
 
 Status Gate::complete(Actor& actor) const {

@@ -57,17 +57,10 @@ Result<Matrix> Matrix::parse_csv(std::string_view csv) {
       }
       return Status::ok();
     }
-    std::string where = "line " + std::to_string(line) + ": ";
-    if (fields.size() != 4) return Status::invalid(where + "4 fields expected");
-    const std::string& code = fields[0];
-    if (code.empty() || code.size() > 10 || code.find_first_not_of("0123456789") != std::string::npos) {
-      return Status::invalid(where + "profession_code must be an RPPS profession code (digits)");
-    }
-    if (!is_category(fields[2])) return Status::invalid(where + "unknown category '" + fields[2].substr(0, 40) + "'");
-    if (fields[3] != "0" && fields[3] != "1") return Status::invalid(where + "allowed must be 0 or 1");
-    m.labels_[code] = fields[1];
-    if (fields[3] == "1") m.allowed_.emplace(code, fields[2]);
-    return Status::ok();
+    std::string where = "line " + std::to_string(line);
+    if (fields.size() != 4) return Status::invalid(where + ": 4 fields expected");
+    if (fields[3] != "0" && fields[3] != "1") return Status::invalid(where + ": allowed must be 0 or 1");
+    return m.add(fields[0], fields[1], fields[2], fields[3] == "1").with_context(where);
   });
   Status s = reader.feed(csv);
   if (s.is_ok()) s = reader.finish();
@@ -87,6 +80,16 @@ const Matrix& Matrix::national_default() {
     std::abort();  // the build embeds a valid file; the unit tests parse it
   }();
   return m;
+}
+
+Status Matrix::add(const std::string& code, const std::string& label, const std::string& category, bool allowed) {
+  if (code.empty() || code.size() > 10 || code.find_first_not_of("0123456789") != std::string::npos) {
+    return Status::invalid("profession_code must be an RPPS profession code (digits)");
+  }
+  if (!is_category(category)) return Status::invalid("unknown category '" + category.substr(0, 40) + "'");
+  labels_[code] = label;
+  if (allowed) allowed_.emplace(code, category);
+  return Status::ok();
 }
 
 bool Matrix::allows(std::string_view profession, std::string_view category) const {

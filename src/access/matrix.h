@@ -32,6 +32,9 @@ class Matrix {
  public:
   // CSV with a header profession_code,profession_label,category,allowed (allowed: 1/0).
   static Result<Matrix> parse_csv(std::string_view csv);
+  // One cell, checked (RPPS profession code, known category); kInvalid otherwise. For
+  // matrices read from elsewhere (the operator's import kept in the database).
+  Status add(const std::string& profession, const std::string& label, const std::string& category, bool allowed);
   // The national default compiled into the binary.
   static const Matrix& national_default();
 

@@ -43,56 +43,47 @@ json event_json(const access::AuditEvent& e) {
 
 std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate, access::Care& care) {
   std::vector<Route> routes;
-  // The caller as the access gate sees them, or an error response.
-  auto caller = [&accounts, &gate](const Request& req) -> Result<access::Caller> {
-    auto call = fhir_rest::authenticate_call(accounts, gate, req);
-    if (!call.is_ok()) return call.status();
-    return call->caller;
+  // A handler of the caller as the access gate sees them; an error response when the
+  // request is not authenticated.
+  auto with_caller = [&accounts, &gate](auto body) {
+    return [&accounts, &gate, body](const Request& req) -> Response {
+      auto call = fhir_rest::authenticate_call(accounts, gate, req);
+      if (!call.is_ok()) return error_response(call.status(), req.request_id);
+      return body(req, call->caller);
+    };
   };
 
   // Professionals.
-  routes.push_back({"POST", "/api/v1/care/patients/lookup", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+  routes.push_back({"POST", "/api/v1/care/patients/lookup", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_string_fields(req, {"nir", "birth_date"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
-                      auto space = care.find_patient(*c, (*f)["nir"], (*f)["birth_date"]);
+                      auto space = care.find_patient(c, (*f)["nir"], (*f)["birth_date"]);
                       if (!space.is_ok()) return error_response(space.status(), req.request_id);
                       return Response::json(200, json{{"space_id", *space}, {"patient", "Patient/" + *space}}.dump());
-                    }, kSmallJson});
-  routes.push_back({"POST", "/api/v1/care/spaces/{space}/care-team", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
-                      return done(care.declare_care_team(*c, req.param("space")), req);
-                    }, kSmallJson});
-  routes.push_back({"POST", "/api/v1/care/spaces/{space}/emergency", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                    }), kSmallJson});
+  routes.push_back({"POST", "/api/v1/care/spaces/{space}/care-team", "", with_caller([&care](const Request& req, const access::Caller& c) {
+                      return done(care.declare_care_team(c, req.param("space")), req);
+                    }), kSmallJson});
+  routes.push_back({"POST", "/api/v1/care/spaces/{space}/emergency", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_string_fields(req, {"reason"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
-                      return done(care.emergency(*c, req.param("space"), (*f)["reason"]), req);
-                    }, kSmallJson});
+                      return done(care.emergency(c, req.param("space"), (*f)["reason"]), req);
+                    }), kSmallJson});
 
-  routes.push_back({"POST", "/api/v1/care/spaces/{space}/consent", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+  routes.push_back({"POST", "/api/v1/care/spaces/{space}/consent", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_string_fields(req, {"code"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
-                      return done(care.consent_with_code(*c, req.param("space"), (*f)["code"]), req);
-                    }, kSmallJson});
+                      return done(care.consent_with_code(c, req.param("space"), (*f)["code"]), req);
+                    }), kSmallJson});
 
   // The holder (or a representative) in their acting space.
-  routes.push_back({"POST", "/api/v1/care/consultation-codes", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
-                      auto code = care.consultation_code(*c);
+  routes.push_back({"POST", "/api/v1/care/consultation-codes", "", with_caller([&care](const Request& req, const access::Caller& c) {
+                      auto code = care.consultation_code(c);
                       if (!code.is_ok()) return error_response(code.status(), req.request_id);
                       return Response::json(201, json{{"code", *code}, {"valid_minutes", 10}}.dump());
-                    }});
-  routes.push_back({"GET", "/api/v1/care/relationships", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
-                      auto list = care.relationships(*c);
+                    })});
+  routes.push_back({"GET", "/api/v1/care/relationships", "", with_caller([&care](const Request& req, const access::Caller& c) {
+                      auto list = care.relationships(c);
                       if (!list.is_ok()) return error_response(list.status(), req.request_id);
                       json out = json::array();
                       for (const auto& r : *list) {
@@ -100,97 +91,71 @@ std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate,
                                        {"expires_at", r.expires_at}});
                       }
                       return Response::json(200, json{{"relationships", out}}.dump());
-                    }});
-  routes.push_back({"PUT", "/api/v1/care/designated-physician", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                    })});
+  routes.push_back({"PUT", "/api/v1/care/designated-physician", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_string_fields(req, {"idnatps"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
-                      return done(care.designate_physician(*c, (*f)["idnatps"]), req);
-                    }, kSmallJson});
-  routes.push_back({"POST", "/api/v1/care/consents", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      return done(care.designate_physician(c, (*f)["idnatps"]), req);
+                    }), kSmallJson});
+  routes.push_back({"POST", "/api/v1/care/consents", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_string_fields(req, {"idnatps"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
-                      return done(care.grant_consent(*c, (*f)["idnatps"]), req);
-                    }, kSmallJson});
-  routes.push_back({"DELETE", "/api/v1/care/relationships/{idnatps}", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
-                      return done(care.remove_relationship(*c, req.param("idnatps")), req);
-                    }});
-  routes.push_back({"PUT", "/api/v1/care/blocks/{idnatps}", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      return done(care.grant_consent(c, (*f)["idnatps"]), req);
+                    }), kSmallJson});
+  routes.push_back({"DELETE", "/api/v1/care/relationships/{idnatps}", "", with_caller([&care](const Request& req, const access::Caller& c) {
+                      return done(care.remove_relationship(c, req.param("idnatps")), req);
+                    })});
+  routes.push_back({"PUT", "/api/v1/care/blocks/{idnatps}", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_flags(req, {"emergency_allowed"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
-                      return done(care.block(*c, req.param("idnatps"), (*f)["emergency_allowed"]), req);
-                    }, kSmallJson});
-  routes.push_back({"DELETE", "/api/v1/care/blocks/{idnatps}", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
-                      return done(care.unblock(*c, req.param("idnatps")), req);
-                    }});
-  routes.push_back({"PUT", "/api/v1/care/hidden/{type}/{id}", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      return done(care.block(c, req.param("idnatps"), (*f)["emergency_allowed"]), req);
+                    }), kSmallJson});
+  routes.push_back({"DELETE", "/api/v1/care/blocks/{idnatps}", "", with_caller([&care](const Request& req, const access::Caller& c) {
+                      return done(care.unblock(c, req.param("idnatps")), req);
+                    })});
+  routes.push_back({"PUT", "/api/v1/care/hidden/{type}/{id}", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_flags(req, {"from_professionals", "from_representatives"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
-                      return done(care.set_hidden(*c, req.param("type"), req.param("id"), (*f)["from_professionals"],
+                      return done(care.set_hidden(c, req.param("type"), req.param("id"), (*f)["from_professionals"],
                                                   (*f)["from_representatives"]),
                                   req);
-                    }, kSmallJson});
-  routes.push_back({"PUT", "/api/v1/care/settings", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                    }), kSmallJson});
+  routes.push_back({"PUT", "/api/v1/care/settings", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_flags(req, {"emergency_forbidden"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
-                      return done(care.forbid_emergency(*c, (*f)["emergency_forbidden"]), req);
-                    }, kSmallJson});
-  routes.push_back({"POST", "/api/v1/care/delegations", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      return done(care.forbid_emergency(c, (*f)["emergency_forbidden"]), req);
+                    }), kSmallJson});
+  routes.push_back({"POST", "/api/v1/care/delegations", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_string_fields(req, {"login", "rights"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
-                      return done(care.delegate(*c, (*f)["login"], (*f)["rights"]), req);
-                    }, kSmallJson});
-  routes.push_back({"GET", "/api/v1/care/delegations", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
-                      auto list = care.delegations(*c);
+                      return done(care.delegate(c, (*f)["login"], (*f)["rights"]), req);
+                    }), kSmallJson});
+  routes.push_back({"GET", "/api/v1/care/delegations", "", with_caller([&care](const Request& req, const access::Caller& c) {
+                      auto list = care.delegations(c);
                       if (!list.is_ok()) return error_response(list.status(), req.request_id);
                       json out = json::array();
                       for (const auto& d : *list) {
                         out.push_back({{"delegate_space_id", d.delegate_space_id}, {"rights", d.rights}, {"since", d.since}});
                       }
                       return Response::json(200, json{{"delegations", out}}.dump());
-                    }});
-  routes.push_back({"DELETE", "/api/v1/care/delegations/{space}", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
-                      return done(care.revoke_delegation(*c, req.param("space")), req);
-                    }});
-  routes.push_back({"GET", "/api/v1/care/notifications", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
-                      auto prefs = care.notifications(*c);
+                    })});
+  routes.push_back({"DELETE", "/api/v1/care/delegations/{space}", "", with_caller([&care](const Request& req, const access::Caller& c) {
+                      return done(care.revoke_delegation(c, req.param("space")), req);
+                    })});
+  routes.push_back({"GET", "/api/v1/care/notifications", "", with_caller([&care](const Request& req, const access::Caller& c) {
+                      auto prefs = care.notifications(c);
                       if (!prefs.is_ok()) return error_response(prefs.status(), req.request_id);
                       return Response::json(200, json(*prefs).dump());
-                    }});
-  routes.push_back({"PUT", "/api/v1/care/notifications/{kind}", "", [caller, &care](const Request& req) {
-                      auto c = caller(req);
-                      if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                    })});
+  routes.push_back({"PUT", "/api/v1/care/notifications/{kind}", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_string_fields(req, {"channel"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
-                      return done(care.set_notification(*c, req.param("kind"), (*f)["channel"]), req);
-                    }, kSmallJson});
+                      return done(care.set_notification(c, req.param("kind"), (*f)["channel"]), req);
+                    }), kSmallJson});
   // Who accessed the space (access history) and what the holder did (their own history).
   for (bool by_holder : {false, true}) {
     routes.push_back({"GET", by_holder ? "/api/v1/care/my-actions" : "/api/v1/care/history", "",
-                      [caller, &care, by_holder](const Request& req) {
-                        auto c = caller(req);
-                        if (!c.is_ok()) return error_response(c.status(), req.request_id);
+                      with_caller([&care, by_holder](const Request& req, const access::Caller& c) {
                         auto pairs = fhir_rest::decode_form(req.query);
                         if (!pairs.is_ok()) return error_response(pairs.status(), req.request_id);
                         int64_t before = 0;
@@ -200,12 +165,12 @@ std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate,
                           }
                           before = std::stoll(v);
                         }
-                        auto events = care.history(*c, by_holder, before);
+                        auto events = care.history(c, by_holder, before);
                         if (!events.is_ok()) return error_response(events.status(), req.request_id);
                         json out = json::array();
                         for (const auto& e : *events) out.push_back(event_json(e));
                         return Response::json(200, json{{"events", out}}.dump());
-                      }});
+                      })});
   }
   return routes;
 }

@@ -12,7 +12,7 @@ namespace {
 
 using json = nlohmann::json;
 
-json to_fhir(const access::AuditEvent& e, const std::string& base) {
+json to_fhir(const access::AuditEvent& e) {
   static const std::map<std::string, std::pair<const char*, const char*>> kInteractions = {
       {"read", {"read", "R"}}, {"search", {"search-type", "E"}}, {"create", {"create", "C"}},
       {"update", {"update", "U"}}, {"delete", {"delete", "D"}}};
@@ -48,7 +48,6 @@ json to_fhir(const access::AuditEvent& e, const std::string& base) {
                                       : json{{"reference", e.resource_type + "/" + e.resource_id}};
     r["entity"] = json::array({{{"what", what}}});
   }
-  (void)base;
   return r;
 }
 
@@ -63,7 +62,7 @@ Response audit_read(access::AuditLog& audit, store::Store& store, const Target& 
     auto e = audit.get(tx, target.compartment, std::stoll(id));
     if (!e.is_ok()) return e.status();
     if (!*e || (*e)->by_holder) return Status::not_found("AuditEvent/" + id + " does not exist");
-    return Response::text(200, to_fhir(**e, base_url(req)).dump(), kFhirJson);
+    return Response::text(200, to_fhir(**e).dump(), kFhirJson);
   });
 }
 
@@ -92,7 +91,7 @@ Response audit_search(access::AuditLog& audit, store::Store& store, const Target
     if (more) events->pop_back();
     json entries = json::array();
     for (const auto& e : *events) {
-      entries.push_back({{"fullUrl", base + "/AuditEvent/" + std::to_string(e.seq)}, {"resource", to_fhir(e, base)},
+      entries.push_back({{"fullUrl", base + "/AuditEvent/" + std::to_string(e.seq)}, {"resource", to_fhir(e)},
                          {"search", {{"mode", "match"}}}});
     }
     json links = json::array({{{"relation", "self"}, {"url", base + "/AuditEvent?_count=" + std::to_string(count) +

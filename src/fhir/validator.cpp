@@ -246,7 +246,6 @@ struct Validator::Impl {
   void primitive_extensions(const Walk& w, const json& v, const Element& e, const std::string& path, int depth) const {
     auto one = [&](const json& item, const std::string& here) {
       if (item.is_null()) return;
-      auto ext = types.find("Extension");
       static const Type kElement = [] {
         Type t;
         t.kind = "complex";
@@ -255,7 +254,6 @@ struct Validator::Impl {
         t.properties = {{"id", {0, 0}}, {"extension", {1, 0}}};
         return t;
       }();
-      (void)ext;
       object(w, item, kElement, here, depth + 1, false);
     };
     if (e.max == 1) {
