@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,13 +19,34 @@ struct Header {
   std::string value;
 };
 
+// A request body taken piece by piece as it arrives instead of whole (document uploads). The
+// route's `open_body` makes one from the request head; the server then feeds it every byte
+// of the body in order (on the I/O thread: keep each call short) and calls finish() once
+// the body is complete. An error from write() or finish() answers the request with that
+// error without running the handler; the sink is destroyed then, and must clean up.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  virtual Status write(std::string_view bytes) = 0;
+  virtual Status finish() = 0;
+};
+
+// A response body produced piece by piece (document downloads), of a length known upfront.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Fills up to `cap` bytes (cap > 0); 0 only at the end.
+  virtual Result<size_t> read(char* buf, size_t cap) = 0;
+};
+
 struct Request {
   std::string method;  // upper case, e.g. "GET"
   std::string target;  // as received, e.g. "/fhir/r4/Patient?name=x"
   std::string path;    // target before '?', still percent-encoded
   std::string query;   // after '?', raw
   std::vector<Header> headers;
-  std::string body;
+  std::string body;                 // empty when the route streams its body into `sink`
+  std::shared_ptr<BodySink> sink;   // the route's own sink, fed and finished, or null
   std::vector<std::pair<std::string, std::string>> params;  // path parameters, decoded
   std::string client_address;  // the client's, after trusted X-Forwarded-For
   bool secure = false;         // reached over TLS (directly or via a trusted proxy)
@@ -39,6 +61,10 @@ struct Response {
   int status = 200;
   std::vector<Header> headers;
   std::string body;
+  // Instead of `body`: a streamed body of `source_length` bytes (sent with Content-Length;
+  // a source that ends early or fails closes the connection).
+  std::shared_ptr<BodySource> source;
+  uint64_t source_length = 0;
 
   void set_header(std::string name, std::string value);
   std::string_view header(std::string_view name) const;
@@ -67,6 +93,9 @@ Response error_response_for(std::string_view path, int status, std::string_view 
 enum class Execution { kWorker, kInline };
 
 using Handler = std::function<Response(const Request&)>;
+// Makes the sink of a streamed request body from its head (`body` empty), or refuses the
+// request with an error (its status gives the HTTP code). Runs on the I/O thread.
+using BodySinkFactory = std::function<Result<std::shared_ptr<BodySink>>(const Request&)>;
 
 struct Route {
   std::string method;   // "GET", "POST"...; GET routes also answer HEAD
@@ -75,6 +104,7 @@ struct Route {
   Handler handler;
   uint64_t body_limit = 0;  // bytes; 0 means the server default (--max-body-bytes)
   Execution execution = Execution::kWorker;
+  BodySinkFactory open_body = {};  // set: the body is streamed into a sink instead of buffered
 };
 
 }  // namespace carnet::api

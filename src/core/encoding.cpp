@@ -70,7 +70,9 @@ std::optional<std::string> hex_decode(std::string_view hex) {
 std::string base64_encode(std::string_view bytes) { return base64_with(bytes, kB64, true); }
 std::string base64url_encode(std::string_view bytes) { return base64_with(bytes, kB64Url, false); }
 
-std::optional<std::string> base64_decode(std::string_view text) {
+namespace {
+
+const std::array<int8_t, 256>& decode_table() {
   static const std::array<int8_t, 256> table = [] {
     std::array<int8_t, 256> t{};
     t.fill(-1);
@@ -80,6 +82,70 @@ std::optional<std::string> base64_decode(std::string_view text) {
     }
     return t;
   }();
+  return table;
+}
+
+}  // namespace
+
+bool Base64Decoder::feed(std::string_view text, std::string& out) {
+  const auto& table = decode_table();
+  for (unsigned char c : text) {
+    ++chars_;
+    if (c == '=') {
+      if (++padding_ > 2) return false;
+      continue;
+    }
+    int v = table[c];
+    if (v < 0 || padding_ > 0) return false;
+    acc_ = (acc_ << 6) | uint32_t(v);
+    bits_ += 6;
+    if (bits_ >= 8) {
+      bits_ -= 8;
+      out += static_cast<char>((acc_ >> bits_) & 0xff);
+    }
+  }
+  return true;
+}
+
+bool Base64Decoder::finish() const {
+  // Leftover bits: 0 (complete), 2 or 4 (a final group of 3 or 2 characters); 6 is a lone character.
+  return bits_ != 6;
+}
+
+void Base64Encoder::feed(std::string_view bytes, std::string& out) {
+  auto emit = [&out](unsigned a, unsigned b, unsigned c) {
+    uint32_t v = (a << 16) | (b << 8) | c;
+    out += kB64[(v >> 18) & 63];
+    out += kB64[(v >> 12) & 63];
+    out += kB64[(v >> 6) & 63];
+    out += kB64[v & 63];
+  };
+  size_t i = 0;
+  while (npending_ > 0 && npending_ < 3 && i < bytes.size()) {
+    if (npending_ == 2) {
+      emit(pending_[0], pending_[1], static_cast<unsigned char>(bytes[i++]));
+      npending_ = 0;
+      break;
+    }
+    pending_[npending_++] = static_cast<unsigned char>(bytes[i++]);
+  }
+  out.reserve(out.size() + (bytes.size() - i) / 3 * 4 + 4);
+  for (; i + 3 <= bytes.size(); i += 3) {
+    emit(static_cast<unsigned char>(bytes[i]), static_cast<unsigned char>(bytes[i + 1]),
+         static_cast<unsigned char>(bytes[i + 2]));
+  }
+  for (; i < bytes.size(); ++i) pending_[npending_++] = static_cast<unsigned char>(bytes[i]);
+}
+
+void Base64Encoder::finish(std::string& out) {
+  if (npending_ == 0) return;
+  std::string tail = base64_encode(std::string_view(reinterpret_cast<const char*>(pending_), size_t(npending_)));
+  out += tail;
+  npending_ = 0;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  const auto& table = decode_table();
   while (!text.empty() && text.back() == '=') text.remove_suffix(1);
   if (text.size() % 4 == 1) return std::nullopt;
   std::string out;

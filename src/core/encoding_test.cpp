@@ -35,3 +35,43 @@ TEST(PercentDecode, DecodesAndRejectsMalformed) {
 
 }  // namespace
 }  // namespace carnet
+
+namespace carnet {
+namespace {
+
+TEST(Base64Streaming, AnySlicingMatchesTheWhole) {
+  std::string bytes;
+  for (int i = 0; i < 1000; ++i) bytes += static_cast<char>((i * 37 + i / 7) & 0xff);
+  for (size_t len : {0u, 1u, 2u, 3u, 4u, 5u, 998u, 1000u}) {
+    std::string data = bytes.substr(0, len);
+    std::string whole = base64_encode(data);
+    for (size_t step : {1u, 2u, 3u, 5u, 64u, 4096u}) {
+      Base64Encoder enc;
+      std::string encoded;
+      for (size_t i = 0; i < data.size(); i += step) enc.feed(std::string_view(data).substr(i, step), encoded);
+      enc.finish(encoded);
+      EXPECT_EQ(encoded, whole) << len << "/" << step;
+      EXPECT_EQ(encoded.size(), Base64Encoder::encoded_size(len));
+      Base64Decoder dec;
+      std::string decoded;
+      for (size_t i = 0; i < whole.size(); i += step) {
+        ASSERT_TRUE(dec.feed(std::string_view(whole).substr(i, step), decoded));
+      }
+      EXPECT_TRUE(dec.finish());
+      EXPECT_EQ(decoded, data) << len << "/" << step;
+    }
+  }
+}
+
+TEST(Base64Streaming, RejectsWhatIsNotBase64) {
+  std::string out;
+  EXPECT_FALSE(Base64Decoder().feed("Zm9v YmFy", out));   // space
+  EXPECT_FALSE(Base64Decoder().feed("Zg==Zg==", out));    // data after padding
+  EXPECT_FALSE(Base64Decoder().feed("Zg===", out));       // too much padding
+  Base64Decoder lone;
+  EXPECT_TRUE(lone.feed("Zm9vY", out));
+  EXPECT_FALSE(lone.finish());  // a lone trailing character is no byte
+}
+
+}  // namespace
+}  // namespace carnet

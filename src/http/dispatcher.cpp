@@ -20,6 +20,7 @@ Dispatcher::Plan Dispatcher::plan(std::string_view method, std::string_view targ
       p.route_label = p.match.route->name;
       p.body_limit = p.match.route->body_limit ? p.match.route->body_limit : default_body_limit_;
       p.on_worker = p.match.route->execution == api::Execution::kWorker;
+      if (p.match.route->open_body) p.open_body = &p.match.route->open_body;
       break;
     case Router::Outcome::kNotFound:
       p.body_limit = std::min(default_body_limit_, kUnroutedBodyLimit);
@@ -81,7 +82,9 @@ void Dispatcher::decorate(api::Response& res, std::string_view request_id, bool 
   };
   res.headers.reserve(res.headers.size() + std::size(kSecurity) + 3);
   res.headers.push_back({"X-Request-Id", std::string(request_id)});
-  res.headers.insert(res.headers.end(), std::begin(kSecurity), std::end(kSecurity));
+  // A handler may set a stricter policy of its own (documents served in a sandbox).
+  bool own_policy = !res.header("Content-Security-Policy").empty();
+  res.headers.insert(res.headers.end(), std::begin(kSecurity) + (own_policy ? 1 : 0), std::end(kSecurity));
   if (secure) res.headers.push_back({"Strict-Transport-Security", "max-age=63072000; includeSubDomains"});
   if (res.header("Cache-Control").empty()) res.headers.push_back({"Cache-Control", "no-store"});
 }

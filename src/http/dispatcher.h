@@ -23,6 +23,7 @@ class Dispatcher {
     std::string route_label;  // for metrics: route name, "static" or "unmatched"
     uint64_t body_limit = 0;
     bool on_worker = true;
+    const api::BodySinkFactory* open_body = nullptr;  // the route streams its body
   };
   // Decided from the request line alone, before the body is read.
   Plan plan(std::string_view method, std::string_view target) const;

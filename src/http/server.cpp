@@ -576,45 +576,7 @@ awaitable<void> Server::Impl::session(Stream& stream, ConnectionHandle& handle, 
     std::string target(hreq.target());
     Dispatcher::Plan plan = dispatcher.plan(method, target);
 
-    // 3. The body, within the route's limit and the body deadline.
-    auto declared = parser.content_length();
-    if (declared && *declared > plan.body_limit) {
-      co_await send_error(stream, handle, 413, "too_large",
-                          "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start,
-                          plan.path);
-      co_await linger(stream, handle);
-      co_return;
-    }
-    parser.body_limit(plan.body_limit);
-    if (!parser.is_done()) {
-      if (iequals(hreq[bhttp::field::expect], "100-continue")) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        handle.expires_after(cfg.write_timeout);
-        co_await net::async_write(stream, net::buffer(kContinue.data(), kContinue.size()),
-                                  net::redirect_error(use_awaitable, ec));
-        if (ec) co_return;
-      }
-      handle.expires_after(cfg.body_timeout);
-      co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
-      if (ec) {
-        if (handle.timed_out) {
-          note_timeout("body", peer, start);
-        } else if (ec == bhttp::error::body_limit) {
-          co_await send_error(stream, handle, 413, "too_large",
-                              "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start,
-                          plan.path);
-          co_await linger(stream, handle);
-        } else if (is_parse_error(ec)) {
-          co_await send_error(stream, handle, 400, "bad_request", "malformed request body: " + ec.message(), secure,
-                              peer, start, plan.path);
-          co_await linger(stream, handle);
-        }
-        co_return;  // a truncated upload is never handed to a handler
-      }
-    }
-    handle.expires_never();  // the handler's time is bounded by the worker pool, not here
-
-    // 4. Run the handler.
+    // 3. The request as handlers see it, from the head.
     api::Request req;
     req.method = std::move(method);
     req.target = std::move(target);
@@ -626,7 +588,6 @@ awaitable<void> Server::Impl::session(Stream& stream, ConnectionHandle& handle, 
       for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
       req.headers.push_back({std::move(name), std::string(f.value())});
     }
-    req.body = std::move(hreq.body());
     bool from_proxy = !proxies.empty() && proxies.trusts(peer);
     req.client_address = from_proxy ? proxies.client_address(peer, req.header("x-forwarded-for")) : peer;
     req.secure = secure || (from_proxy && iequals(req.header("x-forwarded-proto"), "https"));
@@ -635,6 +596,105 @@ awaitable<void> Server::Impl::session(Stream& stream, ConnectionHandle& handle, 
     bool keep_alive = hreq.keep_alive();
     unsigned version = hreq.version();
 
+    // 4. The body, within the route's limit and the body deadline: whole, or streamed into
+    //    the route's sink.
+    auto declared = parser.content_length();
+    if (declared && *declared > plan.body_limit) {
+      co_await send_error(stream, handle, 413, "too_large",
+                          "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start,
+                          plan.path);
+      co_await linger(stream, handle);
+      co_return;
+    }
+    parser.body_limit(plan.body_limit);
+    if (plan.open_body) {
+      Status refused = Status::ok();
+      try {
+        auto sink = (*plan.open_body)(req);
+        if (sink.is_ok()) {
+          req.sink = std::move(*sink);
+        } else {
+          refused = sink.status();
+        }
+      } catch (const std::exception& e) {
+        log::error("body_sink_failed", {{"route", plan.route_label}, {"error", e.what()}});
+        refused = Status::internal("cannot receive the body");
+      }
+      if (!refused.is_ok()) {
+        co_await send_error(stream, handle, api::http_status_for(refused.code()), "refused", refused.message(), secure,
+                            peer, start, plan.path);
+        co_await linger(stream, handle);
+        co_return;
+      }
+    }
+    if (!parser.is_done()) {
+      if (iequals(hreq[bhttp::field::expect], "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        handle.expires_after(cfg.write_timeout);
+        co_await net::async_write(stream, net::buffer(kContinue.data(), kContinue.size()),
+                                  net::redirect_error(use_awaitable, ec));
+        if (ec) co_return;
+      }
+      Status sink_failed = Status::ok();
+      if (req.sink) {
+        // Piece by piece: the deadline restarts with every piece, so a large upload over a
+        // slow link goes through while a stalled one is cut.
+        bhttp::request_parser<bhttp::buffer_body> streaming(std::move(parser));
+        constexpr size_t kPiece = 64 * 1024;
+        auto piece = std::make_unique<char[]>(kPiece);
+        while (!streaming.is_done()) {
+          streaming.get().body().data = piece.get();
+          streaming.get().body().size = kPiece;
+          handle.expires_after(cfg.body_timeout);
+          co_await bhttp::async_read_some(stream, buffer, streaming, net::redirect_error(use_awaitable, ec));
+          if (ec == bhttp::error::need_buffer) ec = {};
+          if (ec) break;
+          size_t n = kPiece - streaming.get().body().size;
+          if (n > 0) {
+            sink_failed = req.sink->write(std::string_view(piece.get(), n));
+            if (!sink_failed.is_ok()) break;
+          }
+        }
+      } else {
+        handle.expires_after(cfg.body_timeout);
+        co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
+      }
+      if (!ec && !sink_failed.is_ok()) {
+        co_await send_error(stream, handle, api::http_status_for(sink_failed.code()), "refused", sink_failed.message(),
+                            secure, peer, start, plan.path);
+        co_await linger(stream, handle);
+        co_return;
+      }
+      if (ec) {
+        if (handle.timed_out) {
+          note_timeout("body", peer, start);
+        } else if (ec == bhttp::error::body_limit) {
+          co_await send_error(stream, handle, 413, "too_large",
+                              "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start,
+                              plan.path);
+          co_await linger(stream, handle);
+        } else if (is_parse_error(ec)) {
+          co_await send_error(stream, handle, 400, "bad_request", "malformed request body: " + ec.message(), secure,
+                              peer, start, plan.path);
+          co_await linger(stream, handle);
+        }
+        co_return;  // a truncated upload is never handed to a handler (its sink cleans up)
+      }
+    }
+    if (req.sink) {
+      Status done = req.sink->finish();
+      if (!done.is_ok()) {
+        co_await send_error(stream, handle, api::http_status_for(done.code()), "refused", done.message(), secure, peer,
+                            start, plan.path);
+        co_await linger(stream, handle);
+        co_return;
+      }
+    } else {
+      req.body = std::move(parser.get().body());
+    }
+    handle.expires_never();  // the handler's time is bounded by the worker pool, not here
+
+    // 5. Run the handler.
     // (No co_await inside a conditional expression: g++ 12 miscompiles it.)
     api::Response r;
     if (plan.on_worker) {
@@ -644,16 +704,38 @@ awaitable<void> Server::Impl::session(Stream& stream, ConnectionHandle& handle, 
     }
     Dispatcher::decorate(r, req.request_id, req.secure);
 
-    // 5. Write the response: header block and body in one gathered write.
+    // 6. Write the response: header block and body in one gathered write, or a streamed
+    //    body piece by piece after the header.
     bool closing = !keep_alive || stopping.load();
     bool bodiless = r.status == 204 || r.status == 304 || r.status < 200;
-    size_t length = bodiless ? 0 : r.body.size();
-    if (bodiless || req.method == "HEAD") r.body.clear();  // HEAD keeps the GET's Content-Length
+    size_t length = bodiless ? 0 : r.source ? r.source_length : r.body.size();
+    if (bodiless || req.method == "HEAD") {  // HEAD keeps the GET's Content-Length
+      r.body.clear();
+      r.source.reset();
+    }
     std::string head = serialize_head(r, version, !closing, !bodiless, length);
-    size_t body_bytes = r.body.size();
+    size_t body_bytes = r.source ? r.source_length : r.body.size();
     handle.expires_after(cfg.write_timeout);
     std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(r.body)};
     co_await net::async_write(stream, buffers, net::redirect_error(use_awaitable, ec));
+    if (!ec && r.source) {
+      constexpr size_t kPiece = 64 * 1024;
+      auto piece = std::make_unique<char[]>(kPiece);
+      uint64_t sent = 0;
+      while (sent < r.source_length) {
+        auto n = r.source->read(piece.get(), size_t(std::min<uint64_t>(kPiece, r.source_length - sent)));
+        if (!n.is_ok() || *n == 0) {
+          log::error("response_stream_failed", {{"request_id", req.request_id},
+                                                {"error", n.is_ok() ? std::string("ended early") : n.status().message()}});
+          closing = true;  // the client sees a short body: never a silently truncated document
+          break;
+        }
+        handle.expires_after(cfg.write_timeout);
+        co_await net::async_write(stream, net::buffer(piece.get(), *n), net::redirect_error(use_awaitable, ec));
+        if (ec) break;
+        sent += *n;
+      }
+    }
 
     double secs = std::chrono::duration<double>(Clock::now() - start).count();
     metrics.observe_request(plan.route_label, req.method, r.status, secs);

@@ -1,0 +1,60 @@
+// Where document bytes live: large opaque objects kept outside the database rows, named by
+// a random id. This layer moves bytes only; they arrive here already encrypted, and become
+// part of a person's record only when a database row names them (written in the same
+// transaction as the document). A blob nobody names is an orphan that collect() removes.
+//
+// Backends: files in a directory (the embedded default, or a shared filesystem for several
+// instances); PostgreSQL later.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace carnet::store {
+
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;  // a writer destroyed before commit() leaves nothing
+  virtual Status append(std::string_view bytes) = 0;
+  // Makes the blob durable and readable under its id: after commit() returns OK, a crash
+  // does not lose it.
+  virtual Status commit() = 0;
+};
+
+class BlobReader {
+ public:
+  virtual ~BlobReader() = default;
+  // Up to `cap` bytes; 0 at the end.
+  virtual Result<size_t> read(char* buf, size_t cap) = 0;
+  virtual uint64_t size() const = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+
+  // kConflict if a blob with this id exists. Ids: 2-64 lower-case hex digits.
+  virtual Result<std::unique_ptr<BlobWriter>> create(std::string_view id) = 0;
+  // kNotFound when there is no such committed blob.
+  virtual Result<std::unique_ptr<BlobReader>> open(std::string_view id) const = 0;
+  // Removing a missing blob succeeds.
+  virtual Status remove(std::string_view id) = 0;
+  // Removes what was written before `before` and is either unfinished (a writer that never
+  // committed: its process died) or a committed blob that `referenced` says nobody names.
+  // Returns how many blobs were removed.
+  virtual Result<int64_t> collect(std::chrono::system_clock::time_point before,
+                                  const std::function<Result<bool>(std::string_view id)>& referenced) = 0;
+};
+
+// Files under `dir`: <dir>/<2 hex>/<id> once committed (the two characters fan the blobs
+// out over 256 directories), <id>.part while being written. Commit = fsync the file,
+// rename it, fsync the directory.
+Result<std::unique_ptr<BlobStore>> open_file_blob_store(const std::string& dir);
+
+}  // namespace carnet::store
