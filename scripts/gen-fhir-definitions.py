@@ -40,7 +40,7 @@ RESOURCES = [
     "Patient", "Practitioner", "PractitionerRole", "Organization", "DocumentReference",
     "Binary", "AllergyIntolerance", "Condition", "Immunization", "MedicationStatement",
     "Observation", "Appointment", "Communication", "MedicationRequest", "MedicationDispense",
-    "Consent", "AuditEvent", "Bundle", "OperationOutcome",
+    "Consent", "AuditEvent", "List", "Bundle", "OperationOutcome",
 ]
 
 # FHIR primitive types: they appear only as type codes, never in "types".

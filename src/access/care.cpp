@@ -5,6 +5,7 @@
 #include "crypto/aead.h"
 #include "crypto/random.h"
 #include "fhir/resource_store.h"
+#include "fhir/search_index.h"
 #include "identity/contacts.h"
 #include "identity/directory.h"
 #include "identity/enrolment.h"
@@ -315,6 +316,21 @@ Status Care::set_hidden(const Caller& holder, std::string_view type, std::string
         "hidden_from_representatives = excluded.hidden_from_representatives",
         {holder.acting_space, std::string(type), std::string(id), int64_t{from_professionals}, int64_t{from_representatives}});
     if (!up.is_ok()) return up.status();
+    // A document's bytes (its Binaries) follow it.
+    if (type == "DocumentReference") {
+      fhir::ResourceStore resources(ring_, clock_);
+      auto doc = resources.read(tx, holder.acting_space, "DocumentReference", id);
+      if (!doc.is_ok()) return doc.status();
+      for (const auto& c : nlohmann::json::parse(doc->json).value("content", nlohmann::json::array())) {
+        std::string ref = fhir::normalize_reference(c.value("attachment", nlohmann::json::object()).value("url", ""));
+        if (ref.rfind("Binary/", 0) != 0) continue;
+        CARNET_RETURN_IF_ERROR(tx.exec("UPDATE resource_access SET hidden_from_professionals = ?, hidden_from_representatives = ? "
+                                       "WHERE compartment = ? AND resource_type = 'Binary' AND resource_id = ?",
+                                       {int64_t{from_professionals}, int64_t{from_representatives}, holder.acting_space,
+                                        ref.substr(7)})
+                                   .status());
+      }
+    }
     return holder_action(tx, holder, from_professionals || from_representatives ? "hide" : "unhide",
                          std::string(type) + "/" + std::string(id));
   });

@@ -67,8 +67,8 @@ Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& calle
 Status Gate::resource_flags(store::Transaction& tx, std::string_view space_id, std::string_view id,
                             ResourceFacts& r) const {
   auto row = tx.query_one(
-      "SELECT hidden_from_professionals, hidden_from_representatives, author_idnatps, category FROM resource_access "
-      "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+      "SELECT hidden_from_professionals, hidden_from_representatives, author_idnatps, category, withheld_until "
+      "FROM resource_access WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
       {std::string(space_id), r.type, std::string(id)});
   if (!row.is_ok()) return row.status();
   if (*row) {
@@ -76,6 +76,7 @@ Status Gate::resource_flags(store::Transaction& tx, std::string_view space_id, s
     r.hidden_from_representatives = (*row)->integer(1) != 0;
     r.author_idnatps = (*row)->text(2);
     if (!(*row)->is_null(3)) r.category = (*row)->text(3);
+    r.withheld_from_patient = !(*row)->is_null(4) && (*row)->text(4) > format_instant(clock_.now());
   }
   return Status::ok();
 }
@@ -137,8 +138,16 @@ std::vector<Gate::Filter> Gate::search_filters(const Caller& caller, std::string
   const Actor& a = caller.actor;
   const std::string owner =
       "SELECT x.resource_id FROM resource_access x WHERE x.compartment = r.compartment AND x.resource_type = r.resource_type";
-  if (a.kind == ActorKind::kRepresentative) {
-    out.push_back({"r.resource_id NOT IN (" + owner + " AND x.hidden_from_representatives = 1)", {}});
+  if (a.kind == ActorKind::kHolder || a.kind == ActorKind::kRepresentative) {
+    // Results withheld until an announcement consultation (documents) are not found yet.
+    bool documents = type == "DocumentReference" || type == "Binary";
+    if (a.kind == ActorKind::kRepresentative) {
+      out.push_back({"r.resource_id NOT IN (" + owner + " AND (x.hidden_from_representatives = 1" +
+                         (documents ? " OR x.withheld_until > ?))" : "))"),
+                     documents ? std::vector<store::Value>{format_instant(clock_.now())} : std::vector<store::Value>{}});
+    } else if (documents) {
+      out.push_back({"r.resource_id NOT IN (" + owner + " AND x.withheld_until > ?)", {format_instant(clock_.now())}});
+    }
   } else if (a.kind == ActorKind::kProfessional) {
     if (type == "Communication") {
       out.push_back({"r.resource_id IN (" + owner + " AND x.author_idnatps = ?)", {a.idnatps}});

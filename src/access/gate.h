@@ -40,6 +40,10 @@ class Gate {
       : store_(store), ring_(ring), audit_(audit), clock_(clock) {}
 
   AuditLog& audit() const { return audit_; }
+
+  // How long a result withheld from the patient stays withheld at most (then it is shown).
+  void set_withheld_release_after(std::chrono::seconds d) { withheld_release_after_ = d; }
+  std::chrono::seconds withheld_release_after() const { return withheld_release_after_; }
   const crypto::KeyRing& ring() const { return ring_; }
   const Clock& clock() const { return clock_; }
 
@@ -76,6 +80,7 @@ class Gate {
   const crypto::KeyRing& ring_;
   AuditLog& audit_;
   const Clock& clock_;
+  std::chrono::seconds withheld_release_after_{std::chrono::hours(24 * 30)};
 
   // Read-mostly data, kept a minute: professions from the directory (changed by imports)
   // and the matrix (changed by an operator's import).

@@ -16,6 +16,7 @@ bool is_category(std::string_view key) {
 std::string_view type_category(std::string_view t) {
   if (t == "DocumentReference" || t == "Binary") return "";  // per document (document_category)
   if (t == "Observation") return "reports";
+  if (t == "List") return "reports";  // submission sets of documents (IHE MHD)
   if (t == "AllergyIntolerance" || t == "Condition") return "summaries";
   if (t == "Immunization" || t == "MedicationStatement") return "administered-treatments";
   if (t == "MedicationRequest") return "prescriptions";

@@ -43,7 +43,10 @@ Decision for_holder_side(Action action, const SpaceFacts& space, const ResourceF
     return Decision::deny("the holder's delegation lets you read only");
   }
   if (representative && r.hidden_from_representatives && !writes(action)) {
-    return Decision::deny("hidden from representatives by the holder");
+    return Decision::deny("hidden from representatives");
+  }
+  if (r.withheld_from_patient) {
+    return Decision::deny("this result will be given at a consultation with the professional who added it");
   }
   if ((action == Action::kUpdate || action == Action::kDelete) && !r.author_idnatps.empty()) {
     return Decision::deny("a document added by a professional can be hidden, not changed or deleted");

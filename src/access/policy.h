@@ -52,6 +52,9 @@ struct ResourceFacts {
   bool hidden_from_representatives = false;
   std::string author_idnatps;  // the professional who added it, if any
   bool directory = false;      // Practitioner, PractitionerRole, Organization
+  // A result its author withholds from the patient until an announcement consultation
+  // ("non visible par le patient"), not yet released.
+  bool withheld_from_patient = false;
 };
 
 // Pseudo resource types for what is not a FHIR resource but still decided here.

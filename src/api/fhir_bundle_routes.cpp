@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "api/fhir_common.h"
+#include "api/fhir_documents.h"
 #include "crypto/random.h"
+#include "fhir/search_index.h"
 
 namespace carnet::api::fhir_rest {
 namespace {
@@ -86,7 +88,8 @@ Result<std::vector<Entry>> read_entries(const json& bundle) {
 void resolve_references(json& node, const std::map<std::string, std::string>& ids) {
   if (node.is_object()) {
     for (auto& [key, value] : node.items()) {
-      if (key == "reference" && value.is_string()) {
+      // References, and attachments' urls (a DocumentReference naming the Binary of the same Bundle).
+      if ((key == "reference" || key == "url") && value.is_string()) {
         auto it = ids.find(value.get<std::string>());
         if (it != ids.end()) value = it->second;
       } else {
@@ -121,19 +124,37 @@ json response_entry(int status, const fhir::ResourceVersion* v, bool with_resour
 
 class BundleRunner {
  public:
-  BundleRunner(fhir::ResourceStore& resources, const Call& call, const fhir::Validator& validator, const Request& req)
-      : resources_(resources), call_(call), validator_(validator), base_(base_url(req)),
+  BundleRunner(fhir::ResourceStore& resources, const Call& call, const fhir::Validator& validator, const Request& req,
+               DocumentStaging& docs)
+      : resources_(resources), call_(call), validator_(validator), docs_(docs), base_(base_url(req)),
         with_resource_(req.header("prefer").find("return=minimal") == std::string_view::npos) {}
 
   // Asks the access gate about every entry first, outside any database transaction (the
   // gate's audit events commit on their own).
   void authorize_all(const std::vector<Entry>& entries) {
+    // A document's bytes (a Binary entry) concern the patient of the DocumentReference that
+    // names them (IHE MHD ITI-65).
+    std::map<std::string, std::string> document_patient;  // Binary fullUrl -> patient
+    for (const auto& e : entries) {
+      if (e.type != "DocumentReference" || !e.resource.is_object()) continue;
+      for (const auto& c : e.resource.value("content", json::array())) {
+        std::string url = c.value("attachment", json::object()).value("url", "");
+        if (!url.empty()) document_patient[url] = patient_of_resource(e.resource);
+      }
+    }
     for (const auto& e : entries) {
       access::Action action = e.method == "GET"    ? (e.id.empty() ? access::Action::kSearch : access::Action::kRead)
                               : e.method == "POST" ? access::Action::kCreate
                               : e.method == "PUT"  ? access::Action::kUpdate
                                                    : access::Action::kDelete;
       std::string patient = e.resource.is_object() ? patient_of_resource(e.resource) : std::string();
+      if (patient.empty() && e.type == "Binary") {
+        if (auto it = document_patient.find(e.full_url); it != document_patient.end()) patient = it->second;
+        if (patient.empty() && e.resource.is_object()) {
+          patient = fhir::normalize_reference(e.resource.value("securityContext", json::object()).value("reference", ""));
+          if (patient.rfind("Patient/", 0) != 0) patient.clear();
+        }
+      }
       if (action == access::Action::kSearch) {
         auto pairs = decode_form(e.query);
         if (pairs.is_ok()) patient = patient_of_search(e.type, *pairs);
@@ -183,7 +204,7 @@ class BundleRunner {
       return Status::invalid(issues_.front().expression + ": " + issues_.front().message);
     }
     if (e.method == "POST") {
-      auto c = create_resource(tx, resources_, call_, *target, e.resource, std::nullopt, assigned_id);
+      auto c = create_resource(tx, resources_, call_, *target, e.resource, std::nullopt, assigned_id, &docs_, e.index);
       if (!c.is_ok()) return c.status();
       return response_entry(201, &c->version, with_resource_, base_);
     }
@@ -196,8 +217,12 @@ class BundleRunner {
       }
       expected = std::stoll(m.substr(1, m.size() - 2));
     }
-    auto v = resources_.update(tx, target->compartment, e.type, e.id, e.resource.dump(), expected);
+    json resource = e.resource;
+    CARNET_RETURN_IF_ERROR(docs_.before_write(tx, resources_, call_, *target, resource, e.id, e.index));
+    auto v = resources_.update(tx, target->compartment, e.type, e.id, resource.dump(), expected);
     if (!v.is_ok()) return v.status();
+    CARNET_RETURN_IF_ERROR(record_author(tx, call_, *target, *v));
+    CARNET_RETURN_IF_ERROR(docs_.after_write(tx, resources_, call_, *target, *v, e.index));
     return response_entry(v->version == 1 ? 201 : 200, &*v, with_resource_, base_);
   }
 
@@ -239,6 +264,7 @@ class BundleRunner {
   fhir::ResourceStore& resources_;
   const Call& call_;
   const fhir::Validator& validator_;
+  DocumentStaging& docs_;
   std::string base_;
   bool with_resource_;
   std::vector<fhir::ValidationIssue> issues_;
@@ -250,21 +276,45 @@ class BundleRunner {
 };
 
 // FHIR's processing order within a transaction: deletes, creates, updates, then reads.
-int phase(const std::string& method) {
-  if (method == "DELETE") return 0;
-  if (method == "POST") return 1;
-  if (method == "PUT") return 2;
-  return 3;
+// Among creates, documents' bytes (Binary) come first, so that the DocumentReferences that
+// name them find them.
+int phase(const Entry& e) {
+  if (e.method == "DELETE") return 0;
+  if (e.method == "POST") return e.type == "Binary" ? 1 : 2;
+  if (e.method == "PUT") return 3;
+  return 4;
 }
 
 Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::Accounts& accounts, access::Gate& gate,
-                const fhir::Validator& validator, const Request& req) {
+                const fhir::Validator& validator, documents::Vault& vault, const Request& req) {
   auto call = authenticate_call(accounts, gate, req);
   if (!call.is_ok()) return outcome(call.status(), req.request_id);
   if (!wants_json(req)) return not_acceptable(req);
   if (!json_body(req)) return outcome(415, "not-supported", "send the Bundle as application/fhir+json", req.request_id);
-  auto doc = json::parse(req.body, nullptr, false);
+  auto doc = json::parse(body_text(req), nullptr, false);
   if (doc.is_discarded()) return outcome(400, "structure", "body is not valid JSON", req.request_id);
+  // Documents (Binary.data, attachments' data) go to the vault first, checked against their
+  // declared type; the rest of the Bundle is validated without them.
+  FhirBodySink* sink = fhir_sink(req);
+  DocumentStaging staging(vault, sink);
+  if (doc.is_object() && doc.contains("entry") && doc["entry"].is_array()) {
+    json& list = doc["entry"];
+    for (size_t i = 0; i < list.size() && i < kMaxEntries; ++i) {
+      json& e = list[i];
+      if (!e.is_object() || !e.contains("resource") || !e["resource"].is_object()) continue;
+      std::string method = e.value("request", json::object()).value("method", "");
+      std::string rt = e["resource"].value("resourceType", "");
+      if (method != "POST" && method != "PUT") continue;
+      Status st = staging.stage(*call, e["resource"], rt, entry_path(i) + ".resource", i);
+      if (!st.is_ok()) return outcome(st, req.request_id);
+    }
+  }
+  if (sink && sink->is_json() && sink->json()->untaken() > 0) {
+    return outcome(413, "too-costly",
+                   "inline data larger than 64 KiB is accepted only for documents (Binary.data, DocumentReference attachments) "
+                   "in POST or PUT entries",
+                   req.request_id);
+  }
   auto issues = validator.validate(doc, "Bundle");
   if (!issues.empty()) return validation_outcome(issues, req.request_id);
   std::string type = doc.value("type", "");
@@ -274,7 +324,21 @@ Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::A
   }
   auto entries = read_entries(doc);
   if (!entries.is_ok()) return outcome(entries.status(), req.request_id);
-  BundleRunner runner(resources, *call, validator, req);
+  // A Binary that a DocumentReference of the Bundle names belongs to it (securityContext),
+  // which also gives its download its file name.
+  std::map<std::string, std::string> owner;  // Binary fullUrl -> DocumentReference fullUrl
+  for (const auto& e : *entries) {
+    if (e.type != "DocumentReference" || e.full_url.empty() || !e.resource.is_object()) continue;
+    for (const auto& c : e.resource.value("content", json::array())) {
+      std::string url = c.value("attachment", json::object()).value("url", "");
+      if (!url.empty()) owner[url] = e.full_url;
+    }
+  }
+  for (auto& e : *entries) {
+    if (e.type != "Binary" || !e.resource.is_object() || e.resource.contains("securityContext")) continue;
+    if (auto it = owner.find(e.full_url); it != owner.end()) e.resource["securityContext"] = {{"reference", it->second}};
+  }
+  BundleRunner runner(resources, *call, validator, req, staging);
   runner.authorize_all(*entries);
   json out = json::array();
 
@@ -289,6 +353,7 @@ Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::A
                                   result = std::move(*r);
                                   return Status::ok();
                                 });
+      if (s.is_ok()) staging.committed(e.index);
       if (!s.is_ok()) {
         auto entry_issues = runner.take_issues();
         Response failure = entry_issues.empty() ? outcome(s, req.request_id) : validation_outcome(entry_issues, req.request_id);
@@ -311,7 +376,7 @@ Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::A
     if (!prepared.is_ok()) return prepared.status();
     std::vector<const Entry*> order;
     for (const auto& e : *prepared) order.push_back(&e);
-    std::stable_sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) { return phase(a->method) < phase(b->method); });
+    std::stable_sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) { return phase(*a) < phase(*b); });
     for (const Entry* e : order) {
       failed_at = e->index;
       if (auto it = existing.find(e->index); it != existing.end()) {
@@ -329,6 +394,7 @@ Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::A
     if (!entry_issues.empty()) return validation_outcome(entry_issues, req.request_id);
     return outcome(s.with_context(entry_path(failed_at)), req.request_id);
   }
+  staging.committed();
   json response = {{"resourceType", "Bundle"}, {"type", "transaction-response"}, {"entry", results}};
   return Response::text(200, response.dump(), kFhirJson);
 }
@@ -336,12 +402,13 @@ Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::A
 }  // namespace
 
 void add_bundle_routes(std::vector<Route>& routes, identity::Accounts& accounts, access::Gate& gate, store::Store& store,
-                       std::shared_ptr<fhir::ResourceStore> resources, const fhir::Validator& validator) {
+                       std::shared_ptr<fhir::ResourceStore> resources, const fhir::Validator& validator,
+                       documents::Vault& vault) {
   // Some clients (fhir-kit-client) post to the base with a trailing slash.
   for (const char* base : {"/fhir/r4", "/fhir/r4/"}) {
-    routes.push_back({"POST", base, "", [&accounts, &gate, &store, &validator, resources](const Request& req) {
-                        return bundle(*resources, store, accounts, gate, validator, req);
-                      }, kBundleLimit});
+    routes.push_back({"POST", base, "", [&accounts, &gate, &store, &validator, &vault, resources](const Request& req) {
+                        return bundle(*resources, store, accounts, gate, validator, vault, req);
+                      }, kDocumentBodyLimit, Execution::kWorker, fhir_body_sink(vault, kBundleLimit)});
   }
 }
 

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "api/account_routes.h"
+#include "api/fhir_documents.h"
+#include "crypto/random.h"
 #include "core/encoding.h"
 #include "access/care.h"
 #include "fhir/search_index.h"
@@ -224,6 +226,21 @@ std::vector<std::string> codes_of(const json& concepts) {
 
 }  // namespace
 
+VisibilityLabels visibility_labels(const json& doc) {
+  VisibilityLabels out;
+  for (const auto& label : doc.value("securityLabel", json::array())) {
+    for (const auto& c : label.value("coding", json::array())) {
+      std::string system = c.value("system", ""), code = c.value("code", "");
+      if (system != kVisibilitySystem && system != kVisibilitySystemOid) continue;
+      for (char& ch : code) ch = char(std::toupper(static_cast<unsigned char>(ch)));  // case-insensitive code system
+      if (code == "INVISIBLE_PATIENT") out.withheld_from_patient = true;
+      if (code == "INVISIBLE_REPRESENTANTS_LEGAUX") out.hidden_from_representatives = true;
+      if (code == "MASQUE_PS") out.hidden_from_professionals = true;
+    }
+  }
+  return out;
+}
+
 Status record_author(store::Transaction& tx, const Call& call, const Target& target, const fhir::ResourceVersion& v) {
   bool professional = call.caller.actor.kind == access::ActorKind::kProfessional;
   bool document = v.type == "DocumentReference" || v.type == "Binary";
@@ -231,6 +248,7 @@ Status record_author(store::Transaction& tx, const Call& call, const Target& tar
   // Documents carry their matrix category: from their class or type codes, else by who added them.
   std::string category;
   std::vector<std::string> binaries;
+  VisibilityLabels labels;
   if (document) {
     auto doc = json::parse(v.json);
     if (v.type == "DocumentReference") {
@@ -240,16 +258,37 @@ Status record_author(store::Transaction& tx, const Call& call, const Target& tar
         std::string ref = fhir::normalize_reference(url);
         if (ref.rfind("Binary/", 0) == 0) binaries.push_back(ref.substr(7));
       }
+      labels = visibility_labels(doc);
+      // Only the author of a result withholds it from the patient (until the announcement).
+      if (!professional) labels.withheld_from_patient = false;
     }
     if (category.empty()) category = professional ? "reports" : "patient-documents";
   }
+  auto now_t = call.gate->clock().now();
+  std::string now = format_instant(now_t);
+  std::string until = format_instant(now_t + call.gate->withheld_release_after());
+  int64_t withhold = labels.withheld_from_patient ? 1 : 0;
   auto row = [&](const std::string& type, const std::string& id) {
     return tx.exec(
-        "INSERT INTO resource_access (compartment, resource_type, resource_id, author_idnatps, category) VALUES (?, ?, ?, ?, ?) "
+        "INSERT INTO resource_access (compartment, resource_type, resource_id, author_idnatps, category, "
+        "hidden_from_representatives, hidden_from_professionals, withheld_since, withheld_until) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (compartment, resource_type, resource_id) DO UPDATE SET category = excluded.category, "
-        "author_idnatps = COALESCE(resource_access.author_idnatps, excluded.author_idnatps)",
+        "author_idnatps = COALESCE(resource_access.author_idnatps, excluded.author_idnatps), "
+        "hidden_from_representatives = CASE WHEN excluded.hidden_from_representatives = 1 THEN 1 "
+        "ELSE resource_access.hidden_from_representatives END, "
+        "hidden_from_professionals = CASE WHEN excluded.hidden_from_professionals = 1 THEN 1 "
+        "ELSE resource_access.hidden_from_professionals END, "
+        "withheld_since = CASE WHEN ? = 1 THEN COALESCE(resource_access.withheld_since, excluded.withheld_since) "
+        "ELSE resource_access.withheld_since END, "
+        // The author drops the label after the announcement consultation: released now.
+        "withheld_until = CASE WHEN ? = 1 THEN COALESCE(resource_access.withheld_until, excluded.withheld_until) "
+        "WHEN resource_access.withheld_until > ? THEN ? ELSE resource_access.withheld_until END",
         {target.compartment, type, id, professional ? store::Value(call.caller.actor.idnatps) : store::Value(nullptr),
-         category.empty() ? store::Value(nullptr) : store::Value(category)});
+         category.empty() ? store::Value(nullptr) : store::Value(category),
+         int64_t(labels.hidden_from_representatives ? 1 : 0), int64_t(labels.hidden_from_professionals ? 1 : 0),
+         withhold ? store::Value(now) : store::Value(nullptr), withhold ? store::Value(until) : store::Value(nullptr),
+         withhold, withhold, now, now});
   };
   CARNET_RETURN_IF_ERROR(row(v.type, v.id).status());
   for (const auto& b : binaries) CARNET_RETURN_IF_ERROR(row("Binary", b).status());  // a document's content follows it
@@ -297,7 +336,7 @@ Result<fhir::SearchQuery> if_none_exist(std::string_view type, std::string_view 
 
 Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& resources, const Call& call,
                                 const Target& target, const json& doc, const std::optional<fhir::SearchQuery>& condition,
-                                std::string_view id) {
+                                std::string_view id, DocumentStaging* docs, size_t key) {
   if (condition) {
     fhir::Searcher searcher(resources.index());
     auto found = searcher.run(tx, target.compartment, *condition);
@@ -320,12 +359,20 @@ Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& res
   }
   json body = doc;
   body.erase("id");  // the server assigns the id, as FHIR says for create
-  if (!id.empty()) body["id"] = std::string(id);
-  auto v = resources.create(tx, target.compartment, target.type->name, body.dump(), id);
+  std::string rid(id);
+  if (docs) {
+    if (rid.empty()) rid = crypto::time_ordered_uuid();  // documents name their DocumentReference
+    CARNET_RETURN_IF_ERROR(docs->before_write(tx, resources, call, target, body, rid, key));
+  }
+  if (!rid.empty()) body["id"] = rid;
+  auto v = resources.create(tx, target.compartment, target.type->name, body.dump(), rid);
   if (!v.is_ok()) return v.status();
   CARNET_RETURN_IF_ERROR(record_author(tx, call, target, *v));
-  // A document added by someone else is told to the holder.
-  if (v->type == "DocumentReference" && call.caller.actor.kind != access::ActorKind::kHolder) {
+  if (docs) CARNET_RETURN_IF_ERROR(docs->after_write(tx, resources, call, target, *v, key));
+  // A document added by someone else is told to the holder (a withheld result only when
+  // it is released).
+  if (v->type == "DocumentReference" && call.caller.actor.kind != access::ActorKind::kHolder &&
+      !(call.caller.actor.kind == access::ActorKind::kProfessional && visibility_labels(body).withheld_from_patient)) {
     std::string author = "Un de vos représentants";
     if (call.caller.actor.kind == access::ActorKind::kProfessional) {
       auto name = access::professional_name(tx, call.gate->ring(), call.gate->clock(), call.caller.actor.idnatps);

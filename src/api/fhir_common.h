@@ -17,6 +17,7 @@
 #include "fhir/resource_store.h"
 #include "fhir/resource_types.h"
 #include "fhir/search.h"
+#include "documents/vault.h"
 #include "fhir/validator.h"
 #include "identity/accounts.h"
 #include "store/store.h"
@@ -25,6 +26,9 @@ namespace carnet::api::fhir_rest {
 
 inline constexpr char kFhirJson[] = "application/fhir+json; charset=utf-8";
 inline constexpr uint64_t kResourceLimit = 8ull << 20;
+// Writes that may carry documents stream them aside (fhir_documents.h); the vault limits
+// each document, this bounds the whole request.
+inline constexpr uint64_t kDocumentBodyLimit = 1ull << 30;
 
 // An OperationOutcome with one error issue. `expression`: FHIRPath of the bad element.
 Response outcome(int status, std::string_view code, std::string_view diagnostics, std::string_view request_id,
@@ -87,10 +91,29 @@ struct Created {
 };
 // A professional's creation records them as its author (who may then change it, and still
 // sees it when the holder hides it).
+// `docs`: the request's documents (fhir_documents.h), for Binary and DocumentReference;
+// `key` names this resource among them.
+class DocumentStaging;
 Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& resources, const Call& call,
                                 const Target& target, const nlohmann::json& doc,
-                                const std::optional<fhir::SearchQuery>& condition, std::string_view id = {});
+                                const std::optional<fhir::SearchQuery>& condition, std::string_view id = {},
+                                DocumentStaging* docs = nullptr, size_t key = 0);
+// Also records a document's visibility labels (securityLabel, ANS TRE_A07): withheld from
+// the patient until an announcement consultation (set by its professional author, released
+// when they drop the label or after the gate's period), hidden from representatives,
+// hidden from professionals; and its Binaries follow it.
 Status record_author(store::Transaction& tx, const Call& call, const Target& target, const fhir::ResourceVersion& v);
+
+// The ANS code system of document visibility (TRE_A07-StatutVisibiliteDocument), by URL or OID.
+inline constexpr char kVisibilitySystem[] =
+    "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument";
+inline constexpr char kVisibilitySystemOid[] = "urn:oid:1.2.250.1.213.1.1.4.13";
+struct VisibilityLabels {
+  bool withheld_from_patient = false;        // INVISIBLE_PATIENT
+  bool hidden_from_representatives = false;  // INVISIBLE_REPRESENTANTS_LEGAUX
+  bool hidden_from_professionals = false;    // MASQUE_PS
+};
+VisibilityLabels visibility_labels(const nlohmann::json& document_reference);
 // The If-None-Exist header (or Bundle entry field) as a strict search of the type.
 Result<fhir::SearchQuery> if_none_exist(std::string_view type, std::string_view header);
 
@@ -102,7 +125,8 @@ Response validation_outcome(const std::vector<fhir::ValidationIssue>& issues, st
 void add_search_routes(std::vector<Route>& routes, identity::Accounts& accounts, access::Gate& gate, store::Store& store,
                        std::shared_ptr<fhir::ResourceStore> resources);
 void add_bundle_routes(std::vector<Route>& routes, identity::Accounts& accounts, access::Gate& gate, store::Store& store,
-                       std::shared_ptr<fhir::ResourceStore> resources, const fhir::Validator& validator);
+                       std::shared_ptr<fhir::ResourceStore> resources, const fhir::Validator& validator,
+                       documents::Vault& vault);
 Route capability_route(const std::vector<Route>& routes);
 
 // AuditEvent: the space's audit trail as FHIR, read-only (fhir_audit.cpp).

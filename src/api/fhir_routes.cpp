@@ -1,9 +1,13 @@
 #include "api/fhir_routes.h"
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "api/fhir_common.h"
+#include "api/fhir_documents.h"
 #include "fhir/search.h"
+#include "fhir/search_index.h"
 #include "fhir/search_params.h"
 #include "fhir/validator.h"
 
@@ -52,14 +56,20 @@ Result<std::optional<int64_t>> if_match(const Request& req) {
 
 // Parses and validates a resource body; a Response (400/422 OperationOutcome) on failure.
 // For an update, `id` is the id of the URL, which the resource must carry.
+// `prepare` runs before validation (documents: their data is moved aside into the vault).
 std::variant<json, Response> parse_resource(const fhir::Validator& validator, const Request& req, std::string_view type,
-                                            std::string_view id = {}) {
+                                            std::string_view id = {},
+                                            const std::function<Status(json&)>& prepare = {}) {
   if (!json_body(req)) return outcome(415, "not-supported", "send the resource as application/fhir+json", req.request_id);
-  auto doc = json::parse(req.body, nullptr, false);
+  auto doc = json::parse(body_text(req), nullptr, false);
   if (doc.is_discarded()) return outcome(400, "structure", "body is not valid JSON", req.request_id);
   if (!doc.is_object()) return outcome(400, "structure", "a resource must be a JSON object", req.request_id);
   if (!id.empty() && (!doc.contains("id") || doc["id"] != id)) {
     return outcome(400, "invalid", "the resource's id must match the URL", req.request_id, std::string(type) + ".id");
+  }
+  if (prepare) {
+    Status s = prepare(doc);
+    if (!s.is_ok()) return outcome(s, req.request_id);
   }
   auto issues = validator.validate(doc, type);
   if (!issues.empty()) return validation_outcome(issues, req.request_id);
@@ -83,7 +93,7 @@ Response validation_outcome(const std::vector<fhir::ValidationIssue>& issues,
 }  // namespace fhir_rest
 
 std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate, store::Store& store,
-                               const crypto::KeyRing& ring, const Clock& clock) {
+                               const crypto::KeyRing& ring, const Clock& clock, documents::Vault& vault) {
   auto resources = std::make_shared<fhir::ResourceStore>(ring, clock);
   const fhir::Validator& validator = fhir::Validator::r4();
   std::vector<Route> routes;
@@ -104,6 +114,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                       [[maybe_unused]] auto& call = std::get<Entered>(t).first;
                       auto& target = std::get<Entered>(t).second;
                       if (target.type->name == "AuditEvent") return audit_read(gate.audit(), store, target, req);
+                      if (target.type->name == "Binary") return binary_download(vault, store, *resources, target, req, {});
                       return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
                         auto v = resources->read(tx, target.compartment, target.type->name, req.param("id"));
                         if (!v.is_ok()) return v.status();
@@ -119,6 +130,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                       if (vid.empty() || vid.size() > 9 || vid.find_first_not_of("0123456789") != std::string::npos) {
                         return outcome(400, "invalid", "version id must be a number", req.request_id);
                       }
+                      if (target.type->name == "Binary") return binary_download(vault, store, *resources, target, req, std::stoll(vid));
                       return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
                         auto v = resources->vread(tx, target.compartment, target.type->name, req.param("id"), std::stoll(vid));
                         if (!v.is_ok()) return v.status();
@@ -162,12 +174,36 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                         target = authorize(*call, req.param("type"), access::Action::kCreate);
                         if (!target.is_ok()) return outcome(target.status(), req.request_id);
                       }
-                      auto parsed = parse_resource(validator, req, req.param("type"));
-                      if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
-                      json& doc = std::get<json>(parsed);
+                      FhirBodySink* sink = fhir_sink(req);
+                      DocumentStaging staging(vault, sink);
+                      json doc;
+                      if (sink && !sink->is_json()) {
+                        // A document posted as itself (its own content type): a Binary.
+                        doc = {{"resourceType", "Binary"}, {"contentType", std::string(req.header("content-type"))}};
+                        std::string context(req.header("x-security-context"));
+                        if (!context.empty()) doc["securityContext"] = {{"reference", context}};
+                        auto issues = validator.validate(doc, "Binary");
+                        if (!issues.empty()) return validation_outcome(issues, req.request_id);
+                        Status staged = staging.stage_raw(*sink->take_raw(), doc.value("contentType", ""), 0);
+                        if (!staged.is_ok()) return outcome(staged, req.request_id);
+                      } else {
+                        std::string type(req.param("type"));
+                        auto parsed = parse_resource(validator, req, type, {},
+                                                     [&](json& d) { return staging.stage(*call, d, type, type, 0); });
+                        if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
+                        doc = std::move(std::get<json>(parsed));
+                      }
+                      std::string patient = patient_of_resource(doc);
+                      if (patient.empty() && req.param("type") == "Binary") {
+                        patient = fhir::normalize_reference(doc.value("securityContext", json::object()).value("reference", ""));
+                      }
                       if (professional) {
-                        target = authorize(*call, req.param("type"), access::Action::kCreate, {}, patient_of_resource(doc));
+                        target = authorize(*call, req.param("type"), access::Action::kCreate, {}, patient);
                         if (!target.is_ok()) return outcome(target.status(), req.request_id);
+                      }
+                      if (sink && sink->is_json() && sink->json()->untaken() > 0) {
+                        return outcome(413, "too-costly", "inline data larger than 64 KiB is accepted only for documents (Binary.data, DocumentReference attachments)",
+                                       req.request_id);
                       }
                       std::optional<fhir::SearchQuery> condition;
                       if (std::string_view ine = req.header("if-none-exist"); !ine.empty()) {
@@ -175,12 +211,16 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                         if (!q.is_ok()) return outcome(q.status(), req.request_id);
                         condition = std::move(*q);
                       }
-                      return run(store, req, true, [&](store::Transaction& tx) -> Result<Response> {
-                        auto c = create_resource(tx, *resources, *call, *target, doc, condition);
+                      bool created = false;
+                      Response out = run(store, req, true, [&](store::Transaction& tx) -> Result<Response> {
+                        auto c = create_resource(tx, *resources, *call, *target, doc, condition, {}, &staging, 0);
                         if (!c.is_ok()) return c.status();
+                        created = c->created;
                         return versioned(c->created ? 201 : 200, c->version, req);
                       });
-                    }, kResourceLimit});
+                      if (created && out.status < 300) staging.committed();
+                      return out;
+                    }, kDocumentBodyLimit, Execution::kWorker, fhir_body_sink(vault, kResourceLimit)});
   routes.push_back({"PUT", "/fhir/r4/{type}/{id}", "", [&, enter, resources](const Request& req) {
                       auto t = enter(req, access::Action::kUpdate);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
@@ -189,22 +229,47 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                       if (!wants_json(req)) return not_acceptable(req);
                       auto expected = if_match(req);
                       if (!expected.is_ok()) return outcome(expected.status(), req.request_id);
-                      auto parsed = parse_resource(validator, req, target.type->name, req.param("id"));
+                      FhirBodySink* sink = fhir_sink(req);
+                      DocumentStaging staging(vault, sink);
+                      std::string type(target.type->name);
+                      auto parsed = parse_resource(validator, req, type, req.param("id"),
+                                                   [&](json& d) { return staging.stage(call, d, type, type, 0); });
                       if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
                       json& doc = std::get<json>(parsed);
-                      return run(store, req, true, [&](store::Transaction& tx) -> Result<Response> {
+                      if (sink && sink->is_json() && sink->json()->untaken() > 0) {
+                        return outcome(413, "too-costly", "inline data larger than 64 KiB is accepted only for documents (Binary.data, DocumentReference attachments)",
+                                       req.request_id);
+                      }
+                      bool written = false;
+                      Response out = run(store, req, true, [&](store::Transaction& tx) -> Result<Response> {
+                        CARNET_RETURN_IF_ERROR(staging.before_write(tx, *resources, call, target, doc, req.param("id"), 0));
                         auto v = resources->update(tx, target.compartment, target.type->name, req.param("id"), doc.dump(), *expected);
                         if (!v.is_ok()) return v.status();
                         CARNET_RETURN_IF_ERROR(record_author(tx, call, target, *v));
+                        CARNET_RETURN_IF_ERROR(staging.after_write(tx, *resources, call, target, *v, 0));
+                        written = true;
                         return versioned(v->version == 1 ? 201 : 200, *v, req);
                       });
-                    }, kResourceLimit});
+                      if (written && out.status < 300) staging.committed();
+                      return out;
+                    }, kDocumentBodyLimit, Execution::kWorker, fhir_body_sink(vault, kResourceLimit)});
   routes.push_back({"DELETE", "/fhir/r4/{type}/{id}", "", [&, enter, resources](const Request& req) {
                       auto t = enter(req, access::Action::kDelete);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
                       [[maybe_unused]] auto& call = std::get<Entered>(t).first;
                       auto& target = std::get<Entered>(t).second;
                       return run(store, req, true, [&](store::Transaction& tx) -> Result<Response> {
+                        // A document's bytes go with it.
+                        if (target.type->name == "DocumentReference") {
+                          auto cur = resources->read(tx, target.compartment, "DocumentReference", req.param("id"));
+                          if (cur.is_ok()) {
+                            for (const auto& c : json::parse(cur->json).value("content", json::array())) {
+                              std::string ref = fhir::normalize_reference(c.value("attachment", json::object()).value("url", ""));
+                              if (ref.rfind("Binary/", 0) != 0) continue;
+                              CARNET_RETURN_IF_ERROR(resources->remove(tx, target.compartment, "Binary", ref.substr(7)).status());
+                            }
+                          }
+                        }
                         auto v = resources->remove(tx, target.compartment, target.type->name, req.param("id"));
                         if (!v.is_ok()) return v.status();
                         Response r = Response::empty(204);
@@ -213,7 +278,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                       });
                     }});
   add_search_routes(routes, accounts, gate, store, resources);
-  add_bundle_routes(routes, accounts, gate, store, resources, validator);
+  add_bundle_routes(routes, accounts, gate, store, resources, validator, vault);
   routes.push_back(capability_route(routes));
   return routes;
 }

@@ -1,6 +1,7 @@
 // FHIR R4 REST under /fhir/r4 (first part of the FHIR issue): read, vread, history, create,
 // update (If-Match), delete, with OperationOutcome errors, ETag/Location/Last-Modified, and
-// content negotiation. Every call goes through the access gate (access/gate.h), the one
+// content negotiation. Binary and DocumentReference writes carry documents (fhir_documents.h),
+// streamed into the vault. Every call goes through the access gate (access/gate.h), the one
 // policy decision, which also writes the audit trail.
 #pragma once
 
@@ -10,12 +11,13 @@
 #include "api/http_types.h"
 #include "core/clock.h"
 #include "crypto/keyring.h"
+#include "documents/vault.h"
 #include "identity/accounts.h"
 #include "store/store.h"
 
 namespace carnet::api {
 
 std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate, store::Store& store,
-                               const crypto::KeyRing& ring, const Clock& clock);
+                               const crypto::KeyRing& ring, const Clock& clock, documents::Vault& vault);
 
 }  // namespace carnet::api

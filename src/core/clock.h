@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 namespace carnet {
 
@@ -17,6 +18,21 @@ class SystemClock final : public Clock {
   std::chrono::system_clock::time_point now() const override {
     return std::chrono::system_clock::now();
   }
+};
+
+// For tests of long timelines against a running server: the system time plus an offset read
+// from a file ("15d", "36h"; see parse_duration), re-read at most every 50 ms. A missing or
+// unreadable file means no offset.
+class OffsetFileClock final : public Clock {
+ public:
+  explicit OffsetFileClock(std::string path);
+  ~OffsetFileClock() override;
+  std::chrono::system_clock::time_point now() const override;
+
+ private:
+  struct State;
+  std::string path_;
+  State* state_;
 };
 
 // "2026-11-22T09:38:34.123Z" (UTC, millisecond precision), the FHIR instant format.

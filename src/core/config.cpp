@@ -38,6 +38,12 @@ constexpr DurationOption kDurations[] = {
      "How long a professional's emergency access to a space lasts", &Config::emergency_duration},
     {"--consent-duration", "CARNET_CONSENT_DURATION",
      "How long a holder's consent for one consultation lets an outside professional in", &Config::consent_duration},
+    {"--withheld-notice-after", "CARNET_WITHHELD_NOTICE_AFTER",
+     "When a result withheld until an announcement consultation is announced to the holder as awaiting",
+     &Config::withheld_notice_after},
+    {"--withheld-release-after", "CARNET_WITHHELD_RELEASE_AFTER",
+     "When a result withheld until an announcement consultation becomes visible to the holder anyway",
+     &Config::withheld_release_after},
     {"--lockout-max", "CARNET_LOCKOUT_MAX",
      "Longest sign-in lock-out after repeated failures (the lock doubles with each failure)", &Config::lockout_max},
 };
@@ -47,6 +53,8 @@ constexpr DurationOption kDurations[] = {
 std::string Config::effective_notices_file() const {
   return notices_file.empty() ? data_dir + "/notices.jsonl" : notices_file;
 }
+
+std::string Config::effective_blob_dir() const { return blob_dir.empty() ? data_dir + "/blobs" : blob_dir; }
 
 std::string Config::effective_master_key_file() const {
   return master_key_file.empty() ? data_dir + "/master.key" : master_key_file;
@@ -116,6 +124,15 @@ Result<ParsedConfig> parse_config(int argc, const char* const* argv, std::ostrea
 
   app.add_option("--data-dir", c.data_dir, "Data directory (SQLite database, key file, blobs)")
       ->envname("CARNET_DATA_DIR")->capture_default_str();
+  app.add_option("--blob-dir", c.blob_dir,
+                 "Where document bytes are stored, encrypted (default <data-dir>/blobs; a shared filesystem "
+                 "when several instances serve one database)")
+      ->envname("CARNET_BLOB_DIR");
+  app.add_option("--max-document-bytes", c.max_document_bytes, "Largest document accepted, in bytes")
+      ->envname("CARNET_MAX_DOCUMENT_BYTES")->check(CLI::Range(uint64_t(1), uint64_t(1) << 32))->capture_default_str();
+  app.add_option("--clock-offset-file", c.clock_offset_file,
+                 "Tests only: a file holding a duration (\"15d\") added to the clock, read when it changes")
+      ->envname("CARNET_CLOCK_OFFSET_FILE");
   app.add_option("--web-root", c.web_root, "Built front end served at /")
       ->envname("CARNET_WEB_ROOT")->capture_default_str();
   app.add_option("--master-key-file", c.master_key_file,

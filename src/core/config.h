@@ -51,8 +51,15 @@ struct Config {
   std::string smtp_user;     // password: CARNET_SMTP_PASSWORD (environment only)
   std::string sms_gateway_url;  // token: CARNET_SMS_GATEWAY_TOKEN (environment only)
 
+  // Documents
+  uint64_t max_document_bytes = 20ull << 20;
+  std::chrono::milliseconds withheld_notice_after{std::chrono::days(14)};  // "a document awaits you"
+  std::chrono::milliseconds withheld_release_after{std::chrono::days(30)};  // then visible to the patient
+
   // Files
   std::string data_dir = "data";
+  std::string blob_dir;  // document bytes; default <data_dir>/blobs (a shared filesystem for several instances)
+  std::string clock_offset_file;  // tests only: a file holding a duration ("15d") added to the clock
   std::string web_root = "web/dist";
   std::string master_key_file;           // default: <data_dir>/master.key
 
@@ -64,6 +71,7 @@ struct Config {
 
   std::string effective_master_key_file() const;
   std::string effective_notices_file() const;
+  std::string effective_blob_dir() const;
   // True for 127.0.0.0/8, ::1 and "localhost".
   bool listens_on_loopback() const;
 };

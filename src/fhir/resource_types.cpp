@@ -12,6 +12,7 @@ constexpr ResourceTypeInfo kTypes[] = {
     {"Organization", Placement::kDirectory, true},
     {"DocumentReference", Placement::kSpace, false},
     {"Binary", Placement::kSpace, false},
+    {"List", Placement::kSpace, false},
     {"AllergyIntolerance", Placement::kSpace, false},
     {"Condition", Placement::kSpace, false},
     {"Immunization", Placement::kSpace, false},

@@ -195,6 +195,25 @@ Status parse_criterion(std::string_view type, const std::string& name, const std
         break;
     }
   }
+  if (p->words && modifier.empty()) {
+    // Every word of the value must be present: one criterion per word (several values,
+    // comma-separated, are alternatives of one word each).
+    std::vector<std::vector<std::string>> words;
+    for (const auto& v : c.values) words.push_back(index_words(v));
+    if (c.values.size() == 1) {
+      if (words[0].empty()) return bad("'" + name + "': give at least one word of two letters or more");
+      for (auto& w : words[0]) {
+        if (q.criteria.size() >= kMaxCriteria) return bad("too many search parameters");
+        q.criteria.push_back({p, "", {std::move(w)}});
+      }
+      return Status::ok();
+    }
+    c.values.clear();
+    for (auto& ws : words) {
+      if (ws.size() != 1) return bad("'" + name + "': alternatives (a,b) must be single words");
+      c.values.push_back(std::move(ws[0]));
+    }
+  }
   if (q.criteria.size() >= kMaxCriteria) return bad("too many search parameters");
   q.criteria.push_back(std::move(c));
   return Status::ok();

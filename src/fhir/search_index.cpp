@@ -93,7 +93,9 @@ IndexEntries SearchIndex::extract(std::string_view type, const json& resource) c
             if (code.empty() || code.size() > kMaxCodeSize || system.size() > kMaxCodeSize) return;
             out.tokens.push_back({param, std::move(system), p.hashed ? hash_identifier(code) : std::move(code)});
           };
-          if (v.is_string()) {
+          if (v.is_string() && p.words) {
+            for (auto& w : index_words(v.get<std::string>())) add("", std::move(w));
+          } else if (v.is_string()) {
             add("", v.get<std::string>());
           } else if (v.is_boolean()) {
             add("", v.get<bool>() ? "true" : "false");

@@ -1,6 +1,8 @@
 #include "fhir/search_params.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace carnet::fhir {
 namespace {
@@ -54,8 +56,34 @@ constexpr SearchParam kDocumentReference[] = {
     {"status", K::kToken, "status"},
     {"author", K::kReference, "author"},
     {"contenttype", K::kToken, "content.attachment.contentType"},
+    {"creation", K::kDate, "content.attachment.creation"},
+    {"security-label", K::kToken, "securityLabel"},
+    {"format", K::kToken, "content.format"},
+    {"facility", K::kToken, "context.facilityType"},
+    {"setting", K::kToken, "context.practiceSetting"},
+    {"event", K::kToken, "context.event"},
+    {"related", K::kReference, "context.related"},
+    {"relatesto", K::kReference, "relatesTo.target"},
+    {"title", K::kToken, "content.attachment.title|description", {}, true,
+     "Words of the document's title or description (all must be present; case and accents ignored)", true},
 };
 constexpr SearchParam kBinary[] = {COMMON};
+// Lists: the submission sets (and folders) of IHE MHD (ITI-66).
+constexpr SearchParam kList[] = {
+    COMMON,
+    {"identifier", K::kToken, "identifier", {}, true},
+    {"patient", K::kReference, "subject", "Patient"},
+    {"subject", K::kReference, "subject"},
+    {"code", K::kToken, "code"},
+    {"status", K::kToken, "status"},
+    {"date", K::kDate, "date"},
+    {"item", K::kReference, "entry.item"},
+    {"source", K::kReference, "source"},
+    {"designationType", K::kToken, "extension.valueCodeableConcept", {}, false,
+     "IHE MHD: the submission set's designation type (ihe-designationType extension)"},
+    {"sourceId", K::kToken, "extension.valueIdentifier", {}, false,
+     "IHE MHD: the submission set's source id (ihe-sourceId extension)"},
+};
 constexpr SearchParam kAllergyIntolerance[] = {
     COMMON,
     {"identifier", K::kToken, "identifier", {}, true},
@@ -187,6 +215,7 @@ constexpr TypeParams kTable[] = {
     {"Organization", kOrganization},
     {"DocumentReference", kDocumentReference},
     {"Binary", kBinary},
+    {"List", kList},
     {"AllergyIntolerance", kAllergyIntolerance},
     {"Condition", kCondition},
     {"Immunization", kImmunization},
@@ -201,6 +230,53 @@ constexpr TypeParams kTable[] = {
 };
 
 }  // namespace
+
+std::vector<std::string> index_words(std::string_view text) {
+  // Latin-1 supplement and Latin Extended-A letters French uses, folded to ASCII.
+  static const std::pair<std::string_view, char> kFold[] = {
+      {"à", 'a'}, {"â", 'a'}, {"ä", 'a'}, {"á", 'a'}, {"ç", 'c'}, {"é", 'e'}, {"è", 'e'}, {"ê", 'e'}, {"ë", 'e'},
+      {"î", 'i'}, {"ï", 'i'}, {"í", 'i'}, {"ô", 'o'}, {"ö", 'o'}, {"ó", 'o'}, {"ù", 'u'}, {"û", 'u'}, {"ü", 'u'},
+      {"ú", 'u'}, {"ÿ", 'y'}, {"ñ", 'n'}, {"À", 'a'}, {"Â", 'a'}, {"Ä", 'a'}, {"Ç", 'c'}, {"É", 'e'}, {"È", 'e'},
+      {"Ê", 'e'}, {"Ë", 'e'}, {"Î", 'i'}, {"Ï", 'i'}, {"Ô", 'o'}, {"Ö", 'o'}, {"Ù", 'u'}, {"Û", 'u'}, {"Ü", 'u'},
+      {"Ÿ", 'y'}, {"Ñ", 'n'}, {"œ", 'o'}, {"Œ", 'o'}, {"æ", 'a'}, {"Æ", 'a'}};
+  std::vector<std::string> words;
+  std::string word;
+  auto flush = [&] {
+    if (word.size() >= 2 && word.size() <= 64) words.push_back(word);
+    word.clear();
+  };
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (std::isalnum(c)) {
+        word += char(std::tolower(c));
+      } else {
+        flush();
+      }
+      ++i;
+      continue;
+    }
+    bool folded = false;
+    for (const auto& [from, to] : kFold) {
+      if (text.substr(i, from.size()) == from) {
+        word += to;
+        if (from == "œ" || from == "Œ") word += 'e';
+        if (from == "æ" || from == "Æ") word += 'e';
+        i += from.size();
+        folded = true;
+        break;
+      }
+    }
+    if (folded) continue;
+    flush();  // other characters separate words
+    ++i;
+    while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++i;
+  }
+  flush();
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  return words;
+}
 
 std::span<const SearchParam> search_params(std::string_view type) {
   for (const auto& t : kTable) {

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace carnet::fhir {
 
@@ -28,7 +30,15 @@ struct SearchParam {
   // Token values stored as keyed hashes (identifiers: INS, RPPS numbers...).
   bool hashed = false;
   std::string_view documentation = {};
+  // Token parameters over free text (a document's title): each word is indexed, as a keyed
+  // hash (never the text), after folding case and French diacritics; a search value's
+  // words must all be present.
+  bool words = false;
 };
+
+// The words of a text as search_params' `words` parameters index them: lower case, without
+// diacritics, split at anything not a letter or digit, words of one character dropped.
+std::vector<std::string> index_words(std::string_view text);
 
 // The parameters of one type, including _id and _lastUpdated; empty for unknown types.
 std::span<const SearchParam> search_params(std::string_view type);

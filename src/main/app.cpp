@@ -15,6 +15,9 @@
 #include "access/care.h"
 #include "api/care_routes.h"
 #include "api/fhir_routes.h"
+#include "documents/vault.h"
+#include "documents/withheld.h"
+#include "store/blobs.h"
 #include "api/identity_routes.h"
 #include "api/operator_routes.h"
 #include "api/system_routes.h"
@@ -94,7 +97,17 @@ int run_carnetd(int argc, const char* const* argv) {
   metrics.add_gauge("carnet_worker_queue_depth", "Handler jobs waiting for a worker thread.",
                     [&workers] { return double(workers.queue_depth()); });
 
-  SystemClock clock;
+  std::unique_ptr<Clock> clock_impl;
+  if (cfg.clock_offset_file.empty()) {
+    clock_impl = std::make_unique<SystemClock>();
+  } else {
+    clock_impl = std::make_unique<OffsetFileClock>(cfg.clock_offset_file);
+    log::warn("test_clock", {{"offset_file", cfg.clock_offset_file}});
+  }
+  const Clock& clock = *clock_impl;
+  auto blobs = store::open_file_blob_store(cfg.effective_blob_dir());
+  if (!blobs.is_ok()) return fail(blobs.status());
+  documents::Vault vault(**blobs, *ring, clock, cfg.max_document_bytes);
   identity::Spaces spaces(**store, *ring, clock);
   notify::Outbox outbox(*ring);
   auto env = [](const char* name) { const char* v = std::getenv(name); return std::string(v ? v : ""); };
@@ -150,7 +163,22 @@ int run_carnetd(int argc, const char* const* argv) {
   }
   access::AuditLog audit(**store, *ring, clock);
   access::Gate gate(**store, *ring, audit, clock);
-  for (auto& r : api::fhir_routes(accounts, gate, **store, *ring, clock)) routes.push_back(std::move(r));
+  gate.set_withheld_release_after(std::chrono::duration_cast<std::chrono::seconds>(cfg.withheld_release_after));
+  for (auto& r : api::fhir_routes(accounts, gate, **store, *ring, clock, vault)) routes.push_back(std::move(r));
+  scheduler.add({"withheld-documents", cfg.job_interval, std::chrono::minutes(10), [&] {
+                   auto n = documents::send_withheld_notices(
+                       **store, *ring, clock, std::chrono::duration_cast<std::chrono::seconds>(cfg.withheld_notice_after));
+                   if (n.is_ok() && (n->awaiting || n->released)) {
+                     log::info("withheld_documents_notices", {{"awaiting", n->awaiting}, {"released", n->released}});
+                   }
+                   return n.status();
+                 }});
+  // Uploads that failed or whose process died leave blobs no record names.
+  scheduler.add({"document-orphans", std::chrono::hours(1), std::chrono::minutes(30), [&] {
+                   auto n = vault.collect_orphans(**store, std::chrono::hours(6));
+                   if (n.is_ok() && *n > 0) log::info("document_orphans_removed", {{"count", *n}});
+                   return n.status();
+                 }});
   access::Care care(**store, *ring, clock, audit, gate,
                     {std::chrono::duration_cast<std::chrono::seconds>(cfg.emergency_duration),
                      std::chrono::duration_cast<std::chrono::seconds>(cfg.consent_duration)});

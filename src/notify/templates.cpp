@@ -77,6 +77,16 @@ constexpr Template kTemplates[] = {
      "Bonjour {first_name},\n\n"
      "{author} a ajouté un document à votre espace santé le {date}. Vous pouvez le consulter, et le "
      "masquer si vous le souhaitez, depuis votre espace Carnet."},
+    {"document_awaiting", "Un document vous attend dans votre espace santé",
+     "Bonjour {first_name},\n\n"
+     "Un professionnel de santé a déposé dans votre espace santé un résultat qu'il souhaite vous "
+     "remettre lui-même lors d'une consultation. Si ce n'est pas déjà fait, prenez rendez-vous avec "
+     "lui. Ce document deviendra visible dans votre espace le {date}."},
+    {"document_released", "Un document est maintenant visible dans votre espace santé",
+     "Bonjour {first_name},\n\n"
+     "Un document déposé par un professionnel de santé, qui devait vous être remis lors d'une "
+     "consultation, est maintenant visible dans votre espace santé Carnet. N'hésitez pas à en "
+     "parler avec le professionnel qui vous suit."},
     {"emergency_access", "Accès en urgence à votre espace santé",
      "Bonjour {first_name},\n\n"
      "{professional} a accédé en urgence à votre espace santé le {date}. Cet accès est limité dans le "

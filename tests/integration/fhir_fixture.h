@@ -25,10 +25,13 @@ class Fhir : public ::testing::Test {
  protected:
   void SetUp() override {
     shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " demo");
-    ASSERT_TRUE(d_.start(args({"--job-interval", "200ms"}))) << d_.stderr_text();
+    std::vector<std::string> flags = {"--job-interval", "200ms"};
+    for (auto& f : extra_flags()) flags.push_back(f);
+    ASSERT_TRUE(d_.start(args(flags))) << d_.stderr_text();
     jean_ = bearer("jean.dupont@demo.carnet", "Velo-Rouge-Montagne-26", 1);
     sophie_ = bearer("sophie.martin@demo.carnet", "Piano-Bleu-Riviere-26", 1);
   }
+  virtual std::vector<std::string> extra_flags() const { return {}; }
   // Signs in with the e-mailed code (the `nth` one-time code sent to that address after the
   // activation's).
   std::string bearer(const std::string& login, const std::string& password, int previous_codes) {
@@ -68,6 +71,46 @@ class Fhir : public ::testing::Test {
     std::string name = std::string(FHIR_CAPTURE_DIR) + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name() +
                        "-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".json";
     std::ofstream(name) << r.body;
+  }
+  // A professional of the demo directory activates their account (self-service invitation by
+  // the e-mail the directory lists, TOTP) and gets a bearer token.
+  std::string professional(const std::string& idnatps, const std::string& email) {
+    auto post = [&](const std::string& path, const json& body) {
+      return http_request(d_.port(), "POST", path, body.dump(), {"Content-Type: application/json"});
+    };
+    EXPECT_EQ(post("/api/v1/professionals/invitation-requests", {{"idnatps", idnatps}, {"email", email}})->status, 202);
+    std::string invitation;
+    for (int i = 0; i < 100 && invitation.empty(); ++i) {
+      std::this_thread::sleep_for(50ms);
+      std::ifstream in(d_.data_dir() + "/notices.jsonl");
+      std::string line;
+      while (std::getline(in, line)) {
+        auto j = json::parse(line);
+        if (j["to"] == email && j["template"] == "professional_invitation") invitation = j["params"]["invitation"];
+      }
+    }
+    auto start = post("/api/v1/professionals/activation",
+                      {{"invitation", invitation}, {"password", "Soins attentifs chaque jour 26"}, {"second_factor", "totp"}});
+    EXPECT_EQ(start->status, 200) << start->body;
+    json s = json::parse(start->body);
+    std::string uri = s["otpauth_uri"];
+    std::string code = shell("oathtool --totp -b " + uri.substr(uri.find("secret=") + 7, 32));
+    auto done = post("/api/v1/activation/confirm", {{"activation_id", s["activation_id"]}, {"code", code}, {"session", "bearer"}});
+    EXPECT_EQ(done->status, 200) << done->body;
+    return "Authorization: Bearer " + std::string(json::parse(done->body)["access_token"]);
+  }
+  std::optional<HttpResponse> api(const std::string& method, const std::string& path, const std::string& auth,
+                                  const std::string& body = "") {
+    std::vector<std::string> headers = {auth};
+    if (!body.empty()) headers.push_back("Content-Type: application/json");
+    return http_request(d_.port(), method, path, body, headers);
+  }
+  int notices(const std::string& template_id) {
+    std::ifstream in(d_.data_dir() + "/notices.jsonl");
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) n += json::parse(line)["template"] == template_id;
+    return n;
   }
   Carnetd d_;
   std::string jean_, sophie_;

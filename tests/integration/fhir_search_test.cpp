@@ -308,7 +308,7 @@ TEST_F(FhirSearch, MoreTypesModifiersAndDeletedResources) {
                                R"("},"type":{"coding":[{"system":"http://loinc.org","code":"11488-4"}]},)"
                                R"("category":[{"coding":[{"system":"http://loinc.org","code":"47039-3"}]}],)"
                                R"("date":"2024-06-01T08:00:00Z","author":[{"reference":")" + prac + R"("}],)"
-                               R"("content":[{"attachment":{"contentType":"application/pdf","title":"Compte rendu"}}]})",
+                               R"("content":[{"attachment":{"contentType":"application/pdf","data":"JVBERi0xLjQK","title":"Compte rendu"}}]})",
                            "DocumentReference");
   EXPECT_EQ(ids(search("DocumentReference?type=11488-4&category=47039-3&author=" + prac + "&date=2024-06&status=current&patient=" +
                        patient_)),

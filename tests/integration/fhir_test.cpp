@@ -105,7 +105,7 @@ TEST_F(Fhir, CapabilityStatementListsWhatWorks) {
   std::set<std::string> read_only = {"read", "vread", "history-instance", "history-type", "search-type"};
   EXPECT_EQ(by_type["Practitioner"], read_only);
   EXPECT_EQ(by_type["AuditEvent"], (std::set<std::string>{"read", "search-type"}));
-  EXPECT_EQ(by_type.size(), 17u);
+  EXPECT_EQ(by_type.size(), 18u);
   // Search parameters come from the same table the server uses.
   for (const auto& r : cs["rest"][0]["resource"]) {
     if (r["type"] != "Observation") continue;

@@ -19,6 +19,7 @@ CREATE INDEX binary_contents_by_blob ON binary_contents (blob_id);
 -- (DocumentReference.securityLabel INVISIBLE_PATIENT): hidden from the holder and their
 -- representatives until `withheld_until`, unless the author releases them earlier. The
 -- holder is told after a while that a document awaits them, then when it is released.
+ALTER TABLE resource_access ADD COLUMN withheld_since TEXT;
 ALTER TABLE resource_access ADD COLUMN withheld_until TEXT;
 ALTER TABLE resource_access ADD COLUMN awaiting_notice_at TEXT;
 ALTER TABLE resource_access ADD COLUMN released_notice_at TEXT;

@@ -1,0 +1,331 @@
+// The health documents vault over HTTP: a GP publishes a discharge letter with an IHE MHD
+// ITI-65 transaction; the holder finds it (ITI-67), downloads identical bytes (ITI-68),
+// hides it; the pharmacist then cannot see it, its author still can; a replacement
+// supersedes it; a result withheld from the patient follows its timeline on a controllable
+// clock; hostile files are refused and leave nothing behind.
+#include <dirent.h>
+
+#include "core/encoding.h"
+#include "crypto/digest.h"
+#include "tests/integration/fhir_fixture.h"
+
+namespace carnet::itest {
+namespace {
+
+constexpr char kVisibility[] =
+    "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument";
+
+// A PDF-looking document of `size` bytes with varied content.
+std::string pdf(size_t size, unsigned seed = 1) {
+  std::string s = "%PDF-1.4\n%\xE2\xE3\xCF\xD3\n";
+  uint32_t x = seed * 2654435761u;
+  while (s.size() < size - 7) {
+    x = x * 1664525u + 1013904223u;
+    s += char(x >> 24);
+  }
+  return s + "\n%%EOF\n";
+}
+
+std::string sha1_b64(const std::string& bytes) {
+  return base64_encode(crypto::Digest::of(crypto::Digest::Algorithm::kSha1, bytes));
+}
+
+size_t files_under(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+class Documents : public Fhir {
+ protected:
+  std::vector<std::string> extra_flags() const override {
+    return {"--clock-offset-file", d_.dir().file("clock"), "--session-idle", "90d", "--session-lifetime", "90d",
+            "--max-document-bytes", "2000000"};
+  }
+  void SetUp() override {
+    Fhir::SetUp();
+    space_ = json::parse(api("GET", "/api/v1/me", jean_)->body)["space_id"];
+    patient_ = "Patient/" + space_;
+    claire_ = professional("810100000001", "cabinet.martin@demo.carnet");      // GP
+    marc_ = professional("810100000002", "pharmacie.terreaux@demo.carnet");    // pharmacist
+    for (const auto& pro : {claire_, marc_}) {
+      ASSERT_EQ(api("POST", "/api/v1/care/spaces/" + space_ + "/care-team", pro)->status, 204);
+    }
+  }
+  void set_clock(const std::string& offset) {
+    std::ofstream(d_.dir().file("clock")) << offset << "\n";
+    std::this_thread::sleep_for(150ms);  // the clock re-reads its file every 50 ms
+  }
+  // The ITI-65 Provide Document Bundle of one document, as professional software sends it.
+  json provide_bundle(const std::string& bytes, const std::string& title, const json& extra = json::object()) {
+    json doc = {{"resourceType", "DocumentReference"},
+                {"status", "current"},
+                {"masterIdentifier", {{"system", "urn:ietf:rfc:3986"}, {"value", "urn:oid:1.2.250.1.999.1.2." + std::to_string(++serial_)}}},
+                {"type", {{"coding", {{{"system", "http://loinc.org"}, {"code", "11490-0"},
+                                       {"display", "Lettre de liaison à la sortie d'un établissement de soins"}}}}}},
+                {"category", {{{"coding", {{{"system", "urn:oid:1.2.250.1.213.1.1.4.1"}, {"code", "10"}, {"display", "Compte rendu"}}}}}}},
+                {"subject", {{"reference", patient_}}},
+                {"date", "2026-11-20T10:00:00+01:00"},
+                {"author", {{{"display", "Dr Claire MARTIN"}}}},
+                {"securityLabel", {{{"coding", {{{"system", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"}, {"code", "N"}}}}}}},
+                {"content", {{{"attachment", {{"contentType", "application/pdf"}, {"language", "fr-FR"}, {"url", "urn:uuid:bin-1"},
+                                              {"title", title}, {"size", bytes.size()}, {"hash", sha1_b64(bytes)},
+                                              {"creation", "2026-11-20T09:00:00+01:00"}}},
+                              {"format", {{"system", "urn:oid:1.3.6.1.4.1.19376.1.2.3"}, {"code", "urn:ihe:iti:xds-sd:pdf:2008"}}}}}},
+                {"context", {{"period", {{"start", "2026-11-18T08:00:00+01:00"}}}}}};
+    doc.update(extra);
+    json list = {{"resourceType", "List"},
+                 {"status", "current"},
+                 {"mode", "working"},
+                 {"code", {{"coding", {{{"system", "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes"}, {"code", "submissionset"}}}}}},
+                 {"subject", {{"reference", patient_}}},
+                 {"date", "2026-11-20T10:00:00+01:00"},
+                 {"extension", {{{"url", "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-sourceId"},
+                                 {"valueIdentifier", {{"value", "urn:oid:1.2.250.1.999.1"}}}}}},
+                 {"identifier", {{{"use", "usual"}, {"system", "urn:ietf:rfc:3986"}, {"value", "urn:oid:1.2.250.1.999.1.1." + std::to_string(serial_)}}}},
+                 {"entry", {{{"item", {{"reference", "urn:uuid:doc-1"}}}}}}};
+    return {{"resourceType", "Bundle"},
+            {"type", "transaction"},
+            {"meta", {{"profile", {"https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Comprehensive.ProvideBundle"}}}},
+            {"entry", {{{"fullUrl", "urn:uuid:ss-1"}, {"resource", list}, {"request", {{"method", "POST"}, {"url", "List"}}}},
+                       {{"fullUrl", "urn:uuid:doc-1"}, {"resource", doc}, {"request", {{"method", "POST"}, {"url", "DocumentReference"}}}},
+                       {{"fullUrl", "urn:uuid:bin-1"},
+                        {"resource", {{"resourceType", "Binary"}, {"contentType", "application/pdf"}, {"data", base64_encode(bytes)}}},
+                        {"request", {{"method", "POST"}, {"url", "Binary"}}}}}}};
+  }
+  // Publishes and returns the new DocumentReference's id.
+  std::string publish(const std::string& who, const std::string& bytes, const std::string& title,
+                      const json& extra = json::object()) {
+    auto r = call("POST", "/fhir/r4", who, provide_bundle(bytes, title, extra).dump());
+    EXPECT_EQ(r->status, 200) << r->body;
+    json out = json::parse(r->body);
+    EXPECT_EQ(out["type"], "transaction-response");
+    for (const auto& e : out["entry"]) EXPECT_EQ(e["response"]["status"], "201 Created");
+    std::string location = out["entry"][1]["response"]["location"];  // same order as the request
+    return location.substr(18, location.find('/', 18) - 18);
+  }
+  int count(const std::string& search, const std::string& who) {
+    auto r = call("GET", "/fhir/r4/" + search + (search.find('?') == std::string::npos ? "?" : "&") + "_total=accurate", who);
+    EXPECT_EQ(r->status, 200) << r->body;
+    return json::parse(r->body)["total"];
+  }
+  std::string blob_dir() const { return d_.data_dir() + "/blobs"; }
+
+  std::string space_, patient_, claire_, marc_;
+  int serial_ = 0;
+};
+
+TEST_F(Documents, DischargeLetterPublishedFoundDownloadedHiddenAndReplaced) {
+  std::string letter = pdf(300 * 1024);  // large enough to stream through the spool
+  std::string doc_id = publish(claire_, letter, "Lettre de sortie – Hôpital Édouard Herriot.pdf");
+  // Jean is told a document was added.
+  for (int i = 0; i < 100 && notices("document_added") == 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(notices("document_added"), 1);
+
+  // ITI-67: Jean finds it; the attachment names its Binary, with the bytes' size and SHA-1.
+  auto found = call("GET", "/fhir/r4/DocumentReference?patient=" + patient_ + "&status=current", jean_);
+  ASSERT_EQ(found->status, 200) << found->body;
+  json set = json::parse(found->body);
+  ASSERT_EQ(set["entry"].size(), 1u);
+  json doc = set["entry"][0]["resource"];
+  EXPECT_EQ(doc["id"], doc_id);
+  json attachment = doc["content"][0]["attachment"];
+  EXPECT_EQ(attachment["size"], letter.size());
+  EXPECT_EQ(attachment["hash"], sha1_b64(letter));
+  std::string url = attachment["url"];
+  ASSERT_EQ(url.rfind("Binary/", 0), 0u) << url;
+  // ...by category, type, date, author-free text of the title (any case and accents).
+  EXPECT_EQ(count("DocumentReference?patient=" + patient_ + "&type=http://loinc.org|11490-0&category=10", jean_), 1);
+  EXPECT_EQ(count("DocumentReference?date=ge2026-11-01&date=lt2026-12-01", jean_), 1);
+  EXPECT_EQ(count("DocumentReference?title=herriot", jean_), 1);
+  EXPECT_EQ(count("DocumentReference?title=HOPITAL%20edouard", jean_), 1);
+  EXPECT_EQ(count("DocumentReference?title=radiologie", jean_), 0);
+  // ITI-66: the submission set.
+  EXPECT_EQ(count("List?patient=" + patient_ + "&code=submissionset&status=current", jean_), 1);
+  EXPECT_EQ(count("List?sourceId=urn:oid:1.2.250.1.999.1", jean_), 1);
+
+  // ITI-68: identical bytes, with the document's type and a safe file name.
+  auto bytes = call("GET", "/fhir/r4/" + url, jean_);
+  ASSERT_EQ(bytes->status, 200);
+  EXPECT_EQ(bytes->header("content-type"), "application/pdf");
+  EXPECT_EQ(sha1_b64(bytes->body), sha1_b64(letter));
+  EXPECT_EQ(bytes->body, letter);
+  EXPECT_NE(bytes->header("content-disposition").find("attachment; filename=\"Lettre de sortie _ H_pital _douard Herriot.pdf\""),
+            std::string::npos)
+      << bytes->header("content-disposition");
+  EXPECT_NE(bytes->header("content-security-policy").find("sandbox"), std::string::npos);
+  // The FHIR form of the Binary carries the same bytes as base64.
+  auto as_fhir = call("GET", "/fhir/r4/" + url, jean_, "", {"Accept: application/fhir+json"});
+  ASSERT_EQ(as_fhir->status, 200);
+  json binary = json::parse(as_fhir->body);
+  EXPECT_EQ(binary["contentType"], "application/pdf");
+  EXPECT_EQ(base64_decode(binary["data"].get<std::string>()), letter);
+
+  // The pharmacist may see reports: he sees it, until Jean hides it.
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + doc_id, marc_)->status, 200);
+  EXPECT_EQ(call("GET", "/fhir/r4/" + url, marc_)->status, 200);
+  EXPECT_EQ(api("PUT", "/api/v1/care/hidden/DocumentReference/" + doc_id, jean_,
+                R"({"from_professionals":true,"from_representatives":false})")->status, 204);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + doc_id, marc_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/" + url, marc_)->status, 403);  // nor its bytes
+  EXPECT_EQ(count("DocumentReference?patient=" + patient_, marc_), 0);
+  // Its author still sees it, and Jean of course.
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + doc_id, claire_)->status, 200);
+  EXPECT_EQ(call("GET", "/fhir/r4/" + url, claire_)->body, letter);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + doc_id, jean_)->status, 200);
+
+  // A corrected letter replaces it: the old one is superseded, both kept.
+  std::string corrected = pdf(40 * 1024, 2);
+  json replaces = {{"relatesTo", {{{"code", "replaces"}, {"target", {{"reference", "DocumentReference/" + doc_id}}}}}}};
+  EXPECT_EQ(call("POST", "/fhir/r4", marc_, provide_bundle(corrected, "x.pdf", replaces).dump())->status, 403);  // not his
+  std::string new_id = publish(claire_, corrected, "Lettre de sortie (corrigée).pdf", replaces);
+  json old_doc = json::parse(call("GET", "/fhir/r4/DocumentReference/" + doc_id, jean_)->body);
+  EXPECT_EQ(old_doc["status"], "superseded");
+  EXPECT_EQ(call("GET", "/fhir/r4/" + url, jean_)->body, letter);  // the old bytes are kept
+  json current = json::parse(call("GET", "/fhir/r4/DocumentReference?patient=" + patient_ + "&status=current", jean_)->body);
+  ASSERT_EQ(current["entry"].size(), 1u);
+  EXPECT_EQ(current["entry"][0]["resource"]["id"], new_id);
+  EXPECT_EQ(count("DocumentReference?relatesto=DocumentReference/" + doc_id, jean_), 1);
+  // Replacing twice is refused.
+  EXPECT_EQ(call("POST", "/fhir/r4", claire_, provide_bundle(corrected, "again.pdf", replaces).dump())->status, 409);
+
+  // Deletion: Jean deletes his own upload, not the GP's letter; the GP deletes hers.
+  auto own = call("POST", "/fhir/r4/DocumentReference", jean_,
+                  json{{"resourceType", "DocumentReference"}, {"status", "current"}, {"subject", {{"reference", patient_}}},
+                       {"content", {{{"attachment", {{"contentType", "text/plain"}, {"title", "Mes notes.txt"},
+                                                     {"data", base64_encode("Tension prise le matin : 12/8.\n")}}}}}}}
+                      .dump());
+  ASSERT_EQ(own->status, 201) << own->body;
+  json own_doc = json::parse(own->body);
+  std::string own_binary = own_doc["content"][0]["attachment"]["url"];  // ITI-105 style: the server made the Binary
+  EXPECT_EQ(call("GET", "/fhir/r4/" + own_binary, jean_)->body, "Tension prise le matin : 12/8.\n");
+  EXPECT_EQ(call("DELETE", "/fhir/r4/DocumentReference/" + new_id, jean_)->status, 403);
+  EXPECT_EQ(call("DELETE", "/fhir/r4/DocumentReference/" + std::string(own_doc["id"]), jean_)->status, 204);
+  EXPECT_EQ(call("DELETE", "/fhir/r4/DocumentReference/" + new_id, claire_)->status, 204);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + new_id, jean_)->status, 410);
+}
+
+TEST_F(Documents, WithheldResultFollowsItsTimeline) {
+  std::ofstream(d_.dir().file("clock")) << "0s\n";
+  // A lab result published with ITI-105 (inline data), not visible to the patient until the
+  // announcement consultation.
+  std::string result = pdf(20 * 1024, 3);
+  json doc = {{"resourceType", "DocumentReference"},
+              {"status", "current"},
+              {"masterIdentifier", {{"system", "urn:ietf:rfc:3986"}, {"value", "urn:oid:1.2.250.1.999.7"}}},
+              {"type", {{"coding", {{{"system", "http://loinc.org"}, {"code", "11502-2"}}}}}},
+              {"subject", {{"reference", patient_}}},
+              {"securityLabel", {{{"coding", {{{"system", kVisibility}, {"code", "INVISIBLE_PATIENT"}}}}}}},
+              {"content", {{{"attachment", {{"contentType", "application/pdf"}, {"title", "Résultats.pdf"},
+                                            {"data", base64_encode(result)}, {"size", result.size()}, {"hash", sha1_b64(result)}}}}}}};
+  auto r = call("POST", "/fhir/r4/DocumentReference", claire_, doc.dump());
+  ASSERT_EQ(r->status, 201) << r->body;
+  json created = json::parse(r->body);
+  std::string id = created["id"];
+  std::string url = created["content"][0]["attachment"]["url"];
+  EXPECT_FALSE(created["content"][0]["attachment"].contains("data"));
+
+  // Jean neither finds nor reads it, nor its bytes; he is not told yet.
+  EXPECT_EQ(count("DocumentReference", jean_), 0);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + id, jean_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/" + url, jean_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + id, claire_)->status, 200);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(notices("document_added"), 0);
+  EXPECT_EQ(notices("document_awaiting"), 0);
+
+  // Two weeks later: "a document awaits you", once.
+  set_clock("15d");
+  for (int i = 0; i < 100 && notices("document_awaiting") == 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(notices("document_awaiting"), 1);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + id, jean_)->status, 403);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(notices("document_awaiting"), 1);
+
+  // A month later it is visible, and Jean is told.
+  set_clock("31d");
+  for (int i = 0; i < 100 && notices("document_released") == 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(notices("document_released"), 1);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + id, jean_)->status, 200);
+  EXPECT_EQ(call("GET", "/fhir/r4/" + url, jean_)->body, result);
+  EXPECT_EQ(count("DocumentReference", jean_), 1);
+
+  // The author may release a result earlier, by dropping the label after the consultation.
+  std::string second = pdf(5000, 4);
+  doc["masterIdentifier"]["value"] = "urn:oid:1.2.250.1.999.8";
+  doc["content"][0]["attachment"] = {{"contentType", "application/pdf"}, {"data", base64_encode(second)}};
+  auto r2 = call("POST", "/fhir/r4/DocumentReference", claire_, doc.dump());
+  ASSERT_EQ(r2->status, 201) << r2->body;
+  json held = json::parse(r2->body);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + std::string(held["id"]), jean_)->status, 403);
+  held.erase("securityLabel");
+  EXPECT_EQ(call("PUT", "/fhir/r4/DocumentReference/" + std::string(held["id"]), claire_, held.dump())->status, 200);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + std::string(held["id"]), jean_)->status, 200);
+  for (int i = 0; i < 100 && notices("document_released") < 2; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(notices("document_released"), 2);
+}
+
+TEST_F(Documents, HostileFilesAreRefusedAndLeaveNothing) {
+  auto post_doc = [&](const std::string& type, const std::string& bytes, const std::string& title = "x") {
+    json doc = {{"resourceType", "DocumentReference"}, {"status", "current"}, {"subject", {{"reference", patient_}}},
+                {"content", {{{"attachment", {{"contentType", type}, {"title", title}, {"data", base64_encode(bytes)}}}}}}};
+    return call("POST", "/fhir/r4/DocumentReference", jean_, doc.dump());
+  };
+  size_t files_before = files_under(blob_dir());
+  // A script renamed .pdf; an executable; HTML as text; zero bytes; an unknown type.
+  auto script = post_doc("application/pdf", "#!/bin/sh\nrm -rf ~\n", "facture.pdf");
+  EXPECT_EQ(script->status, 400);
+  EXPECT_NE(script->body.find("un script"), std::string::npos) << script->body;
+  EXPECT_EQ(post_doc("application/pdf", "MZ\x90\x00\x03\x00\x00\x00")->status, 400);
+  EXPECT_EQ(post_doc("text/plain", "<html><script>alert(1)</script></html>")->status, 400);
+  auto empty = post_doc("application/pdf", "");
+  EXPECT_EQ(empty->status, 400) << empty->body;
+  EXPECT_EQ(post_doc("application/x-msdownload", "MZ")->status, 400);
+  // Over the limit (2,000,000 bytes here): streamed and cut, whether inline or raw.
+  auto big = post_doc("application/pdf", pdf(2'100'000));
+  EXPECT_EQ(big->status, 413) << big->body;
+  std::string huge = pdf(2'100'000);
+  auto raw = http_request(d_.port(), "POST", "/fhir/r4/Binary", huge, {jean_, "Content-Type: application/pdf"});
+  EXPECT_EQ(raw->status, 413) << raw->body;
+  // Invalid UTF-8 in the metadata; data that is not base64; a size or hash that do not match.
+  std::string bad_utf8 = R"({"resourceType":"DocumentReference","status":"current","subject":{"reference":")" + patient_ +
+                         R"("},"content":[{"attachment":{"contentType":"application/pdf","title":"\xC3\x28","data":"JVBERi0xLjQK"}}]})";
+  EXPECT_EQ(call("POST", "/fhir/r4/DocumentReference", jean_, bad_utf8)->status, 400);
+  std::string not_b64 = R"({"resourceType":"Binary","contentType":"application/pdf","data":"JVBER!!!"})";
+  EXPECT_EQ(call("POST", "/fhir/r4/Binary", jean_, not_b64)->status, 400);
+  json bundle = provide_bundle(pdf(10000), "a.pdf");
+  bundle["entry"][1]["resource"]["content"][0]["attachment"]["size"] = 9999;
+  auto wrong_size = call("POST", "/fhir/r4", claire_, bundle.dump());
+  EXPECT_EQ(wrong_size->status, 400) << wrong_size->body;
+  EXPECT_NE(wrong_size->body.find("incomplete"), std::string::npos) << wrong_size->body;
+  bundle = provide_bundle(pdf(10000), "a.pdf");
+  bundle["entry"][1]["resource"]["content"][0]["attachment"]["hash"] = sha1_b64("something else");
+  EXPECT_EQ(call("POST", "/fhir/r4", claire_, bundle.dump())->status, 400);
+  // A truncated upload: the connection drops mid-body.
+  {
+    std::string body = provide_bundle(pdf(500000), "t.pdf").dump();
+    Conn c(d_.port());
+    ASSERT_TRUE(c.send("POST /fhir/r4 HTTP/1.1\r\nHost: x\r\n" + claire_ + "\r\nContent-Type: application/fhir+json\r\n"
+                       "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, body.size() / 2)));
+    std::this_thread::sleep_for(200ms);
+  }
+  std::this_thread::sleep_for(300ms);
+  // Nothing was stored, and no bytes were left behind.
+  EXPECT_EQ(count("DocumentReference", jean_), 0);
+  EXPECT_EQ(count("Binary", jean_), 0);
+  EXPECT_EQ(files_under(blob_dir()), files_before);
+
+  // A path-like title is kept as the title, but never used as a path: the download's file
+  // name is cleaned.
+  auto sneaky = post_doc("application/pdf", pdf(2000), "../../etc/passwd\r\nX-Injected: 1");
+  ASSERT_EQ(sneaky->status, 201) << sneaky->body;
+  std::string url = json::parse(sneaky->body)["content"][0]["attachment"]["url"];
+  auto dl = call("GET", "/fhir/r4/" + url, jean_);
+  EXPECT_EQ(dl->header("content-disposition").find("attachment; filename=\"passwd X-Injected 1.pdf\""), 0u)
+      << dl->header("content-disposition");
+  EXPECT_TRUE(dl->header("x-injected").empty());
+  EXPECT_EQ(files_under(blob_dir()), files_before + 1);
+}
+
+}  // namespace
+}  // namespace carnet::itest
