@@ -8,6 +8,7 @@
 
 #include "api/fhir_common.h"
 #include "api/fhir_documents.h"
+#include "api/fhir_profile.h"
 #include "crypto/random.h"
 #include "fhir/search_index.h"
 
@@ -223,6 +224,7 @@ class BundleRunner {
     if (!v.is_ok()) return v.status();
     CARNET_RETURN_IF_ERROR(record_author(tx, call_, *target, *v));
     CARNET_RETURN_IF_ERROR(docs_.after_write(tx, resources_, call_, *target, *v, e.index));
+    CARNET_RETURN_IF_ERROR(derive_bmi(tx, resources_, call_, *target, *v));
     return response_entry(v->version == 1 ? 201 : 200, &*v, with_resource_, base_);
   }
 
@@ -306,6 +308,7 @@ Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::A
       std::string rt = e["resource"].value("resourceType", "");
       if (method != "POST" && method != "PUT") continue;
       Status st = staging.stage(*call, e["resource"], rt, entry_path(i) + ".resource", i);
+      if (st.is_ok() && rt == "Observation") st = check_measurement(e["resource"]).with_context(entry_path(i));
       if (!st.is_ok()) return outcome(st, req.request_id);
     }
   }

@@ -4,6 +4,7 @@
 
 #include "api/account_routes.h"
 #include "api/fhir_documents.h"
+#include "api/fhir_profile.h"
 #include "crypto/random.h"
 #include "core/encoding.h"
 #include "access/care.h"
@@ -359,6 +360,7 @@ Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& res
   }
   json body = doc;
   body.erase("id");  // the server assigns the id, as FHIR says for create
+  stamp_recorder(call, target, body);  // each item says who entered it
   std::string rid(id);
   if (docs) {
     if (rid.empty()) rid = crypto::time_ordered_uuid();  // documents name their DocumentReference
@@ -369,6 +371,7 @@ Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& res
   if (!v.is_ok()) return v.status();
   CARNET_RETURN_IF_ERROR(record_author(tx, call, target, *v));
   if (docs) CARNET_RETURN_IF_ERROR(docs->after_write(tx, resources, call, target, *v, key));
+  CARNET_RETURN_IF_ERROR(derive_bmi(tx, resources, call, target, *v));
   // A document added by someone else is told to the holder (a withheld result only when
   // it is released).
   if (v->type == "DocumentReference" && call.caller.actor.kind != access::ActorKind::kHolder &&

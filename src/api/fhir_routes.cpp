@@ -6,6 +6,7 @@
 
 #include "api/fhir_common.h"
 #include "api/fhir_documents.h"
+#include "api/fhir_profile.h"
 #include "fhir/search.h"
 #include "fhir/search_index.h"
 #include "fhir/search_params.h"
@@ -71,6 +72,10 @@ std::variant<json, Response> parse_resource(const fhir::Validator& validator, co
     Status s = prepare(doc);
     if (!s.is_ok()) return outcome(s, req.request_id);
   }
+  if (type == "Observation") {
+    Status s = check_measurement(doc);
+    if (!s.is_ok()) return outcome(s, req.request_id);
+  }
   auto issues = validator.validate(doc, type);
   if (!issues.empty()) return validation_outcome(issues, req.request_id);
   return doc;
@@ -108,6 +113,29 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
     return Entered{std::move(*call), std::move(*target)};
   };
 
+  // Patient/$summary (HL7 IPS): the holder's own, or a patient's for a professional.
+  auto summary = [&, resources](const Request& req, std::string id) -> Response {
+    auto call = authenticate_call(accounts, gate, req);
+    if (!call.is_ok()) return outcome(call.status(), req.request_id);
+    if (!wants_json(req)) return not_acceptable(req);
+    if (id.empty()) {
+      if (call->caller.acting_space.empty()) {
+        return outcome(400, "required", "name the patient: GET Patient/{id}/$summary", req.request_id);
+      }
+      id = call->caller.acting_space;
+    }
+    if (call->caller.actor.kind != access::ActorKind::kProfessional && id != call->caller.acting_space) {
+      return outcome(403, "forbidden", "only the summary of your own space (or of a space you act for)", req.request_id);
+    }
+    // The person's record as a whole: decided (and audited) like a search of it.
+    auto target = authorize(*call, "Patient", access::Action::kSearch, {}, "Patient/" + id);
+    if (!target.is_ok()) return outcome(target.status(), req.request_id);
+    return patient_summary(store, *resources, *call, *target, req);
+  };
+  routes.push_back({"GET", "/fhir/r4/Patient/$summary", "Patient/$summary",
+                    [summary](const Request& req) { return summary(req, ""); }});
+  routes.push_back({"GET", "/fhir/r4/Patient/{id}/$summary", "Patient/{id}/$summary",
+                    [summary](const Request& req) { return summary(req, std::string(req.param("id"))); }});
   routes.push_back({"GET", "/fhir/r4/{type}/{id}", "", [&, enter, resources](const Request& req) {
                       auto t = enter(req, access::Action::kRead);
                       if (auto* r = std::get_if<Response>(&t)) return std::move(*r);
@@ -247,6 +275,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                         if (!v.is_ok()) return v.status();
                         CARNET_RETURN_IF_ERROR(record_author(tx, call, target, *v));
                         CARNET_RETURN_IF_ERROR(staging.after_write(tx, *resources, call, target, *v, 0));
+                        CARNET_RETURN_IF_ERROR(derive_bmi(tx, *resources, call, target, *v));
                         written = true;
                         return versioned(v->version == 1 ? 201 : 200, *v, req);
                       });

@@ -327,5 +327,98 @@ TEST_F(Documents, HostileFilesAreRefusedAndLeaveNothing) {
   EXPECT_EQ(files_under(blob_dir()), files_before + 1);
 }
 
+TEST_F(Documents, MedicalProfileMeasurementsAndPatientSummary) {
+  auto measure = [&](const std::string& who, const std::string& code, double value, const std::string& unit) {
+    json obs = json::parse(R"({"resourceType":"Observation","status":"final","category":[{"coding":[{"system":)"
+                           R"("http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],)"
+                           R"("effectiveDateTime":"2026-11-21T08:00:00+01:00"})");
+    obs["code"] = {{"coding", {{{"system", "http://loinc.org"}, {"code", code}}}}};
+    obs["subject"] = {{"reference", patient_}};
+    obs["valueQuantity"] = {{"value", value}, {"unit", unit}, {"system", "http://unitsofmeasure.org"}, {"code", unit}};
+    return call("POST", "/fhir/r4/Observation", who, obs.dump());
+  };
+  // Wrong units, and impossible values, are refused with a clear message.
+  auto metres = measure(jean_, "29463-7", 72, "m");
+  EXPECT_EQ(metres->status, 400);
+  EXPECT_NE(metres->body.find("n'est pas une unité de poids"), std::string::npos) << metres->body;
+  EXPECT_EQ(measure(jean_, "8867-4", 72, "mm[Hg]")->status, 400);
+  EXPECT_EQ(measure(jean_, "8302-2", -4, "cm")->status, 400);
+  json no_ucum = json::parse(R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org",)"
+                             R"("code":"29463-7"}]},"valueQuantity":{"value":72,"unit":"kilos"}})");
+  no_ucum["subject"] = {{"reference", patient_}};
+  EXPECT_EQ(call("POST", "/fhir/r4/Observation", jean_, no_ucum.dump())->status, 400);
+  json bp = json::parse(R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"85354-9"}]},)"
+                        R"("component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},)"
+                        R"("valueQuantity":{"value":128,"system":"http://unitsofmeasure.org","code":"mm[Hg]"}},)"
+                        R"({"code":{"coding":[{"system":"http://loinc.org","code":"8462-4"}]},)"
+                        R"("valueQuantity":{"value":82,"system":"http://unitsofmeasure.org","code":"kPa"}}]})");
+  bp["subject"] = {{"reference", patient_}};
+  EXPECT_EQ(call("POST", "/fhir/r4/Observation", jean_, bp.dump())->status, 400);
+  bp["component"][1]["valueQuantity"]["code"] = "mm[Hg]";
+  EXPECT_EQ(call("POST", "/fhir/r4/Observation", jean_, bp.dump())->status, 201);
+
+  // Weight by Jean, height by his GP: the BMI is computed, and each says who entered it.
+  auto w = measure(jean_, "29463-7", 81, "kg");
+  ASSERT_EQ(w->status, 201) << w->body;
+  EXPECT_EQ(json::parse(w->body)["performer"][0]["reference"], patient_);
+  auto h = measure(claire_, "8302-2", 180, "cm");
+  ASSERT_EQ(h->status, 201) << h->body;
+  EXPECT_EQ(json::parse(h->body)["performer"][0]["reference"].get<std::string>().rfind("Practitioner/", 0), 0u);
+  json bmi = json::parse(call("GET", "/fhir/r4/Observation?code=http://loinc.org|39156-5", jean_)->body);
+  ASSERT_EQ(bmi["entry"].size(), 1u) << bmi.dump();
+  EXPECT_EQ(bmi["entry"][0]["resource"]["valueQuantity"]["value"], 25.0);
+  EXPECT_EQ(bmi["entry"][0]["resource"]["valueQuantity"]["code"], "kg/m2");
+  EXPECT_EQ(bmi["entry"][0]["resource"]["derivedFrom"].size(), 2u);
+
+  // The profile: an allergy, a problem, a treatment, a vaccination.
+  auto add = [&](const std::string& who, const json& r) {
+    auto resp = call("POST", "/fhir/r4/" + r["resourceType"].get<std::string>(), who, r.dump());
+    EXPECT_EQ(resp->status, 201) << resp->body;
+    return json::parse(resp->body);
+  };
+  json allergy = add(jean_, {{"resourceType", "AllergyIntolerance"}, {"patient", {{"reference", patient_}}},
+                             {"code", {{"text", "Pénicilline"}}}});
+  EXPECT_EQ(allergy["recorder"]["reference"], patient_);
+  add(claire_, {{"resourceType", "Condition"}, {"subject", {{"reference", patient_}}}, {"code", {{"text", "Asthme <léger>"}}}});
+  add(claire_, {{"resourceType", "MedicationStatement"}, {"status", "active"}, {"subject", {{"reference", patient_}}},
+                {"medicationCodeableConcept", {{"text", "Salbutamol 100 µg"}}}});
+  add(claire_, {{"resourceType", "Immunization"}, {"status", "completed"}, {"patient", {{"reference", patient_}}},
+                {"vaccineCode", {{"text", "Grippe saisonnière"}}}, {"occurrenceDateTime", "2026-10-15"}});
+
+  // Jean's summary holds all of it, Composition first.
+  auto mine = call("GET", "/fhir/r4/Patient/$summary", jean_);
+  ASSERT_EQ(mine->status, 200) << mine->body;
+  json doc = json::parse(mine->body);
+  EXPECT_EQ(doc["type"], "document");
+  json composition = doc["entry"][0]["resource"];
+  EXPECT_EQ(composition["resourceType"], "Composition");
+  EXPECT_EQ(composition["type"]["coding"][0]["code"], "60591-5");
+  std::map<std::string, size_t> by_section;
+  for (const auto& sec : composition["section"]) by_section[sec["code"]["coding"][0]["code"]] = sec.value("entry", json::array()).size();
+  EXPECT_EQ(by_section["48765-2"], 1u);  // allergies
+  EXPECT_EQ(by_section["11450-4"], 1u);  // problems
+  EXPECT_EQ(by_section["10160-0"], 1u);  // medications
+  EXPECT_EQ(by_section["11369-6"], 1u);  // immunizations
+  EXPECT_EQ(by_section["30954-2"], 4u);  // results: blood pressure, weight, height, BMI
+  EXPECT_NE(mine->body.find("Asthme &lt;léger&gt;"), std::string::npos);  // narrative escaped
+  // The pharmacist's summary holds what his profession may see: not the vaccinations nor
+  // the treatments administered (national matrix), said as withheld.
+  auto his = call("GET", "/fhir/r4/Patient/" + space_ + "/$summary", marc_);
+  ASSERT_EQ(his->status, 200) << his->body;
+  json pharma = json::parse(his->body)["entry"][0]["resource"];
+  for (const auto& sec : pharma["section"]) {
+    std::string code = sec["code"]["coding"][0]["code"];
+    if (code == "11369-6" || code == "10160-0") {
+      EXPECT_FALSE(sec.contains("entry")) << code;
+      EXPECT_EQ(sec["emptyReason"]["coding"][0]["code"], "withheld");
+    }
+    if (code == "48765-2") {
+      EXPECT_EQ(sec["entry"].size(), 1u);
+    }
+  }
+  // Sophie (another holder) gets nothing of Jean's.
+  EXPECT_EQ(call("GET", "/fhir/r4/Patient/" + space_ + "/$summary", sophie_)->status, 403);
+}
+
 }  // namespace
 }  // namespace carnet::itest
