@@ -10,6 +10,8 @@
 #include "access/audit.h"
 #include "access/gate.h"
 #include "core/config.h"
+#include "documents/vault.h"
+#include "store/blobs.h"
 #include "core/log.h"
 #include "crypto/keyring.h"
 #include "crypto/random.h"
@@ -64,6 +66,23 @@ int cmd_audit_verify(const std::string& data_dir, const std::string& key_file) {
   if (!s.is_ok()) return fail(s);
   std::cout << checked << " events checked, " << problems << " problems\n";
   return problems == 0 ? 0 : 1;
+}
+
+// Removes document blobs no record names, written more than `grace` ago.
+int cmd_collect_orphans(const std::string& data_dir, const std::string& key_file, const std::string& blob_dir,
+                        const std::string& grace_text) {
+  auto grace = parse_duration(grace_text);
+  if (!grace) return fail(Status::invalid("--grace: '" + grace_text + "' is not a duration"));
+  auto ctx = open_context(data_dir, key_file);
+  if (!ctx.is_ok()) return fail(ctx.status());
+  auto blobs = store::open_file_blob_store(blob_dir.empty() ? data_dir + "/blobs" : blob_dir);
+  if (!blobs.is_ok()) return fail(blobs.status());
+  SystemClock clock;
+  documents::Vault vault(**blobs, *ctx->ring, clock, 0);
+  auto n = vault.collect_orphans(*ctx->store, std::chrono::duration_cast<std::chrono::seconds>(*grace));
+  if (!n.is_ok()) return fail(n.status());
+  std::cout << *n << " orphan document blobs removed\n";
+  return 0;
 }
 
 // Prints the matrix in force, or replaces it with the CSV file `file`.
@@ -247,6 +266,13 @@ int main(int argc, char** argv) {
   auto* matrix_import = matrix->add_subcommand("import", "Replace the matrix in force (CSV: profession_code,profession_label,category,allowed)");
   std::string matrix_file;
   matrix_import->add_option("FILE", matrix_file, "The CSV file")->required()->check(CLI::ExistingFile);
+  auto* docs = app.add_subcommand("documents", "Health documents");
+  docs->require_subcommand(1);
+  auto* collect = docs->add_subcommand("collect-orphans",
+                                       "Remove document bytes no record names (failed uploads, uploads cut by a crash)");
+  std::string grace = "6h", blob_dir;
+  collect->add_option("--grace", grace, "Only blobs older than this (uploads in progress are younger)")->capture_default_str();
+  collect->add_option("--blob-dir", blob_dir, "Blob directory (default <data-dir>/blobs)")->envname("CARNET_BLOB_DIR");
   auto* op = app.add_subcommand("operator", "Operator accounts");
   op->require_subcommand(1);
   auto* op_create = op->add_subcommand("create", "Create an operator account (prints a password and a TOTP URI once)");
@@ -282,6 +308,7 @@ int main(int argc, char** argv) {
   if (op_create->parsed()) return cmd_operator_create(data_dir, key_file, op_login);
   if (dir_import->parsed()) return cmd_directory_import(data_dir, key_file, dir_file);
   if (audit_verify->parsed()) return cmd_audit_verify(data_dir, key_file);
+  if (collect->parsed()) return cmd_collect_orphans(data_dir, key_file, blob_dir, grace);
   if (matrix_export->parsed()) return cmd_matrix(data_dir, key_file, "");
   if (matrix_import->parsed()) return cmd_matrix(data_dir, key_file, matrix_file);
   if (demo->parsed()) {

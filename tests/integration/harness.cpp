@@ -50,6 +50,7 @@ bool Carnetd::start(const Options& o) {
   if (!given("--web-root")) args.insert(args.end(), {"--web-root", web_root()});
   args.insert(args.end(), o.args.begin(), o.args.end());
   std::string err_path = dir_.file("stderr.log");
+  stdout_.clear();  // a restart reads its own "listening on" line
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(out[1], STDOUT_FILENO);
