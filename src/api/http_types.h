@@ -21,9 +21,10 @@ struct Header {
 
 // A request body taken piece by piece as it arrives instead of whole (document uploads). The
 // route's `open_body` makes one from the request head; the server then feeds it every byte
-// of the body in order (on the I/O thread: keep each call short) and calls finish() once
-// the body is complete. An error from write() or finish() answers the request with that
-// error without running the handler; the sink is destroyed then, and must clean up.
+// of the body in order (on the I/O thread: keep each call short), and once the body is
+// complete finish() is called on the handler's thread, just before the handler (it may wait
+// for the disk). An error from write() or finish() answers the request with that error
+// without running the handler; the sink is destroyed then, and must clean up.
 class BodySink {
  public:
   virtual ~BodySink() = default;

@@ -96,8 +96,8 @@ Status JsonSpool::write(std::string_view bytes) {
       }
       if (spool_ && !escape_ && c != '\\') {
         // Fast path: a run of base64 characters up to the next quote or backslash.
-        size_t end = bytes.find_first_of("\"\\", i);
-        if (end == std::string_view::npos) end = bytes.size();
+        size_t end = i;
+        while (end < bytes.size() && bytes[end] != '"' && bytes[end] != '\\') ++end;
         std::string_view run = bytes.substr(i, end - i);
         if (!decoder_.feed(run, decoded_)) return Status::invalid("\"data\" is not valid base64");
         if (decoded_.size() >= 48 * 1024) {

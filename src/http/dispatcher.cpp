@@ -43,9 +43,17 @@ Dispatcher::Plan Dispatcher::plan(std::string_view method, std::string_view targ
 api::Response Dispatcher::execute(const Plan& plan, api::Request& req) const {
   try {
     switch (plan.match.outcome) {
-      case Router::Outcome::kFound:
+      case Router::Outcome::kFound: {
         req.params = plan.match.params;
+        if (req.sink) {
+          Status done = req.sink->finish();
+          if (!done.is_ok()) {
+            return api::error_response_for(plan.path, api::http_status_for(done.code()), "refused", done.message(),
+                                           req.request_id);
+          }
+        }
         return plan.match.route->handler(req);
+      }
       case Router::Outcome::kMethodNotAllowed: {
         auto res = api::error_response_for(plan.path, 405, "method_not_allowed",
                                        "method " + req.method + " is not allowed here; allowed: " + plan.match.allow,

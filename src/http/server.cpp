@@ -681,17 +681,9 @@ awaitable<void> Server::Impl::session(Stream& stream, ConnectionHandle& handle, 
         co_return;  // a truncated upload is never handed to a handler (its sink cleans up)
       }
     }
-    if (req.sink) {
-      Status done = req.sink->finish();
-      if (!done.is_ok()) {
-        co_await send_error(stream, handle, api::http_status_for(done.code()), "refused", done.message(), secure, peer,
-                            start, plan.path);
-        co_await linger(stream, handle);
-        co_return;
-      }
-    } else {
-      req.body = std::move(parser.get().body());
-    }
+    // (A sink is finished by the dispatcher, on the handler's thread: finishing may wait for
+    // the disk, which the I/O thread must not.)
+    if (!req.sink) req.body = std::move(parser.get().body());
     handle.expires_never();  // the handler's time is bounded by the worker pool, not here
 
     // 5. Run the handler.
