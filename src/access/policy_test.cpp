@@ -226,6 +226,38 @@ TEST(AccessPolicy, AuthorsHiddenDocumentsBlocksAndEmergency) {
   EXPECT_FALSE(decide(holder, Action::kRead, own, obs, m).allowed);
 }
 
+TEST(AccessPolicy, ResultsWithheldFromThePatient) {
+  const Matrix& m = Matrix::national_default();
+  ResourceFacts result{"DocumentReference", "reports", false, false, "123", false};
+  result.withheld_from_patient = true;
+  Actor holder{ActorKind::kHolder, "h", "", ""};
+  SpaceFacts own;
+  own.state = "open";
+  own.is_holder = true;
+  auto d = decide(holder, Action::kRead, own, result, m);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_NE(d.reason.find("consultation"), std::string::npos);
+  Actor parent{ActorKind::kRepresentative, "p", "", ""};
+  SpaceFacts child;
+  child.state = "open";
+  child.is_representative = true;
+  EXPECT_FALSE(decide(parent, Action::kRead, child, result, m).allowed);
+  // Its author, and the professionals the matrix allows, still see it.
+  Actor author{ActorKind::kProfessional, "a", "123", "10"};
+  Actor colleague{ActorKind::kProfessional, "c", "456", "10"};
+  SpaceFacts team;
+  team.state = "open";
+  team.care_team = true;
+  EXPECT_TRUE(decide(author, Action::kRead, team, result, m).allowed);
+  EXPECT_TRUE(decide(colleague, Action::kRead, team, result, m).allowed);
+  result.withheld_from_patient = false;
+  EXPECT_TRUE(decide(holder, Action::kRead, own, result, m).allowed);
+  // Hidden from representatives (a minor's confidential document): the holder sees it, the parent not.
+  result.hidden_from_representatives = true;
+  EXPECT_TRUE(decide(holder, Action::kRead, own, result, m).allowed);
+  EXPECT_FALSE(decide(parent, Action::kRead, child, result, m).allowed);
+}
+
 TEST(AccessPolicy, ControlsRelationshipsAndLookups) {
   const Matrix& m = Matrix::national_default();
   auto facts = [](std::string type, std::string category = "") {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/encoding.h"
+#include "crypto/random.h"
 #include "documents/content_type.h"
 #include "fhir/search_index.h"
 
@@ -327,6 +328,32 @@ Status DocumentStaging::after_write(store::Transaction& tx, fhir::ResourceStore&
   }
   if (v.type != "DocumentReference") return Status::ok();
   json doc = json::parse(v.json);
+  // Published inline (ITI-105 simplified publish): the server makes its submission set.
+  bool inline_published = false;
+  auto range = staged_.equal_range(key);
+  for (auto it = range.first; it != range.second; ++it) inline_published = inline_published || it->second.content_index;
+  if (inline_published) {
+    json list = {{"resourceType", "List"},
+                 {"status", "current"},
+                 {"mode", "working"},
+                 {"code", {{"coding", json::array({{{"system", "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes"},
+                                                     {"code", "submissionset"}}})}}},
+                 {"date", v.last_updated},
+                 {"identifier", json::array({{{"use", "official"}, {"system", "urn:ietf:rfc:3986"},
+                                              {"value", "urn:uuid:" + crypto::time_ordered_uuid()}}})},
+                 {"entry", json::array({{{"item", {{"reference", "DocumentReference/" + v.id}}}}})}};
+    if (doc.contains("subject")) list["subject"] = doc["subject"];
+    for (const auto& a : doc.value("author", json::array())) {
+      if (a.is_object() && a.contains("reference")) {
+        list["source"] = a;
+        break;
+      }
+    }
+    auto lv = resources.create(tx, target.compartment, "List", list.dump());
+    if (!lv.is_ok()) return lv.status();
+    Target list_target{fhir::find_resource_type("List"), target.compartment};
+    CARNET_RETURN_IF_ERROR(record_author(tx, call, list_target, *lv));
+  }
   for (const auto& r : doc.value("relatesTo", json::array())) {
     if (!r.is_object() || r.value("code", "") != "replaces") continue;
     std::string ref = fhir::normalize_reference(r.value("target", json::object()).value("reference", ""));

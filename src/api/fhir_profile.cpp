@@ -14,6 +14,8 @@ using json = nlohmann::json;
 
 constexpr char kLoinc[] = "http://loinc.org";
 constexpr char kUcum[] = "http://unitsofmeasure.org";
+constexpr char kOrganDonation[] = "44788-8";  // LOINC "Organ donor"
+constexpr char kOrganDonorAnswers[] = "http://terminology.hl7.org/CodeSystem/v2-0316";
 
 struct Measure {
   const char* code;
@@ -135,6 +137,21 @@ Result<std::optional<fhir::ResourceVersion>> latest(store::Transaction& tx, fhir
 }  // namespace
 
 Status check_measurement(const json& obs) {
+  // The organ-donation choice: one of the HL7 v2 "organ donor" answers.
+  for (const auto& c : obs.value("code", json::object()).value("coding", json::array())) {
+    if (c.value("system", "") != kLoinc || c.value("code", "") != kOrganDonation) continue;
+    const json& v = obs.value("valueCodeableConcept", json::object());
+    bool ok = false;
+    for (const auto& a : v.value("coding", json::array())) {
+      std::string code = a.value("code", "");
+      ok = ok || (a.value("system", "") == kOrganDonorAnswers && std::string_view("YNRPUFI").find(code) != std::string_view::npos &&
+                  code.size() == 1);
+    }
+    if (!ok) {
+      return Status::invalid(std::string("Observation.valueCodeableConcept: le choix concernant le don d'organes est un code de ") +
+                             kOrganDonorAnswers + " (Y oui, N non, R décision laissée aux proches, P à une personne désignée, U inconnu)");
+    }
+  }
   const Measure* m = measure_of(obs.value("code", json::object()));
   if (m) {
     CARNET_RETURN_IF_ERROR(check_quantity(*m, obs, "Observation"));

@@ -10,8 +10,9 @@
 
 namespace carnet::api::fhir_rest {
 
-// Checks a measurement Observation: for the vital signs and glucose Carnet knows (LOINC
-// code), the value is a Quantity in an allowed UCUM unit, within plausible bounds. Other
+// Checks a profile Observation: for the vital signs and glucose Carnet knows (LOINC code),
+// the value is a Quantity in an allowed UCUM unit, within plausible bounds; the
+// organ-donation choice (LOINC 44788-8) is an answer of HL7 v2 table 0316. Other
 // Observations pass. kInvalid naming the element otherwise.
 Status check_measurement(const nlohmann::json& observation);
 

@@ -14,6 +14,7 @@
 #include "access/gate.h"
 #include "access/care.h"
 #include "api/care_routes.h"
+#include "api/document_routes.h"
 #include "api/fhir_routes.h"
 #include "documents/vault.h"
 #include "documents/withheld.h"
@@ -165,6 +166,7 @@ int run_carnetd(int argc, const char* const* argv) {
   access::Gate gate(**store, *ring, audit, clock);
   gate.set_withheld_release_after(std::chrono::duration_cast<std::chrono::seconds>(cfg.withheld_release_after));
   for (auto& r : api::fhir_routes(accounts, gate, **store, *ring, clock, vault)) routes.push_back(std::move(r));
+  for (auto& r : api::document_routes(cfg.max_document_bytes)) routes.push_back(std::move(r));
   scheduler.add({"withheld-documents", cfg.job_interval, std::chrono::minutes(10), [&] {
                    auto n = documents::send_withheld_notices(
                        **store, *ring, clock, std::chrono::duration_cast<std::chrono::seconds>(cfg.withheld_notice_after));

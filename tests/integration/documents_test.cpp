@@ -198,6 +198,7 @@ TEST_F(Documents, DischargeLetterPublishedFoundDownloadedHiddenAndReplaced) {
   ASSERT_EQ(own->status, 201) << own->body;
   json own_doc = json::parse(own->body);
   std::string own_binary = own_doc["content"][0]["attachment"]["url"];  // ITI-105 style: the server made the Binary
+  EXPECT_EQ(count("List?code=submissionset&item=DocumentReference/" + std::string(own_doc["id"]), jean_), 1);  // and a submission set
   EXPECT_EQ(call("GET", "/fhir/r4/" + own_binary, jean_)->body, "Tension prise le matin : 12/8.\n");
   EXPECT_EQ(call("DELETE", "/fhir/r4/DocumentReference/" + new_id, jean_)->status, 403);
   EXPECT_EQ(call("DELETE", "/fhir/r4/DocumentReference/" + std::string(own_doc["id"]), jean_)->status, 204);
@@ -418,6 +419,73 @@ TEST_F(Documents, MedicalProfileMeasurementsAndPatientSummary) {
   }
   // Sophie (another holder) gets nothing of Jean's.
   EXPECT_EQ(call("GET", "/fhir/r4/Patient/" + space_ + "/$summary", sophie_)->status, 403);
+}
+
+TEST_F(Documents, ConfidentialDocumentOfAMinorIsHiddenFromRepresentatives) {
+  // Léa is Jean's daughter; her GP files a document confidential from her legal
+  // representatives (INVISIBLE_REPRESENTANTS_LEGAUX).
+  json spaces = json::parse(api("GET", "/api/v1/spaces", jean_)->body)["spaces"];
+  std::string lea;
+  for (const auto& sp : spaces) {
+    if (sp["role"] == "representative") lea = sp["space_id"];
+  }
+  ASSERT_FALSE(lea.empty());
+  // Her space opens to professionals once the opposition window has passed.
+  set_clock("43d");
+  int status = 0;
+  for (int i = 0; i < 100 && status != 204; ++i) {
+    status = api("POST", "/api/v1/care/spaces/" + lea + "/care-team", claire_)->status;
+    if (status != 204) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(status, 204);
+  auto add = [&](bool confidential) {
+    json doc = {{"resourceType", "DocumentReference"}, {"status", "current"}, {"subject", {{"reference", "Patient/" + lea}}},
+                {"type", {{"coding", json::array({{{"system", "http://loinc.org"}, {"code", "11488-4"}}})}}},
+                {"content", json::array({{{"attachment", {{"contentType", "text/plain"}, {"data", base64_encode("Consultation.\n")}}}}})}};
+    if (confidential) {
+      doc["securityLabel"] = json::array({{{"coding", json::array({{{"system", kVisibility}, {"code", "INVISIBLE_REPRESENTANTS_LEGAUX"}}})}}});
+    }
+    auto r = call("POST", "/fhir/r4/DocumentReference", claire_, doc.dump());
+    EXPECT_EQ(r->status, 201) << r->body;
+    json created = json::parse(r->body);
+    return std::make_pair(std::string(created["id"]), std::string(created["content"][0]["attachment"]["url"]));
+  };
+  auto [open_id, open_url] = add(false);
+  auto [secret_id, secret_url] = add(true);
+  ASSERT_EQ(call("POST", "/api/v1/spaces/" + lea + "/switch", jean_)->status, 200);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + open_id, jean_)->status, 200);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + secret_id, jean_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/" + secret_url, jean_)->status, 403);
+  EXPECT_EQ(count("DocumentReference", jean_), 1);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + secret_id, claire_)->status, 200);
+}
+
+TEST_F(Documents, ReferenceDataContactsAndOrganDonation) {
+  // The portal's list of document types, in French.
+  auto types = http_request(d_.port(), "GET", "/api/v1/documents/types", "");
+  ASSERT_EQ(types->status, 200);
+  json t = json::parse(types->body);
+  bool found = false;
+  for (const auto& x : t["types"]) found = found || (x["code"] == "11490-0" && x["label"].get<std::string>().find("sortie") != std::string::npos);
+  EXPECT_TRUE(found);
+  EXPECT_EQ(t["max_document_bytes"], 2000000);
+  // People to contact, on Jean's own Patient resource.
+  json me = {{"resourceType", "Patient"}, {"id", space_},
+             {"contact", json::array({{{"relationship", json::array({{{"text", "Épouse"}}})},
+                                       {"name", {{"family", "Martin"}, {"given", json::array({"Sophie"})}}},
+                                       {"telecom", json::array({{{"system", "phone"}, {"value", "06 12 34 56 78"}}})}}})}};
+  auto put = call("PUT", "/fhir/r4/Patient/" + space_, jean_, me.dump());
+  ASSERT_EQ(put->status, 201) << put->body;
+  EXPECT_EQ(call("PUT", "/fhir/r4/Patient/" + space_, claire_, me.dump())->status, 403);  // his identity is his
+  // The organ-donation choice.
+  json choice = {{"resourceType", "Observation"}, {"status", "final"}, {"subject", {{"reference", patient_}}},
+                 {"code", {{"coding", json::array({{{"system", "http://loinc.org"}, {"code", "44788-8"}}})}, {"text", "Don d'organes"}}},
+                 {"valueCodeableConcept", {{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v2-0316"}, {"code", "Y"}}})}}}};
+  EXPECT_EQ(call("POST", "/fhir/r4/Observation", jean_, choice.dump())->status, 201);
+  choice["valueCodeableConcept"]["coding"][0]["code"] = "peut-être";
+  EXPECT_EQ(call("POST", "/fhir/r4/Observation", jean_, choice.dump())->status, 400);
+  json summary = json::parse(call("GET", "/fhir/r4/Patient/$summary", jean_)->body);
+  EXPECT_EQ(summary["entry"][1]["resource"]["contact"][0]["name"]["family"], "Martin");
 }
 
 }  // namespace
