@@ -321,13 +321,10 @@ Status Care::set_hidden(const Caller& holder, std::string_view type, std::string
       fhir::ResourceStore resources(ring_, clock_);
       auto doc = resources.read(tx, holder.acting_space, "DocumentReference", id);
       if (!doc.is_ok()) return doc.status();
-      for (const auto& c : nlohmann::json::parse(doc->json).value("content", nlohmann::json::array())) {
-        std::string ref = fhir::normalize_reference(c.value("attachment", nlohmann::json::object()).value("url", ""));
-        if (ref.rfind("Binary/", 0) != 0) continue;
+      for (const auto& b : fhir::attachment_binaries(nlohmann::json::parse(doc->json))) {
         CARNET_RETURN_IF_ERROR(tx.exec("UPDATE resource_access SET hidden_from_professionals = ?, hidden_from_representatives = ? "
                                        "WHERE compartment = ? AND resource_type = 'Binary' AND resource_id = ?",
-                                       {int64_t{from_professionals}, int64_t{from_representatives}, holder.acting_space,
-                                        ref.substr(7)})
+                                       {int64_t{from_professionals}, int64_t{from_representatives}, holder.acting_space, b})
                                    .status());
       }
     }

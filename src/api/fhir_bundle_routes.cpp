@@ -312,12 +312,7 @@ Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::A
       if (!st.is_ok()) return outcome(st, req.request_id);
     }
   }
-  if (sink && sink->is_json() && sink->json()->untaken() > 0) {
-    return outcome(413, "too-costly",
-                   "inline data larger than 64 KiB is accepted only for documents (Binary.data, DocumentReference attachments) "
-                   "in POST or PUT entries",
-                   req.request_id);
-  }
+  if (Status taken = all_documents_taken(req); !taken.is_ok()) return outcome(taken, req.request_id);
   auto issues = validator.validate(doc, "Bundle");
   if (!issues.empty()) return validation_outcome(issues, req.request_id);
   std::string type = doc.value("type", "");

@@ -254,11 +254,7 @@ Status record_author(store::Transaction& tx, const Call& call, const Target& tar
     auto doc = json::parse(v.json);
     if (v.type == "DocumentReference") {
       category = access::document_category(codes_of(doc.value("category", json::array())), codes_of(doc.value("type", json::object())));
-      for (const auto& c : doc.value("content", json::array())) {
-        std::string url = c.value("attachment", json::object()).value("url", "");
-        std::string ref = fhir::normalize_reference(url);
-        if (ref.rfind("Binary/", 0) == 0) binaries.push_back(ref.substr(7));
-      }
+      binaries = fhir::attachment_binaries(doc);
       labels = visibility_labels(doc);
       // Only the author of a result withholds it from the patient (until the announcement).
       if (!professional) labels.withheld_from_patient = false;

@@ -189,29 +189,38 @@ Result<DocumentStaging::Staged> DocumentStaging::stage_data(const json& data, st
     if (!b.is_ok()) return b.status().with_context(where);
     blob = std::move(*b);
   }
-  auto fmt = documents::format_of_mime(content_type);
-  Status ok = fmt ? documents::check_content(*fmt, blob->head, blob->text, blob->size)
-                  : Status::invalid(where + ".contentType '" + std::string(content_type.substr(0, 80)) +
-                                    "' n'est pas accepté ; types acceptés : " + documents::accepted_types());
-  if (!ok.is_ok()) {
-    (void)vault_.blobs().remove(blob->blob_id);
-    return fmt ? ok.with_context(where) : ok;
-  }
-  std::string canonical(documents::mime_type(*fmt));
-  if (*fmt == documents::Format::kText || *fmt == documents::Format::kCda) canonical += "; charset=utf-8";
-  return Staged{std::move(*blob), std::move(canonical), std::nullopt};
+  return checked(std::move(*blob), content_type, where);
 }
 
-Status DocumentStaging::stage_raw(documents::SpooledBlob blob, std::string_view content_type, size_t key) {
+Result<DocumentStaging::Staged> DocumentStaging::checked(documents::SpooledBlob blob, std::string_view content_type,
+                                                        const std::string& where) {
   auto fmt = documents::format_of_mime(content_type);
-  Status ok = fmt ? documents::check_content(*fmt, blob.head, blob.text, blob.size) : Status::invalid("type not accepted");
+  Status ok = fmt ? documents::check_content(*fmt, blob.head, blob.text, blob.size).with_context(where)
+                  : Status::invalid(where + ".contentType '" + std::string(content_type.substr(0, 80)) +
+                                    "' n'est pas accepté ; types acceptés : " + documents::accepted_types());
   if (!ok.is_ok()) {
     (void)vault_.blobs().remove(blob.blob_id);
     return ok;
   }
   std::string canonical(documents::mime_type(*fmt));
   if (*fmt == documents::Format::kText || *fmt == documents::Format::kCda) canonical += "; charset=utf-8";
-  staged_.emplace(key, Staged{std::move(blob), std::move(canonical), std::nullopt});
+  return Staged{std::move(blob), std::move(canonical), std::nullopt};
+}
+
+Status DocumentStaging::stage_raw(documents::SpooledBlob blob, std::string_view content_type, size_t key) {
+  auto s = checked(std::move(blob), content_type, "Binary");
+  if (!s.is_ok()) return s.status();
+  staged_.emplace(key, std::move(*s));
+  return Status::ok();
+}
+
+Status all_documents_taken(const Request& req) {
+  FhirBodySink* sink = fhir_sink(req);
+  if (sink && sink->is_json() && sink->json()->untaken() > 0) {
+    return Status::too_large(
+        "inline data larger than 64 KiB is accepted only for documents (Binary.data, DocumentReference attachments) "
+        "of resources being created or updated");
+  }
   return Status::ok();
 }
 

@@ -87,11 +87,17 @@ class DocumentStaging {
     std::optional<size_t> content_index;  // an attachment of a DocumentReference; none: a Binary
   };
   Result<Staged> stage_data(const nlohmann::json& data, std::string_view content_type, const std::string& where);
+  // The blob's bytes agree with the declared type; its canonical type. Removes it otherwise.
+  Result<Staged> checked(documents::SpooledBlob blob, std::string_view content_type, const std::string& where);
 
   documents::Vault& vault_;
   FhirBodySink* sink_;
   std::multimap<size_t, Staged> staged_;
 };
+
+// kTooLarge when the body spooled a large "data" value that no document took (inline data
+// elsewhere than Binary.data or a DocumentReference attachment).
+Status all_documents_taken(const Request& req);
 
 // GET Binary/<id> (or one version): the document's bytes with their own type (ITI-68), or
 // as a FHIR Binary with base64 data when JSON is asked for. Streamed, never whole in memory.

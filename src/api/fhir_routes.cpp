@@ -229,10 +229,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                         target = authorize(*call, req.param("type"), access::Action::kCreate, {}, patient);
                         if (!target.is_ok()) return outcome(target.status(), req.request_id);
                       }
-                      if (sink && sink->is_json() && sink->json()->untaken() > 0) {
-                        return outcome(413, "too-costly", "inline data larger than 64 KiB is accepted only for documents (Binary.data, DocumentReference attachments)",
-                                       req.request_id);
-                      }
+                      if (Status taken = all_documents_taken(req); !taken.is_ok()) return outcome(taken, req.request_id);
                       std::optional<fhir::SearchQuery> condition;
                       if (std::string_view ine = req.header("if-none-exist"); !ine.empty()) {
                         auto q = if_none_exist(target->type->name, ine);
@@ -264,10 +261,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                                                    [&](json& d) { return staging.stage(call, d, type, type, 0); });
                       if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
                       json& doc = std::get<json>(parsed);
-                      if (sink && sink->is_json() && sink->json()->untaken() > 0) {
-                        return outcome(413, "too-costly", "inline data larger than 64 KiB is accepted only for documents (Binary.data, DocumentReference attachments)",
-                                       req.request_id);
-                      }
+                      if (Status taken = all_documents_taken(req); !taken.is_ok()) return outcome(taken, req.request_id);
                       bool written = false;
                       Response out = run(store, req, true, [&](store::Transaction& tx) -> Result<Response> {
                         CARNET_RETURN_IF_ERROR(staging.before_write(tx, *resources, call, target, doc, req.param("id"), 0));
@@ -292,10 +286,8 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                         if (target.type->name == "DocumentReference") {
                           auto cur = resources->read(tx, target.compartment, "DocumentReference", req.param("id"));
                           if (cur.is_ok()) {
-                            for (const auto& c : json::parse(cur->json).value("content", json::array())) {
-                              std::string ref = fhir::normalize_reference(c.value("attachment", json::object()).value("url", ""));
-                              if (ref.rfind("Binary/", 0) != 0) continue;
-                              CARNET_RETURN_IF_ERROR(resources->remove(tx, target.compartment, "Binary", ref.substr(7)).status());
+                            for (const auto& b : fhir::attachment_binaries(json::parse(cur->json))) {
+                              CARNET_RETURN_IF_ERROR(resources->remove(tx, target.compartment, "Binary", b).status());
                             }
                           }
                         }

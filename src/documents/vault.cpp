@@ -60,7 +60,12 @@ Result<int64_t> Vault::collect_orphans(store::Store& store, std::chrono::seconds
   return blobs_.collect(clock_.now() - grace, [&store](std::string_view id) -> Result<bool> {
     bool named = false;
     Status s = store.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
-      auto row = tx.query_one("SELECT 1 FROM binary_contents WHERE blob_id = ? LIMIT 1", {std::string(id)});
+      // Named by a record of a space whose key still exists: once a space is erased (its key
+      // shredded) its documents' bytes, unreadable already, are reclaimed too.
+      auto row = tx.query_one(
+          "SELECT 1 FROM binary_contents b WHERE b.blob_id = ? AND EXISTS "
+          "(SELECT 1 FROM space_keys k WHERE k.space_id = b.space_id) LIMIT 1",
+          {std::string(id)});
       if (!row.is_ok()) return row.status();
       named = row->has_value();
       return Status::ok();

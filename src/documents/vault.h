@@ -45,7 +45,8 @@ class Vault {
   Result<std::unique_ptr<BlobPlainReader>> open(const BinaryContent& c) const;
 
   // Removes blobs written more than `grace` ago that no record names (uploads that failed,
-  // or whose process died before their transaction committed). Returns how many.
+  // or whose process died before their transaction committed), and those of erased spaces
+  // (key shredded). Returns how many.
   Result<int64_t> collect_orphans(store::Store& store, std::chrono::seconds grace) const;
 
  private:

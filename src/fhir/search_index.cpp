@@ -75,6 +75,20 @@ std::string normalize_reference(std::string_view ref) {
   return std::string(type) + "/" + std::string(id);
 }
 
+std::vector<std::string> attachment_binaries(const json& document_reference) {
+  std::vector<std::string> out;
+  auto content = document_reference.find("content");
+  if (content == document_reference.end() || !content->is_array()) return out;
+  for (const auto& c : *content) {
+    if (!c.is_object() || !c.contains("attachment") || !c["attachment"].is_object()) continue;
+    const json& url = c["attachment"].value("url", json());
+    if (!url.is_string()) continue;
+    std::string ref = normalize_reference(url.get<std::string>());
+    if (ref.rfind("Binary/", 0) == 0) out.push_back(ref.substr(7));
+  }
+  return out;
+}
+
 std::string SearchIndex::hash_identifier(std::string_view value) const {
   return ring_.lookup_hash("fhir.identifier", value);
 }

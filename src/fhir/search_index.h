@@ -36,6 +36,8 @@ struct IndexEntries {
 // "Type/id" from a reference string: relative, absolute (…/Type/id), versioned
 // (…/_history/n) forms; empty for contained (#x), urn: and unparseable references.
 std::string normalize_reference(std::string_view reference);
+// The ids of the Binaries a DocumentReference's attachments name ("Binary/<id>" urls).
+std::vector<std::string> attachment_binaries(const nlohmann::json& document_reference);
 
 class SearchIndex {
  public:
