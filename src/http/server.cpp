@@ -628,6 +628,10 @@ awaitable<void> Server::Impl::session(Stream& stream, ConnectionHandle& handle, 
       }
     }
     if (!parser.is_done()) {
+      // Beast reads as much as the buffer's free capacity (at least 512 bytes): room for
+      // large reads, or a body costs a system call per half kilobyte.
+      constexpr uint64_t kBodyReadRoom = 64 * 1024;
+      buffer.reserve(buffer.size() + size_t(std::min<uint64_t>(declared.value_or(kBodyReadRoom), kBodyReadRoom)));
       if (iequals(hreq[bhttp::field::expect], "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         handle.expires_after(cfg.write_timeout);
