@@ -53,8 +53,8 @@ class BlobStore {
 };
 
 // Files under `dir`: <dir>/<2 hex>/<id> once committed (the two characters fan the blobs
-// out over 256 directories), <id>.part while being written. Commit = fsync the file,
-// rename it, fsync the directory.
+// out over 256 directories), <id>.part while being written. Commit = rename, then wait for a
+// syncfs() of the filesystem that started after it (shared by concurrent commits).
 Result<std::unique_ptr<BlobStore>> open_file_blob_store(const std::string& dir);
 
 }  // namespace carnet::store
