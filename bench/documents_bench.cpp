@@ -2,7 +2,7 @@
 // on this machine in the same run:
 //   documents_bench disk DIR MB   sequential write of MB mebibytes in 1 MiB writes, then
 //                                 fdatasync (what a document upload must at least do)
-//   documents_bench cipher MB     the vault's chunked encryption (libsodium secretstream,
+//   documents_bench cipher MB     the vault's chunked encryption (ChaCha20-Poly1305,
 //                                 64 KiB chunks, crypto/stream.h) over MB mebibytes
 // Each prints "<MB/s>".
 #include <fcntl.h>

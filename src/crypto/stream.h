@@ -1,11 +1,13 @@
-// Chunked encryption for payloads too large to hold in memory (documents), on libsodium's
-// secretstream (XChaCha20-Poly1305 with a ratcheting key and a final tag).
+// Chunked encryption for payloads too large to hold in memory (documents): each chunk is
+// sealed with ChaCha20-Poly1305 under a per-stream subkey (derived from the caller's key and
+// a random salt), nonce = chunk index, the "STREAM" construction.
 //
-// Stored format:  "CNS1" || header (24 bytes) || chunks
-//   chunk = length (4 bytes, big endian, of the ciphertext that follows) || ciphertext
-// Every chunk is authenticated together with the caller's associated data. The last chunk
-// carries the FINAL tag, so a stream cut at a chunk boundary is detected, as is any reorder,
-// duplication, bit flip or a chunk cut in the middle.
+// Stored format:  "CNS2" || salt (24 bytes) || chunks
+//   chunk = frame (4 bytes, big endian: bit 31 the final flag, the rest the length of the
+//           ciphertext that follows) || ciphertext || tag (16)
+// Every chunk is authenticated together with the caller's associated data, its index and its
+// final flag; the last chunk carries the flag, so a stream cut at a chunk boundary is
+// detected, as is any reorder, duplication, bit flip or a chunk cut in the middle.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +21,8 @@
 
 namespace carnet::crypto {
 
-inline constexpr size_t kStreamHeaderBytes = 4 + 24;  // magic + secretstream header
-inline constexpr size_t kStreamChunkOverhead = 4 + 17;  // length prefix + ABYTES
+inline constexpr size_t kStreamHeaderBytes = 4 + 24;  // magic + salt
+inline constexpr size_t kStreamChunkOverhead = 4 + 16;  // frame + tag
 inline constexpr size_t kMaxStreamChunk = 1 << 20;
 
 class StreamEncryptor {

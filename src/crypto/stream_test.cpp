@@ -92,5 +92,24 @@ TEST(Stream, TamperingReorderAndWrongContextAreDetected) {
   EXPECT_FALSE(decrypt(key, e.bytes + "x", "doc").is_ok());
 }
 
+TEST(Stream, FinalFlagsAndKeyReuse) {
+  SecretKey key = random_key();
+  std::string plain(3 * 1000, 'x');
+  Encrypted e = encrypt(key, plain, 1000, "ad");
+  // Mark the first chunk final (the flag is the top bit of its frame): refused.
+  std::string early = e.bytes;
+  early[kStreamHeaderBytes] = char(uint8_t(early[kStreamHeaderBytes]) | 0x80);
+  EXPECT_EQ(decrypt(key, early, "ad").status().code(), ErrorCode::kCorrupt);
+  // Unmark the last one: the stream never ends.
+  std::string endless = e.bytes;
+  size_t last_frame = kStreamHeaderBytes + 2 * (1000 + kStreamChunkOverhead);
+  endless[last_frame] = char(uint8_t(endless[last_frame]) & 0x7f);
+  EXPECT_EQ(decrypt(key, endless, "ad").status().code(), ErrorCode::kCorrupt);
+  // The same key for two streams: different salts, different ciphertexts, both readable.
+  Encrypted again = encrypt(key, plain, 1000, "ad");
+  EXPECT_NE(again.bytes.substr(kStreamHeaderBytes), e.bytes.substr(kStreamHeaderBytes));
+  EXPECT_EQ(decrypt(key, again.bytes, "ad").value(), plain);
+}
+
 }  // namespace
 }  // namespace carnet::crypto
