@@ -1,5 +1,7 @@
 #include "tests/integration/harness.h"
 
+#include <sys/prctl.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -51,8 +53,12 @@ bool Carnetd::start(const Options& o) {
   args.insert(args.end(), o.args.begin(), o.args.end());
   std::string err_path = dir_.file("stderr.log");
   stdout_.clear();  // a restart reads its own "listening on" line
+  pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
+    // Never outlive the test: a test process that crashes or is killed takes carnetd along.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     ::dup2(out[1], STDOUT_FILENO);
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(err, STDERR_FILENO);
