@@ -1,5 +1,7 @@
 #include "api/fhir_documents.h"
 
+#include "api/account_routes.h"
+
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -152,6 +154,12 @@ Status FhirBodySink::finish() {
 
 BodySinkFactory fhir_body_sink(documents::Vault& vault, uint64_t max_json_bytes) {
   return [&vault, max_json_bytes](const Request& req) -> Result<std::shared_ptr<BodySink>> {
+    // Nobody anonymous gets to stream documents into the vault: without credentials the
+    // request is refused before its body is read (the handler checks them fully).
+    if (req.header("authorization").empty() &&
+        req.header("cookie").find(std::string(kSessionCookie) + "=") == std::string_view::npos) {
+      return Status::unauthenticated("sign in first: no credentials (Authorization header or session cookie)");
+    }
     std::string_view type = req.header("content-type");
     if (is_json_type(type)) return std::shared_ptr<BodySink>(std::make_shared<FhirBodySink>(vault, true, max_json_bytes));
     if (req.method == "POST" && (req.path == "/fhir/r4/Binary" || req.path == "/fhir/r4/Binary/")) {

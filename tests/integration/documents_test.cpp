@@ -288,6 +288,15 @@ TEST_F(Documents, HostileFilesAreRefusedAndLeaveNothing) {
   std::string huge = pdf(2'100'000);
   auto raw = http_request(d_.port(), "POST", "/fhir/r4/Binary", huge, {jean_, "Content-Type: application/pdf"});
   EXPECT_EQ(raw->status, 413) << raw->body;
+  // No credentials: refused before the body is read.
+  {
+    Conn c(d_.port());
+    ASSERT_TRUE(c.send("POST /fhir/r4/Binary HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n"
+                       "Content-Length: 10000000\r\n\r\n%PDF-1.4\n"));
+    auto anonymous = c.read_response();
+    ASSERT_TRUE(anonymous);
+    EXPECT_EQ(anonymous->status, 401);
+  }
   // Invalid UTF-8 in the metadata; data that is not base64; a size or hash that do not match.
   std::string bad_utf8 = R"({"resourceType":"DocumentReference","status":"current","subject":{"reference":")" + patient_ +
                          R"("},"content":[{"attachment":{"contentType":"application/pdf","title":"\xC3\x28","data":"JVBERi0xLjQK"}}]})";
