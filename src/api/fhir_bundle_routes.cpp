@@ -132,17 +132,9 @@ class BundleRunner {
 
   // Asks the access gate about every entry first, outside any database transaction (the
   // gate's audit events commit on their own).
-  void authorize_all(const std::vector<Entry>& entries) {
-    // A document's bytes (a Binary entry) concern the patient of the DocumentReference that
-    // names them (IHE MHD ITI-65).
-    std::map<std::string, std::string> document_patient;  // Binary fullUrl -> patient
-    for (const auto& e : entries) {
-      if (e.type != "DocumentReference" || !e.resource.is_object()) continue;
-      for (const auto& c : e.resource.value("content", json::array())) {
-        std::string url = c.value("attachment", json::object()).value("url", "");
-        if (!url.empty()) document_patient[url] = patient_of_resource(e.resource);
-      }
-    }
+  // `naming`: for a Binary entry's fullUrl, the DocumentReference entry that names it; the
+  // document's bytes concern that document's patient (IHE MHD ITI-65).
+  void authorize_all(const std::vector<Entry>& entries, const std::map<std::string, size_t>& naming) {
     for (const auto& e : entries) {
       access::Action action = e.method == "GET"    ? (e.id.empty() ? access::Action::kSearch : access::Action::kRead)
                               : e.method == "POST" ? access::Action::kCreate
@@ -150,7 +142,7 @@ class BundleRunner {
                                                    : access::Action::kDelete;
       std::string patient = e.resource.is_object() ? patient_of_resource(e.resource) : std::string();
       if (patient.empty() && e.type == "Binary") {
-        if (auto it = document_patient.find(e.full_url); it != document_patient.end()) patient = it->second;
+        if (auto it = naming.find(e.full_url); it != naming.end()) patient = patient_of_resource(entries[it->second].resource);
         if (patient.empty() && e.resource.is_object()) {
           patient = fhir::normalize_reference(e.resource.value("securityContext", json::object()).value("reference", ""));
           if (patient.rfind("Patient/", 0) != 0) patient.clear();
@@ -224,7 +216,7 @@ class BundleRunner {
     if (!v.is_ok()) return v.status();
     CARNET_RETURN_IF_ERROR(record_author(tx, call_, *target, *v));
     CARNET_RETURN_IF_ERROR(docs_.after_write(tx, resources_, call_, *target, *v, e.index));
-    CARNET_RETURN_IF_ERROR(derive_bmi(tx, resources_, call_, *target, *v));
+    CARNET_RETURN_IF_ERROR(derive_bmi(tx, resources_, call_, *target, resource));
     return response_entry(v->version == 1 ? 201 : 200, &*v, with_resource_, base_);
   }
 
@@ -324,20 +316,23 @@ Response bundle(fhir::ResourceStore& resources, store::Store& store, identity::A
   if (!entries.is_ok()) return outcome(entries.status(), req.request_id);
   // A Binary that a DocumentReference of the Bundle names belongs to it (securityContext),
   // which also gives its download its file name.
-  std::map<std::string, std::string> owner;  // Binary fullUrl -> DocumentReference fullUrl
+  std::map<std::string, size_t> naming;  // Binary fullUrl -> index of the DocumentReference entry
   for (const auto& e : *entries) {
-    if (e.type != "DocumentReference" || e.full_url.empty() || !e.resource.is_object()) continue;
+    if (e.type != "DocumentReference" || !e.resource.is_object()) continue;
     for (const auto& c : e.resource.value("content", json::array())) {
       std::string url = c.value("attachment", json::object()).value("url", "");
-      if (!url.empty()) owner[url] = e.full_url;
+      if (!url.empty()) naming[url] = e.index;
     }
   }
   for (auto& e : *entries) {
     if (e.type != "Binary" || !e.resource.is_object() || e.resource.contains("securityContext")) continue;
-    if (auto it = owner.find(e.full_url); it != owner.end()) e.resource["securityContext"] = {{"reference", it->second}};
+    auto it = naming.find(e.full_url);
+    if (it != naming.end() && !(*entries)[it->second].full_url.empty()) {
+      e.resource["securityContext"] = {{"reference", (*entries)[it->second].full_url}};
+    }
   }
   BundleRunner runner(resources, *call, validator, req, staging);
-  runner.authorize_all(*entries);
+  runner.authorize_all(*entries, naming);
   json out = json::array();
 
   if (type == "batch") {

@@ -367,7 +367,7 @@ Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& res
   if (!v.is_ok()) return v.status();
   CARNET_RETURN_IF_ERROR(record_author(tx, call, target, *v));
   if (docs) CARNET_RETURN_IF_ERROR(docs->after_write(tx, resources, call, target, *v, key));
-  CARNET_RETURN_IF_ERROR(derive_bmi(tx, resources, call, target, *v));
+  CARNET_RETURN_IF_ERROR(derive_bmi(tx, resources, call, target, body));
   // A document added by someone else is told to the holder (a withheld result only when
   // it is released).
   if (v->type == "DocumentReference" && call.caller.actor.kind != access::ActorKind::kHolder &&

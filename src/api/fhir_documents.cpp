@@ -16,12 +16,6 @@ namespace {
 
 using json = nlohmann::json;
 
-bool is_json_type(std::string_view type) {
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return type == "application/fhir+json" || type == "application/json";
-}
-
 // The document's bytes to the HTTP layer, piece by piece.
 class PlainSource final : public BodySource {
  public:
@@ -70,23 +64,15 @@ class JsonBinarySource final : public BodySource {
 // Content-Disposition with a safe ASCII fallback and the UTF-8 name (RFC 6266 / 5987).
 std::string disposition(std::string_view name) {
   std::string clean = documents::sanitize_file_name(name);
-  std::string ascii, encoded;
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string ascii;
   for (unsigned char c : clean) {
     if (c >= 0x80) {
       if ((c & 0xC0) != 0x80) ascii += '_';  // one per character, not per byte
     } else {
       ascii += (c >= 0x20 && c != '"' && c != '\\' && c != ';' && c != '%' && c != 0x7F) ? char(c) : '_';
     }
-    if (std::isalnum(c) || std::string_view("-._~").find(char(c)) != std::string_view::npos) {
-      encoded += char(c);
-    } else {
-      encoded += '%';
-      encoded += kHex[c >> 4];
-      encoded += kHex[c & 15];
-    }
   }
-  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + query_escape(clean);
 }
 
 std::string_view extension_for(std::string_view content_type) {
@@ -161,7 +147,7 @@ BodySinkFactory fhir_body_sink(documents::Vault& vault, uint64_t max_json_bytes)
       return Status::unauthenticated("sign in first: no credentials (Authorization header or session cookie)");
     }
     std::string_view type = req.header("content-type");
-    if (is_json_type(type)) return std::shared_ptr<BodySink>(std::make_shared<FhirBodySink>(vault, true, max_json_bytes));
+    if (json_body(req)) return std::shared_ptr<BodySink>(std::make_shared<FhirBodySink>(vault, true, max_json_bytes));
     if (req.method == "POST" && (req.path == "/fhir/r4/Binary" || req.path == "/fhir/r4/Binary/")) {
       if (!documents::format_of_mime(type)) {
         return Status::invalid("le type de document '" + std::string(type.substr(0, 80)) +

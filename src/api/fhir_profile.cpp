@@ -203,9 +203,8 @@ void stamp_recorder(const Call& call, const Target& target, json& r) {
 }
 
 Status derive_bmi(store::Transaction& tx, fhir::ResourceStore& resources, const Call& call, const Target& target,
-                  const fhir::ResourceVersion& stored) {
-  if (stored.type != "Observation" || stored.deleted) return Status::ok();
-  json obs = json::parse(stored.json);
+                  const json& obs) {
+  if (target.type->name != "Observation") return Status::ok();
   const Measure* m = measure_of(obs.value("code", json::object()));
   if (!m || (std::string(m->code) != "29463-7" && std::string(m->code) != "8302-2")) return Status::ok();
   auto weight = latest(tx, resources, target.compartment, "29463-7");

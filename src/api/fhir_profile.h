@@ -20,10 +20,11 @@ Status check_measurement(const nlohmann::json& observation);
 // (Practitioner/<id>) or the patient (Patient/<space id>), in the element its type uses.
 void stamp_recorder(const Call& call, const Target& target, nlohmann::json& resource);
 
-// After a weight or height was stored: (re)computes the body-mass index from the latest of
-// each and stores it as an Observation derived from them. No-op for other resources.
+// After a weight or height (`observation`, as written) was stored: (re)computes the
+// body-mass index from the latest of each and stores it as an Observation derived from them.
+// No-op for other resources.
 Status derive_bmi(store::Transaction& tx, fhir::ResourceStore& resources, const Call& call, const Target& target,
-                  const fhir::ResourceVersion& stored);
+                  const nlohmann::json& observation);
 
 // Patient/$summary: an IPS-style document Bundle of what `call` may see in `target`'s
 // record (allergies, problems, medications, immunizations, recent results).

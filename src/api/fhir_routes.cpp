@@ -269,7 +269,7 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                         if (!v.is_ok()) return v.status();
                         CARNET_RETURN_IF_ERROR(record_author(tx, call, target, *v));
                         CARNET_RETURN_IF_ERROR(staging.after_write(tx, *resources, call, target, *v, 0));
-                        CARNET_RETURN_IF_ERROR(derive_bmi(tx, *resources, call, target, *v));
+                        CARNET_RETURN_IF_ERROR(derive_bmi(tx, *resources, call, target, doc));
                         written = true;
                         return versioned(v->version == 1 ? 201 : 200, *v, req);
                       });

@@ -5,7 +5,7 @@
 namespace carnet::documents {
 
 JsonSpool::JsonSpool(store::BlobStore& blobs, JsonSpoolLimits limits)
-    : store_(blobs), limits_(limits), nonce_(hex_encode(crypto::random_bytes(12))) {}
+    : store_(blobs), limits_(limits) {}
 
 JsonSpool::~JsonSpool() {
   spool_.reset();
@@ -27,6 +27,7 @@ Status JsonSpool::begin_spooling() {
   auto s = BlobSpool::open(store_, limits_.max_document_bytes);
   if (!s.is_ok()) return s.status();
   spool_ = std::move(*s);
+  if (nonce_.empty()) nonce_ = hex_encode(crypto::random_bytes(12));  // only bodies that carry documents pay for it
   // What was kept of this string so far moves to the spool.
   std::string_view kept = std::string_view(text_).substr(string_start_ + 1);
   for (char c : kept) {

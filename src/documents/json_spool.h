@@ -49,7 +49,7 @@ class JsonSpool {
 
   store::BlobStore& store_;
   JsonSpoolLimits limits_;
-  std::string nonce_;
+  std::string nonce_;  // random, drawn when the first document is spooled
   std::string text_;
   std::map<std::string, SpooledBlob> blobs_;  // by marker
   size_t spooled_count_ = 0;
