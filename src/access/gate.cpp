@@ -17,7 +17,8 @@ Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& calle
   std::string now = format_instant(clock_.now());
   auto row = tx.query_one(
       "SELECT s.state, s.activated_at, "
-      "(SELECT group_concat(c.kind) FROM care_relationships c WHERE c.space_id = s.space_id AND c.idnatps = ? "
+      "(SELECT SUM(DISTINCT CASE c.kind WHEN 'designated' THEN 1 WHEN 'care_team' THEN 2 WHEN 'consent' THEN 4 "
+      "WHEN 'emergency' THEN 8 ELSE 0 END) FROM care_relationships c WHERE c.space_id = s.space_id AND c.idnatps = ? "
       "AND c.removed_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?)), "
       "(SELECT 1 + b.emergency_allowed FROM blocked_professionals b WHERE b.space_id = s.space_id AND b.idnatps = ?), "
       "(SELECT e.emergency_forbidden FROM space_access_settings e WHERE e.space_id = s.space_id) "
@@ -44,18 +45,11 @@ Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& calle
     }
   }
   if (!professional) return f;
-  const std::string& kinds = r.text(2);
-  size_t pos = 0;
-  while (pos <= kinds.size() && !kinds.empty()) {
-    size_t comma = kinds.find(',', pos);
-    std::string_view kind = std::string_view(kinds).substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    if (kind == "designated") f.designated_physician = true;
-    if (kind == "care_team") f.care_team = true;
-    if (kind == "consent") f.consent = true;
-    if (kind == "emergency") f.emergency = true;
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
+  const int64_t kinds = r.integer(2);  // one bit per kind of relationship in force
+  f.designated_physician = kinds & 1;
+  f.care_team = kinds & 2;
+  f.consent = kinds & 4;
+  f.emergency = kinds & 8;
   if (!r.is_null(3)) {
     f.blocked = true;
     f.emergency_despite_block = r.integer(3) == 2;

@@ -1,5 +1,7 @@
 #include "api/fhir_common.h"
 
+#include "core/log.h"
+
 #include <nlohmann/json.hpp>
 
 #include "api/account_routes.h"
@@ -44,6 +46,8 @@ Response outcome(int status, std::string_view code, std::string_view diagnostics
 Response outcome(const Status& s, std::string_view request_id) {
   int status = http_status_for(s.code());
   bool hide = status == 500;
+  // The client gets no internals; the log keeps them, under the request id it was given.
+  if (hide) log::error("request_failed", {{"error", s.to_string()}});
   return outcome(status, issue_code(s.code()), hide ? "internal error; quote the request id to support" : s.message(),
                  request_id);
 }

@@ -124,6 +124,13 @@ Result<ParsedConfig> parse_config(int argc, const char* const* argv, std::ostrea
 
   app.add_option("--data-dir", c.data_dir, "Data directory (SQLite database, key file, blobs)")
       ->envname("CARNET_DATA_DIR")->capture_default_str();
+  app.add_option("--database", c.database,
+                 "postgresql://user@host/db (or a libpq key=value string) for PostgreSQL; sqlite:PATH; "
+                 "default: SQLite in <data-dir>/carnet.db")
+      ->envname("CARNET_DATABASE");
+  app.add_option("--database-connections", c.database_connections,
+                 "Database connections per instance (PostgreSQL pool, SQLite readers); 0: from --workers")
+      ->envname("CARNET_DATABASE_CONNECTIONS")->check(CLI::Range(0, 256))->capture_default_str();
   app.add_option("--blob-dir", c.blob_dir,
                  "Where document bytes are stored, encrypted (default <data-dir>/blobs; a shared filesystem "
                  "when several instances serve one database)")

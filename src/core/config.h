@@ -56,6 +56,10 @@ struct Config {
   std::chrono::milliseconds withheld_notice_after{std::chrono::days(14)};  // "a document awaits you"
   std::chrono::milliseconds withheld_release_after{std::chrono::days(30)};  // then visible to the patient
 
+  // Database: empty = SQLite in <data_dir>/carnet.db; postgresql://... = PostgreSQL.
+  std::string database;
+  int database_connections = 0;  // PostgreSQL pool size / SQLite readers; 0 = from --workers
+
   // Files
   std::string data_dir = "data";
   std::string blob_dir;  // document bytes; default <data_dir>/blobs (a shared filesystem for several instances)

@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/encoding.h"
 #include "fhir/datetime.h"
 #include "fhir/resource_types.h"
 #include "fhir/search_params.h"
@@ -90,7 +91,8 @@ std::vector<std::string> attachment_binaries(const json& document_reference) {
 }
 
 std::string SearchIndex::hash_identifier(std::string_view value) const {
-  return ring_.lookup_hash("fhir.identifier", value);
+  // Hex: token codes are text on every backend (PostgreSQL text must be valid UTF-8).
+  return hex_encode(ring_.lookup_hash("fhir.identifier", value));
 }
 
 IndexEntries SearchIndex::extract(std::string_view type, const json& resource) const {

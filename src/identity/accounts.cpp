@@ -83,7 +83,7 @@ Status Accounts::record_failure(store::Transaction& tx, const std::vector<std::s
   for (const auto& key : keys) {
     auto up = tx.exec(
         "INSERT INTO throttle (throttle_key, failures, last_failure_at, blocked_until) VALUES (?, 1, ?, '') "
-        "ON CONFLICT (throttle_key) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at",
+        "ON CONFLICT (throttle_key) DO UPDATE SET failures = throttle.failures + 1, last_failure_at = excluded.last_failure_at",
         {key, now});
     if (!up.is_ok()) return up.status();
     auto row = tx.query_one("SELECT failures FROM throttle WHERE throttle_key = ?", {key});

@@ -90,7 +90,10 @@ int run_carnetd(int argc, const char* const* argv) {
 
   // Handlers waiting for their audit event to be durable hold no connection: a few readers
   // serve many workers.
-  auto store = store::open_sqlite({cfg.data_dir + "/carnet.db", std::clamp(cfg.workers, 2, 8)});
+  int connections = cfg.database_connections > 0 ? cfg.database_connections
+                    : store::is_postgres_url(cfg.database) ? std::clamp(cfg.workers, 4, 32)
+                                                           : std::clamp(cfg.workers, 2, 8);
+  auto store = store::open_store(cfg.database, cfg.data_dir, connections);
   if (!store.is_ok()) return fail(store.status());
 
   Metrics metrics;
@@ -193,7 +196,8 @@ int run_carnetd(int argc, const char* const* argv) {
   Status listening = server.listen();
   if (!listening.is_ok()) return fail(listening);
 
-  log::info("started", {{"url", server.url()}, {"data_dir", cfg.data_dir}, {"schema_version", (*store)->schema_version()},
+  log::info("started", {{"url", server.url()}, {"data_dir", cfg.data_dir}, {"database", (*store)->capabilities().backend},
+                        {"schema_version", (*store)->schema_version()},
                         {"master_key", ring->fingerprint()}, {"io_threads", cfg.io_threads}, {"workers", cfg.workers}});
   log::flush();
   std::cout << "carnetd listening on " << server.url() << std::endl;

@@ -35,6 +35,9 @@ int fail(const Status& s) {
   return 1;
 }
 
+// --database (or CARNET_DATABASE): the same setting as carnetd's.
+std::string g_database;
+
 Result<Context> open_context(const std::string& data_dir, const std::string& key_file) {
   Context c;
   const char* env_key = std::getenv("CARNET_MASTER_KEY");
@@ -42,7 +45,7 @@ Result<Context> open_context(const std::string& data_dir, const std::string& key
                                      env_key ? std::optional<std::string>(env_key) : std::nullopt});
   if (!ring.is_ok()) return ring.status();
   c.ring = std::move(ring.value());
-  auto store = store::open_sqlite({data_dir + "/carnet.db"});
+  auto store = store::open_store(g_database, data_dir, 4);
   if (!store.is_ok()) return store.status();
   c.store = std::move(store.value());
   return c;
@@ -234,6 +237,9 @@ int main(int argc, char** argv) {
   std::string data_dir = "data";
   std::string key_file;
   app.add_option("--data-dir", data_dir, "Data directory")->envname("CARNET_DATA_DIR")->capture_default_str();
+  app.add_option("--database", g_database,
+                 "postgresql://user@host/db for PostgreSQL; sqlite:PATH; default: SQLite in <data-dir>/carnet.db")
+      ->envname("CARNET_DATABASE");
   app.add_option("--master-key-file", key_file, "Master key file (default <data-dir>/master.key)")
       ->envname("CARNET_MASTER_KEY_FILE");
 

@@ -21,8 +21,9 @@ struct Migration {
 // Parses and orders embedded files; rejects names without a number, duplicates and gaps.
 Result<std::vector<Migration>> parse_migrations(const std::vector<EmbeddedFile>& files);
 
-// The embedded SQLite migrations.
+// The embedded migrations of each backend: the same numbers, each in its own dialect.
 const std::vector<EmbeddedFile>& sqlite_migration_files();
+const std::vector<EmbeddedFile>& postgres_migration_files();
 
 // Inside an open write transaction: creates schema_version if needed, refuses a newer
 // on-disk schema, applies the missing migrations. Returns the resulting version.

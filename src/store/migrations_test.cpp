@@ -14,6 +14,15 @@ TEST(Migrations, EmbeddedSqliteMigrationsAreWellFormed) {
   EXPECT_EQ(m->front().version, 1);
 }
 
+// Both backends have the same migrations (same numbers, same names), each in its dialect.
+TEST(Migrations, EveryBackendHasTheSameMigrations) {
+  auto sqlite = parse_migrations(sqlite_migration_files());
+  auto postgres = parse_migrations(postgres_migration_files());
+  ASSERT_TRUE(sqlite.is_ok() && postgres.is_ok());
+  ASSERT_EQ(sqlite->size(), postgres->size());
+  for (size_t i = 0; i < sqlite->size(); ++i) EXPECT_EQ((*sqlite)[i].name, (*postgres)[i].name);
+}
+
 TEST(Migrations, RejectsBadNamesAndGaps) {
   EXPECT_FALSE(parse_migrations({{"init.sql", ""}}).is_ok());
   EXPECT_FALSE(parse_migrations({{"0001_a.sql", ""}, {"0003_c.sql", ""}}).is_ok());

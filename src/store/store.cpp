@@ -44,4 +44,16 @@ Result<std::optional<Row>> Transaction::query_one(std::string_view sql, Params p
   return first;
 }
 
+bool is_postgres_url(std::string_view database) {
+  return database.starts_with("postgresql://") || database.starts_with("postgres://") ||
+         database.find("dbname=") != std::string_view::npos || database.find("host=") != std::string_view::npos;
+}
+
+Result<std::unique_ptr<Store>> open_store(const std::string& database, const std::string& data_dir, int connections) {
+  if (is_postgres_url(database)) return open_postgres({database, connections});
+  if (database.empty()) return open_sqlite({data_dir + "/carnet.db", connections});
+  if (database.starts_with("sqlite:") && database.size() > 7) return open_sqlite({database.substr(7), connections});
+  return Status::invalid("--database: expected postgresql://..., postgres://... or sqlite:PATH, got \"" + database + "\"");
+}
+
 }  // namespace carnet::store

@@ -1,4 +1,4 @@
-// The storage interface every backend implements (SQLite embedded, PostgreSQL later).
+// The storage interface every backend implements (SQLite embedded, PostgreSQL).
 // Domain code sees only this header: transactions are functions handed to the store, which
 // begins, commits, rolls back and retries them. SQL is written once, portable between
 // backends: `?` placeholders bound in order, no backend-specific syntax in domain queries
@@ -120,5 +120,22 @@ struct SqliteOptions {
 // Opens (creating if needed) and migrates the database. Refuses a database whose schema is
 // newer than this binary knows.
 Result<std::unique_ptr<Store>> open_sqlite(const SqliteOptions& options);
+
+struct PostgresOptions {
+  std::string conninfo;  // libpq connection string or postgresql:// URI
+  int connections = 8;   // pool size (opened on demand)
+};
+
+// Connects, and migrates the database (instances starting together take turns). Refuses a
+// database whose schema is newer than this binary knows.
+Result<std::unique_ptr<Store>> open_postgres(const PostgresOptions& options);
+
+// The backend a --database setting names: "postgresql://..." or "postgres://..." (or a
+// libpq "key=value" string containing "dbname=" or "host="): PostgreSQL; "sqlite:PATH": that
+// SQLite file; empty: SQLite in <data_dir>/carnet.db. `connections`: pool size / readers.
+Result<std::unique_ptr<Store>> open_store(const std::string& database, const std::string& data_dir, int connections);
+
+// True when `database` names a PostgreSQL server (see open_store).
+bool is_postgres_url(std::string_view database);
 
 }  // namespace carnet::store

@@ -28,21 +28,21 @@ TEST_F(Fhir, RepresentativesAreAuditedAndOperatorsSeeNothing) {
 
   // Three events in Léa's chain (create, read, search), each naming Jean as representative.
   int code = -1;
-  std::string verify = shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " audit verify", &code);
+  std::string verify = carnet_cli(d_.data_dir(), "audit verify", &code);
   EXPECT_EQ(code, 0) << verify;
   EXPECT_NE(verify.find("3 events checked, 0 problems"), std::string::npos) << verify;
-  std::string rows = shell("sqlite3 -cmd \".timeout 10000\" " + d_.data_dir() + "/carnet.db \"SELECT actor_kind, action, outcome, resource_type "
-                           "FROM audit_events WHERE space_id = '" + lea + "' ORDER BY seq\"");
+  std::string rows = sql(d_.data_dir(), "SELECT actor_kind, action, outcome, resource_type "
+                           "FROM audit_events WHERE space_id = '" + lea + "' ORDER BY seq");
   EXPECT_EQ(rows, "representative|create|allowed|Observation\nrepresentative|read|allowed|Observation\n"
                   "representative|search|allowed|Observation") << rows;
   // Tampering is named.
-  shell("sqlite3 -cmd \".timeout 10000\" " + d_.data_dir() + "/carnet.db \"UPDATE audit_events SET outcome = 'denied' WHERE seq = 2 AND space_id = '" + lea + "'\"");
-  verify = shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " audit verify", &code);
+  sql(d_.data_dir(), "UPDATE audit_events SET outcome = 'denied' WHERE seq = 2 AND space_id = '" + lea + "'");
+  verify = carnet_cli(d_.data_dir(), "audit verify", &code);
   EXPECT_EQ(code, 1);
   EXPECT_NE(verify.find("event 2: modified"), std::string::npos) << verify;
 
   // An operator: administrative actions only, never health content; the refusal is audited.
-  std::string op = shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " operator create ops@carnet.example");
+  std::string op = carnet_cli(d_.data_dir(), "operator create ops@carnet.example");
   auto field = [&](const std::string& label) {
     auto p = op.find(label);
     return p == std::string::npos ? std::string() : op.substr(p + label.size(), op.find('\n', p) - p - label.size());
@@ -117,7 +117,7 @@ TEST_F(Fhir, DelegationsGiveTheRightsTheHolderChose) {
   for (const auto& e : history) by_jean += e["actor_kind"] == "representative";
   EXPECT_EQ(by_jean, 3);  // read allowed, create denied, create allowed
   int code = -1;
-  std::string verify = shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " audit verify", &code);
+  std::string verify = carnet_cli(d_.data_dir(), "audit verify", &code);
   EXPECT_EQ(code, 0) << verify;
 }
 

@@ -24,7 +24,7 @@ using json = nlohmann::json;
 class Fhir : public ::testing::Test {
  protected:
   void SetUp() override {
-    shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " demo");
+    carnet_cli(d_.data_dir(), "demo");
     std::vector<std::string> flags = {"--job-interval", "200ms"};
     for (auto& f : extra_flags()) flags.push_back(f);
     ASSERT_TRUE(d_.start(args(flags))) << d_.stderr_text();

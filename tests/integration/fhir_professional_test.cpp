@@ -199,7 +199,7 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
   EXPECT_EQ(call("GET", "/fhir/r4/AuditEvent?patient=" + patient, claire_)->status, 403);
   EXPECT_EQ(call("GET", "/fhir/r4/AuditEvent?code=x", jean_)->status, 400);
   int code = -1;
-  std::string verify = shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " audit verify", &code);
+  std::string verify = carnet_cli(d_.data_dir(), "audit verify", &code);
   EXPECT_EQ(code, 0) << verify;
 }
 

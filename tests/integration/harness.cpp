@@ -12,7 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +27,61 @@
 namespace carnet::itest {
 
 using namespace std::chrono;
+
+namespace {
+
+std::string postgres_server() {
+  const char* s = std::getenv("CARNET_TEST_POSTGRES");
+  return s ? s : "";
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string database_name(const std::string& data_dir) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%016zx", std::hash<std::string>{}(data_dir));
+  return std::string("carnet_t_") + buf;
+}
+
+// The connection string of `data_dir`'s database, created if needed.
+std::string database_for(const std::string& data_dir) {
+  std::string name = database_name(data_dir);
+  int code = 0;
+  std::string out = shell("psql -X -q " + quote(postgres_server() + " dbname=postgres") + " -c " +
+                          quote("CREATE DATABASE " + name), &code);
+  if (code != 0 && out.find("already exists") == std::string::npos) {
+    ADD_FAILURE() << "cannot create the test database " << name << ": " << out;
+  }
+  return postgres_server() + " dbname=" + name;
+}
+
+void drop_database(const std::string& data_dir) {
+  shell("psql -X -q " + quote(postgres_server() + " dbname=postgres") + " -c " +
+        quote("DROP DATABASE IF EXISTS " + database_name(data_dir) + " WITH (FORCE)"));
+}
+
+}  // namespace
+
+bool testing_postgres() { return !postgres_server().empty(); }
+
+std::string database_flag(const std::string& data_dir) {
+  return testing_postgres() ? " --database " + quote(database_for(data_dir)) : "";
+}
+
+std::string carnet_cli(const std::string& data_dir, const std::string& args, int* code) {
+  return shell(std::string(CARNET_PATH) + " --data-dir " + quote(data_dir) + database_flag(data_dir) + " " + args, code);
+}
+
+std::string sql(const std::string& data_dir, const std::string& statement, int* code) {
+  if (testing_postgres()) {
+    return shell("psql -X -q -A -t -F '|' " + quote(database_for(data_dir)) + " -c " + quote(statement), code);
+  }
+  return shell("sqlite3 -cmd '.timeout 10000' " + quote(data_dir + "/carnet.db") + " " + quote(statement), code);
+}
 
 std::string HttpResponse::header(const std::string& name) const {
   auto it = headers.find(name);
@@ -39,6 +99,7 @@ Carnetd::~Carnetd() {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
   }
+  if (owns_database_) drop_database(data_dir());
 }
 
 bool Carnetd::start(const Options& o) {
@@ -49,6 +110,12 @@ bool Carnetd::start(const Options& o) {
   auto given = [&](const char* flag) { return std::find(o.args.begin(), o.args.end(), flag) != o.args.end(); };
   if (!given("--port")) args.insert(args.end(), {"--port", "0"});
   if (!given("--data-dir")) args.insert(args.end(), {"--data-dir", data_dir()});
+  if (testing_postgres() && !given("--database")) {
+    auto d = std::find(o.args.begin(), o.args.end(), "--data-dir");
+    std::string dir = d != o.args.end() && d + 1 != o.args.end() ? *(d + 1) : data_dir();
+    if (dir == data_dir()) owns_database_ = true;
+    args.insert(args.end(), {"--database", database_for(dir)});
+  }
   if (!given("--web-root")) args.insert(args.end(), {"--web-root", web_root()});
   args.insert(args.end(), o.args.begin(), o.args.end());
   std::string err_path = dir_.file("stderr.log");

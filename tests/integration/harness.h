@@ -55,6 +55,7 @@ class Carnetd {
 
  private:
   testing::TempDir dir_;
+  bool owns_database_ = false;
   pid_t pid_ = -1;
   int port_ = 0;
   std::string stdout_;
@@ -85,6 +86,20 @@ class Conn {
 // Runs a shell command; returns its output (stdout and stderr) without the final newlines,
 // and its exit code in `code` when given.
 std::string shell(const std::string& command, int* code = nullptr);
+
+// The backend under test. With CARNET_TEST_POSTGRES set (scripts/test-all starts a server
+// and sets it), every data directory gets a PostgreSQL database of its own, named after the
+// directory (so a second carnetd or a `carnet` command given the same --data-dir shares
+// it), created on first use and dropped with the Carnetd that owns the directory.
+bool testing_postgres();
+// The --database flag (shell-quoted, with a leading space) for `data_dir`, or "".
+std::string database_flag(const std::string& data_dir);
+// The `carnet` command line tool on `data_dir`'s data: runs `carnet --data-dir DIR
+// [--database ...] ARGS`, like shell().
+std::string carnet_cli(const std::string& data_dir, const std::string& args, int* code = nullptr);
+// One SQL statement on `data_dir`'s database (sqlite3 or psql): rows one per line, columns
+// separated by '|'.
+std::string sql(const std::string& data_dir, const std::string& statement, int* code = nullptr);
 
 // One request on a fresh connection.
 std::optional<HttpResponse> http_get(int port, const std::string& path,

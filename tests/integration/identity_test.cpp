@@ -2,7 +2,6 @@
 // notices delivered to the notices file, opposition over HTTP, re-import, deadline job.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <cstdio>
 #include <fstream>
@@ -35,21 +34,6 @@ std::string code_for(const std::string& notices, const std::string& to) {
   return "";
 }
 
-std::string db_value(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::string v;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-      const unsigned char* t = sqlite3_column_text(st, 0);
-      v = t ? reinterpret_cast<const char*>(t) : "NULL";
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
-  return v;
-}
-
 const char kFile[] =
     "nir,birth_name,first_names,birth_date,sex,birthplace,email,mobile,address,representatives\n"
     "184057512345625,Dupont,Jean,1984-05-17,M,75056,jean@example.fr,,,\n"
@@ -65,7 +49,7 @@ class IdentityJourney : public ::testing::Test {
     std::ofstream(file_) << kFile;
   }
   std::string enrol(const std::string& window, int* code) {
-    return shell(std::string(CARNET_PATH) + " --data-dir " + d_.data_dir() + " enrol " + file_ +
+    return carnet_cli(d_.data_dir(), "enrol " + file_ +
                            " --opposition-window " + window + " --report " + d_.dir().file("report.jsonl"),
                        code);
   }
@@ -131,9 +115,9 @@ TEST_F(IdentityJourney, EnrolNotifyOpposeReimport) {
   out = enrol("42d", &code);
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("0 enrolled, 2 already enrolled, 1 objected before, 2 invalid"), std::string::npos) << out;
-  std::string db = d_.data_dir() + "/carnet.db";
-  EXPECT_EQ(db_value(db, "SELECT COUNT(*) FROM spaces"), "3");
-  EXPECT_EQ(db_value(db, "SELECT COUNT(*) FROM spaces WHERE state = 'opposed' AND identity IS NULL"), "1");
+  std::string db = d_.data_dir();
+  EXPECT_EQ(sql(db, "SELECT COUNT(*) FROM spaces"), "3");
+  EXPECT_EQ(sql(db, "SELECT COUNT(*) FROM spaces WHERE state = 'opposed' AND identity IS NULL"), "1");
   d_.signal(SIGTERM);
   EXPECT_EQ(d_.wait_exit(10s), 0);
 }
@@ -146,12 +130,12 @@ TEST_F(IdentityJourney, DeadlineJobOpensTheSpacesOnce) {
   // A second instance on the same database: the job must still run once per period.
   Carnetd second;
   ASSERT_TRUE(second.start(args({"--data-dir", d_.data_dir(), "--job-interval", "500ms"}))) << second.stderr_text();
-  std::string db = d_.data_dir() + "/carnet.db";
-  EXPECT_EQ(db_value(db, "SELECT COUNT(*) FROM spaces WHERE state = 'notified'"), "3");
+  std::string db = d_.data_dir();
+  EXPECT_EQ(sql(db, "SELECT COUNT(*) FROM spaces WHERE state = 'notified'"), "3");
   std::string opened;
   for (int i = 0; i < 60 && opened != "3"; ++i) {
     std::this_thread::sleep_for(100ms);
-    opened = db_value(db, "SELECT COUNT(*) FROM spaces WHERE state = 'open'");
+    opened = sql(db, "SELECT COUNT(*) FROM spaces WHERE state = 'open'");
   }
   EXPECT_EQ(opened, "3");
   std::string notices = wait_for_notices(3);

@@ -1,7 +1,6 @@
 // Start-up refusals, connection limit and graceful shutdown of a real carnetd process.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -60,11 +59,9 @@ TEST(Lifecycle, NewerSchemaOnDiskIsRefused) {
   ASSERT_TRUE(first.start());
   first.signal(SIGTERM);
   ASSERT_EQ(first.wait_exit(10s), 0);
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((first.data_dir() + "/carnet.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version VALUES (4242, '4242_future.sql', 'x')", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  int code = -1;
+  std::string out = sql(first.data_dir(), "INSERT INTO schema_version VALUES (4242, '4242_future.sql', 'x')", &code);
+  ASSERT_EQ(code, 0) << out;
   Carnetd second;
   ASSERT_TRUE(second.start({{"--data-dir", first.data_dir()}, {}, false}));
   EXPECT_EQ(second.wait_exit(5s), 1);

@@ -84,8 +84,7 @@ TEST(Relays, EmailThroughSmtpAndSmsThroughTheGateway) {
          "184057512345625,Dupont,Jean,1984-05-17,M,75056,jean@example.fr,,\n"
          "284057523456726,Martin,Sophie,1984-05-02,F,75056,,06 12 34 56 78,\n"
          "285016956789044,Bernard,Chloé,1985-01-20,F,69123,,,12 rue Victor Hugo 69002 Lyon\n";
-  std::system((std::string(CARNET_PATH) + " --data-dir " + d.data_dir() + " enrol " + d.dir().file("f.csv") +
-               " > /dev/null 2>&1").c_str());
+  carnet_cli(d.data_dir(), "enrol " + d.dir().file("f.csv"));
   ASSERT_TRUE(d.start({{"--job-interval", "200ms", "--smtp-url", "smtp://127.0.0.1:" + std::to_string(smtp_port),
                         "--smtp-from", "carnet@example.org", "--sms-gateway-url", "http://127.0.0.1:" + sms_port + "/send"},
                        {{"CARNET_SMS_GATEWAY_TOKEN", "s3cret-token"}},

@@ -37,7 +37,7 @@ class SignIn : public ::testing::Test {
   void SetUp() override {
     d_ = new Carnetd();
     std::ofstream(d_->dir().file("file.csv")) << kFile;
-    shell(std::string(CARNET_PATH) + " --data-dir " + d_->data_dir() + " enrol " + d_->dir().file("file.csv"));
+    carnet_cli(d_->data_dir(), "enrol " + d_->dir().file("file.csv"));
     ASSERT_TRUE(d_->start(args({"--job-interval", "200ms", "--argon2-ops", "1", "--argon2-memory-mib", "8",
                                 "--lockout-free-failures", "5", "--lockout-max", "2s"})))
         << d_->stderr_text();
@@ -279,8 +279,7 @@ TEST_F(SignIn, ParentSwitchesToTheChildsSpaceAndInvitesTheOtherParent) {
 }
 
 TEST_F(SignIn, OperatorUploadsAFileAndRegeneratesACode) {
-  std::string created = shell(std::string(CARNET_PATH) + " --data-dir " + d_->data_dir() +
-                              " operator create ops@carnet.example");
+  std::string created = carnet_cli(d_->data_dir(), "operator create ops@carnet.example");
   auto field = [&](const std::string& label) {
     auto p = created.find(label);
     return p == std::string::npos ? std::string() : created.substr(p + label.size(), created.find('\n', p) - p - label.size());
@@ -337,7 +336,7 @@ TEST_F(SignIn, OperatorUploadsAFileAndRegeneratesACode) {
 }
 
 TEST_F(SignIn, ProfessionalsJoinByInvitationOrSelfService) {
-  std::string imported = shell(std::string(CARNET_PATH) + " --data-dir " + d_->data_dir() + " directory import " +
+  std::string imported = carnet_cli(d_->data_dir(), "directory import " +
                                std::string(SOURCE_DIR) + "/src/identity/data/rpps-demo.txt");
   ASSERT_NE(imported.find("\"created\":3"), std::string::npos) << imported;
   // Self-service: only to an address the directory lists; the answer is the same either way.
@@ -371,7 +370,7 @@ TEST_F(SignIn, ProfessionalsJoinByInvitationOrSelfService) {
                                                       {"second_factor", "email"}})->status, 401);
 
   // Operator invitation for the GP; not for someone absent from the directory.
-  std::string created = shell(std::string(CARNET_PATH) + " --data-dir " + d_->data_dir() + " operator create ops@carnet.example");
+  std::string created = carnet_cli(d_->data_dir(), "operator create ops@carnet.example");
   std::string password = created.substr(created.find("password: ") + 10, 24);
   std::string op_uri = created.substr(created.find("TOTP:     ") + 10);
   std::string op_secret = op_uri.substr(op_uri.find("secret=") + 7, 32);
@@ -388,7 +387,7 @@ TEST_F(SignIn, ProfessionalsJoinByInvitationOrSelfService) {
 
 TEST(Delivery, OneTimeCodesLeaveAtOnceNotAtTheNextJob) {
   Carnetd d;
-  shell(std::string(CARNET_PATH) + " --data-dir " + d.data_dir() + " demo");
+  carnet_cli(d.data_dir(), "demo");
   ASSERT_TRUE(d.start(args({"--job-interval", "1h"}))) << d.stderr_text();
   auto step1 = http_request(d.port(), "POST", "/api/v1/sign-in",
                             json{{"login", "sophie.martin@demo.carnet"}, {"password", "Piano-Bleu-Riviere-26"}}.dump(),
@@ -411,7 +410,7 @@ TEST(Delivery, OneTimeCodesLeaveAtOnceNotAtTheNextJob) {
 
 TEST(Demo, MakeRunDataSetSignsIn) {
   Carnetd d;
-  std::string out = shell(std::string(CARNET_PATH) + " --data-dir " + d.data_dir() + " demo");
+  std::string out = carnet_cli(d.data_dir(), "demo");
   ASSERT_NE(out.find("jean.dupont@demo.carnet  /  Velo-Rouge-Montagne-26"), std::string::npos) << out;
   ASSERT_TRUE(d.start(args({"--job-interval", "200ms"}))) << d.stderr_text();
   auto step1 = http_request(d.port(), "POST", "/api/v1/sign-in",

@@ -1,0 +1,421 @@
+// PostgreSQL backend (libpq): a pool of connections, each with its own cache of prepared
+// statements. Write transactions run SERIALIZABLE, reads REPEATABLE READ READ ONLY, so the
+// domain code sees the same guarantees as on SQLite (whose writes are serialised): a
+// serialization failure or a deadlock surfaces as kBusy and the whole transaction is
+// retried with randomised back-off.
+//
+// SQL arrives portable (store.h): `?` placeholders become $1, $2... Parameters travel as
+// text of unknown type, so the server types each from its context (a column, a LIMIT), as
+// SQLite would accept them; bytes travel as binary bytea. Results come back as text and
+// are typed from the column's type.
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/migrations.h"
+#include "store/store.h"
+
+namespace carnet::store {
+namespace {
+
+constexpr int kMaxAttempts = 40;  // hot rows under SERIALIZABLE: conflicts are expected
+constexpr size_t kStatementCacheLimit = 512;
+// Serialises migrations of several instances starting at once (any constant will do).
+constexpr int64_t kMigrationLock = 0x6361726e6574;  // "carnet"
+
+// Type OIDs (pg_type.h), for reading results.
+constexpr Oid kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kFloat4 = 700,
+              kFloat8 = 701, kNumeric = 1700;
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
+
+// Rewrites `?` placeholders to $1, $2...; those inside quoted literals, quoted identifiers
+// and comments are text and stay. Returns the number of parameters in `count`.
+std::string number_placeholders(std::string_view sql, int* count) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int n = 0;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {
+      size_t end = sql.find(c, i + 1);
+      while (end != std::string_view::npos && end + 1 < sql.size() && sql[end + 1] == c) end = sql.find(c, end + 2);
+      if (end == std::string_view::npos) end = sql.size() - 1;
+      out.append(sql.substr(i, end - i + 1));
+      i = end;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      size_t end = sql.find('\n', i);
+      if (end == std::string_view::npos) end = sql.size() - 1;
+      out.append(sql.substr(i, end - i + 1));
+      i = end;
+    } else if (c == '?') {
+      out += '$';
+      out += std::to_string(++n);
+    } else {
+      out += c;
+    }
+  }
+  *count = n;
+  return out;
+}
+
+// The Status for a failed command, from its SQLSTATE.
+Status pg_error(const PGresult* r, PGconn* conn, std::string_view what) {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string msg(what);
+  msg += ": ";
+  const char* text = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+  msg += (text && *text) ? text : PQerrorMessage(conn);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  std::string_view s = state ? state : "";
+  if (s == "40001" || s == "40P01" || s == "55P03") return Status::busy(msg);  // serialization, deadlock, lock
+  if (s.substr(0, 2) == "23") return Status::conflict(msg);                    // integrity constraints
+  if (s == "25006") return Status::internal(msg + " (write attempted in a read transaction)");
+  if (s.empty() || s.substr(0, 2) == "08" || s.substr(0, 2) == "57" || s.substr(0, 2) == "53") {
+    return Status::unavailable(msg);  // connection lost, server shutting down, out of resources
+  }
+  if (s == "XX001" || s == "XX002") return Status::corrupt(msg);
+  return Status::internal(msg);
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// bytea in the server's text output ("\x0a1b..."; the hex format, default since 9.0).
+std::string decode_bytea(const char* text, size_t len) {
+  std::string out;
+  if (len < 2 || text[0] != '\\' || text[1] != 'x') {
+    size_t n = 0;
+    unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &n);
+    if (raw) out.assign(reinterpret_cast<char*>(raw), n);
+    PQfreemem(raw);
+    return out;
+  }
+  out.resize((len - 2) / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = char(hex_value(text[2 + 2 * i]) << 4 | hex_value(text[3 + 2 * i]));
+  }
+  return out;
+}
+
+Value read_value(const PGresult* r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return nullptr;
+  const char* text = PQgetvalue(r, row, col);
+  size_t len = size_t(PQgetlength(r, row, col));
+  switch (PQftype(r, col)) {
+    case kInt2:
+    case kInt4:
+    case kInt8:
+    case kOid: {
+      int64_t v = 0;
+      std::from_chars(text, text + len, v);
+      return v;
+    }
+    case kBool: return int64_t(text[0] == 't' ? 1 : 0);
+    case kFloat4:
+    case kFloat8: return std::strtod(text, nullptr);
+    case kNumeric: {
+      // SUM() and AVG() of integers: whole numbers stay integers.
+      if (std::memchr(text, '.', len) == nullptr) {
+        int64_t v = 0;
+        auto [end, ec] = std::from_chars(text, text + len, v);
+        if (ec == std::errc() && end == text + len) return v;
+      }
+      return std::strtod(text, nullptr);
+    }
+    case kBytea: return Blob{decode_bytea(text, len)};
+    default: return std::string(text, len);
+  }
+}
+
+class Connection {
+ public:
+  static Result<std::unique_ptr<Connection>> open(const std::string& conninfo) {
+    PGconn* c = PQconnectdb(conninfo.c_str());
+    auto conn = std::unique_ptr<Connection>(new Connection(c));
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+      std::string msg = c ? PQerrorMessage(c) : "out of memory";
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      return Status::unavailable("cannot connect to PostgreSQL: " + msg);
+    }
+    // Quiet the server's NOTICE messages (e.g. "relation already exists, skipping").
+    PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+    CARNET_RETURN_IF_ERROR(conn->exec_script("SET client_min_messages = warning; SET TIME ZONE 'UTC'"));
+    return conn;
+  }
+
+  ~Connection() { PQfinish(conn_); }
+
+  PGconn* raw() const { return conn_; }
+  bool broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+
+  Status exec_script(std::string_view sql) {
+    std::string s(sql);
+    PgResult r(PQexec(conn_, s.c_str()));
+    ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+      return pg_error(r.get(), conn_, "executing script");
+    }
+    return Status::ok();
+  }
+
+  // Runs a statement (prepared once per connection) and returns its complete result.
+  Result<PgResult> run(std::string_view sql, const Params& params) {
+    auto prepared = prepare(sql, params);
+    if (!prepared.is_ok()) return prepared.status();
+    const Prepared& stmt = **prepared;
+    const size_t n = params.size();
+    std::vector<const char*> values(n, nullptr);
+    std::vector<int> lengths(n, 0), formats(n, 0);
+    std::vector<std::string> text(n);
+    size_t i = 0;
+    for (const Value& v : params) {
+      if (auto p = std::get_if<int64_t>(&v)) {
+        text[i] = std::to_string(*p);
+        values[i] = text[i].c_str();
+      } else if (auto d = std::get_if<double>(&v)) {
+        char buf[64];
+        auto res = std::to_chars(buf, buf + sizeof buf, *d);
+        text[i].assign(buf, res.ptr);
+        values[i] = text[i].c_str();
+      } else if (auto s = std::get_if<std::string>(&v); s && stmt.types[i] == kBytea) {
+        values[i] = s->data();  // bytes kept in a std::string, for a bytea column
+        lengths[i] = int(s->size());
+        formats[i] = 1;
+      } else if (s) {
+        if (s->find('\0') != std::string::npos) {
+          return Status::invalid("text parameter " + std::to_string(i + 1) + " contains a NUL character");
+        }
+        values[i] = s->c_str();
+      } else if (auto b = std::get_if<Blob>(&v)) {
+        values[i] = b->bytes.data();
+        lengths[i] = int(b->bytes.size());
+        formats[i] = 1;
+      }
+      ++i;
+    }
+    PgResult r(PQexecPrepared(conn_, stmt.name.c_str(), int(n), values.data(), lengths.data(), formats.data(), 0));
+    ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return pg_error(r.get(), conn_, "running statement");
+    return r;
+  }
+
+ private:
+  explicit Connection(PGconn* c) : conn_(c) {}
+
+  struct Prepared {
+    std::string name;
+    std::vector<Oid> types;  // as the server inferred them
+  };
+
+  // The prepared statement. Parameter types: bytea for bytes, left to the server for the
+  // rest; then asked back, so that bytes held in a std::string go to a bytea as bytes.
+  Result<const Prepared*> prepare(std::string_view sql, const Params& params) {
+    std::string key(sql);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return &it->second;
+    if (cache_.size() >= kStatementCacheLimit) {
+      CARNET_RETURN_IF_ERROR(exec_script("DEALLOCATE ALL"));
+      cache_.clear();
+    }
+    int expected = 0;
+    std::string text = number_placeholders(sql, &expected);
+    if (expected != int(params.size())) {
+      return Status::internal("statement expects " + std::to_string(expected) + " parameters, got " +
+                              std::to_string(params.size()));
+    }
+    std::vector<Oid> types;
+    for (const Value& v : params) types.push_back(std::holds_alternative<Blob>(v) ? kBytea : 0);
+    std::string name = "s" + std::to_string(++next_statement_);
+    PgResult r(PQprepare(conn_, name.c_str(), text.c_str(), int(types.size()), types.data()));
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return pg_error(r.get(), conn_, "preparing statement");
+    PgResult d(PQdescribePrepared(conn_, name.c_str()));
+    if (!d || PQresultStatus(d.get()) != PGRES_COMMAND_OK) return pg_error(d.get(), conn_, "describing statement");
+    Prepared p{name, {}};
+    for (int i = 0; i < PQnparams(d.get()); ++i) p.types.push_back(PQparamtype(d.get(), i));
+    return &cache_.emplace(std::move(key), std::move(p)).first->second;
+  }
+
+  PGconn* conn_;
+  std::unordered_map<std::string, Prepared> cache_;
+  uint64_t next_statement_ = 0;
+};
+
+class PgTransaction final : public Transaction {
+ public:
+  explicit PgTransaction(Connection& c) : c_(c) {}
+
+  Result<int64_t> exec(std::string_view sql, Params params) override {
+    auto r = c_.run(sql, params);
+    if (!r.is_ok()) return r.status();
+    const char* n = PQcmdTuples(r->get());
+    return int64_t(n && *n ? std::atoll(n) : 0);
+  }
+
+  Status query_each(std::string_view sql, Params params,
+                    const std::function<Status(const Row&)>& each) override {
+    // The whole result is read before the first row is handed over, so `each` may run other
+    // statements on this transaction (one connection runs one command at a time).
+    auto r = c_.run(sql, params);
+    if (!r.is_ok()) return r.status();
+    const PGresult* res = r->get();
+    int rows = PQntuples(res), cols = PQnfields(res);
+    for (int i = 0; i < rows; ++i) {
+      std::vector<Value> values;
+      values.reserve(size_t(cols));
+      for (int j = 0; j < cols; ++j) values.push_back(read_value(res, i, j));
+      CARNET_RETURN_IF_ERROR(each(Row(std::move(values))));
+    }
+    return Status::ok();
+  }
+
+  Status exec_script(std::string_view sql) override { return c_.exec_script(sql); }
+
+ private:
+  Connection& c_;
+};
+
+class PostgresStore final : public Store {
+ public:
+  explicit PostgresStore(PostgresOptions options) : options_(std::move(options)) {
+    caps_ = {"postgres", true, true};
+  }
+
+  Status open() {
+    auto migrations = parse_migrations(postgres_migration_files());
+    if (!migrations.is_ok()) return migrations.status();
+    return transact(TxMode::kWrite, [&](Transaction& tx) -> Status {
+      // Instances starting together take turns; the later ones find nothing left to do.
+      CARNET_RETURN_IF_ERROR(tx.query_one("SELECT pg_advisory_xact_lock(?)", {kMigrationLock}).status());
+      auto v = apply_migrations(tx, *migrations, format_instant(std::chrono::system_clock::now()), "(PostgreSQL)");
+      if (!v.is_ok()) return v.status();
+      version_ = *v;
+      return Status::ok();
+    });
+  }
+
+  Status transact(TxMode mode, const std::function<Status(Transaction&)>& fn) override {
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    Status s;
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      s = run(mode, fn);
+      if (s.code() != ErrorCode::kBusy) return s;
+      // Randomised exponential back-off: 1, 2, 4... ms, capped at 64 ms, full jitter.
+      int cap = 1 << std::min(attempt, 6);
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % (uint32_t(cap) * 1000 + 1)));
+    }
+    return s.with_context("database busy after " + std::to_string(kMaxAttempts) + " attempts");
+  }
+
+  Status ping() override {
+    return transact(TxMode::kRead, [](Transaction& tx) { return tx.query_one("SELECT 1").status(); });
+  }
+
+  Status purge_deleted() override {
+    // Dead rows of the erased secrets are removed from their pages (outside a transaction).
+    auto c = acquire();
+    if (!c.is_ok()) return c.status();
+    Status s = (*c)->exec_script("VACUUM space_keys; VACUUM spaces");
+    release(std::move(*c));
+    return s;
+  }
+
+  int schema_version() const override { return version_; }
+  const Capabilities& capabilities() const override { return caps_; }
+
+ private:
+  Status run(TxMode mode, const std::function<Status(Transaction&)>& fn) {
+    auto got = acquire();
+    if (!got.is_ok()) return got.status();
+    std::unique_ptr<Connection> c = std::move(*got);
+    Status s = c->exec_script(mode == TxMode::kWrite ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                                                     : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (s.is_ok()) {
+      PgTransaction tx(*c);
+      try {
+        s = fn(tx);
+      } catch (const std::exception& e) {
+        s = Status::internal(std::string("exception in transaction: ") + e.what());
+      }
+      if (s.is_ok()) {
+        s = c->exec_script("COMMIT");
+      } else if (!c->broken() && PQtransactionStatus(c->raw()) != PQTRANS_IDLE) {
+        Status rb = c->exec_script("ROLLBACK");
+        if (!rb.is_ok()) log::error("postgres_rollback_failed", {{"error", rb.message()}});
+      }
+    }
+    release(std::move(c));
+    return s;
+  }
+
+  // A connection of the pool, opened on first need; waits while all are in use.
+  Result<std::unique_ptr<Connection>> acquire() {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !idle_.empty() || open_ < options_.connections; });
+      if (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        return c;
+      }
+      ++open_;
+    }
+    auto c = Connection::open(options_.conninfo);
+    if (!c.is_ok()) {
+      std::lock_guard lock(mu_);
+      --open_;
+      cv_.notify_one();
+    }
+    return c;
+  }
+
+  // Back to the pool; a connection that broke, or was left inside a transaction, is closed
+  // (the next acquire opens a fresh one).
+  void release(std::unique_ptr<Connection> c) {
+    bool reusable = !c->broken() && PQtransactionStatus(c->raw()) == PQTRANS_IDLE;
+    if (!reusable) c.reset();
+    std::lock_guard lock(mu_);
+    if (reusable) {
+      idle_.push_back(std::move(c));
+    } else {
+      --open_;
+    }
+    cv_.notify_one();
+  }
+
+  PostgresOptions options_;
+  Capabilities caps_;
+  int version_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_postgres(const PostgresOptions& options) {
+  if (options.connections < 1) return Status::invalid("PostgreSQL pool needs at least one connection");
+  auto store = std::make_unique<PostgresStore>(options);
+  Status s = store->open();
+  if (!s.is_ok()) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace carnet::store
