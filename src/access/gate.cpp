@@ -87,43 +87,52 @@ Result<Matrix> Gate::matrix(store::Transaction& tx) const {
   return m;
 }
 
+Result<std::string> Gate::load_profession(store::Transaction& tx, const std::string& idnatps) const {
+  fhir::ResourceStore resources(ring_, clock_);
+  auto v = resources.read(tx, fhir::kDirectoryCompartment, "Practitioner", identity::practitioner_id(idnatps));
+  if (!v.is_ok()) {
+    if (v.status().code() == ErrorCode::kNotFound || v.status().code() == ErrorCode::kGone) {
+      return Status::forbidden("the national directory no longer lists this professional");
+    }
+    return v.status();
+  }
+  auto doc = nlohmann::json::parse(v->json);
+  if (!doc.value("active", true)) return Status::forbidden("the national directory lists this professional as inactive");
+  for (const auto& q : doc.value("qualification", nlohmann::json::array())) {
+    for (const auto& c : q["code"].value("coding", nlohmann::json::array())) {
+      if (c.contains("code") && c["code"].is_string()) return c["code"].get<std::string>();
+    }
+  }
+  return Status::forbidden("the directory gives no profession for this professional");
+}
+
+void Gate::remember_profession(const std::string& idnatps, const std::string& profession, int64_t version) const {
+  std::lock_guard lock(cache_mu_);
+  if (professions_.size() > 100'000) professions_.clear();
+  professions_[idnatps] = {profession, version};
+}
+
 Status Gate::complete(Actor& actor) const {
   if (actor.kind != ActorKind::kProfessional || !actor.profession.empty()) return Status::ok();
-  auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(cache_mu_);
     auto it = professions_.find(actor.idnatps);
-    if (it != professions_.end() && it->second.second > now) {
+    if (it != professions_.end() && it->second.second == seen_version_) {
       actor.profession = it->second.first;
       return Status::ok();
     }
   }
-  fhir::ResourceStore resources(ring_, clock_);
+  int64_t version = 0;
   Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
-    auto v = resources.read(tx, fhir::kDirectoryCompartment, "Practitioner", identity::practitioner_id(actor.idnatps));
-    if (!v.is_ok()) {
-      if (v.status().code() == ErrorCode::kNotFound || v.status().code() == ErrorCode::kGone) {
-        return Status::forbidden("the national directory no longer lists this professional");
-      }
-      return v.status();
-    }
-    auto doc = nlohmann::json::parse(v->json);
-    if (!doc.value("active", true)) return Status::forbidden("the national directory lists this professional as inactive");
-    for (const auto& q : doc.value("qualification", nlohmann::json::array())) {
-      for (const auto& c : q["code"].value("coding", nlohmann::json::array())) {
-        if (c.contains("code") && c["code"].is_string()) {
-          actor.profession = c["code"].get<std::string>();
-          return Status::ok();
-        }
-      }
-    }
-    return Status::forbidden("the directory gives no profession for this professional");
+    auto v = store::reference_version(tx);
+    if (!v.is_ok()) return v.status();
+    version = *v;
+    auto p = load_profession(tx, actor.idnatps);
+    if (!p.is_ok()) return p.status();
+    actor.profession = *p;
+    return Status::ok();
   });
-  if (s.is_ok()) {
-    std::lock_guard lock(cache_mu_);
-    if (professions_.size() > 100'000) professions_.clear();
-    professions_[actor.idnatps] = {actor.profession, now + kCacheLife};
-  }
+  if (s.is_ok()) remember_profession(actor.idnatps, actor.profession, version);
   return s;
 }
 
@@ -157,10 +166,17 @@ std::vector<Gate::Filter> Gate::search_filters(const Caller& caller, std::string
         std::lock_guard lock(cache_mu_);
         m = matrix_;
       }
+      std::string profession = a.profession;
+      {
+        // check() ran first in this request and refreshed it if the directory changed.
+        std::lock_guard lock(cache_mu_);
+        auto it = professions_.find(a.idnatps);
+        if (it != professions_.end()) profession = it->second.first;
+      }
       const Matrix& matrix = m ? *m : Matrix::national_default();
       std::string allowed;
       for (std::string_view c : kCategories) {
-        if (!matrix.allows(a.profession, c)) continue;
+        if (!matrix.allows(profession, c)) continue;
         allowed += allowed.empty() ? "?" : ", ?";
         params.emplace_back(std::in_place_type<std::string>, c);
       }
@@ -178,18 +194,17 @@ std::vector<Gate::Filter> Gate::search_filters(const Caller& caller, std::string
   return out;
 }
 
-Result<std::shared_ptr<const Matrix>> Gate::cached_matrix(store::Transaction& tx) const {
-  auto now = std::chrono::steady_clock::now();
+Result<std::shared_ptr<const Matrix>> Gate::cached_matrix(store::Transaction& tx, int64_t version) const {
   {
     std::lock_guard lock(cache_mu_);
-    if (matrix_ && now - matrix_loaded_ < kCacheLife) return matrix_;
+    if (matrix_ && matrix_version_ == version) return matrix_;
   }
   auto m = matrix(tx);
   if (!m.is_ok()) return m.status();
   auto fresh = std::make_shared<const Matrix>(std::move(*m));
   std::lock_guard lock(cache_mu_);
   matrix_ = fresh;
-  matrix_loaded_ = now;
+  matrix_version_ = version;
   return fresh;
 }
 
@@ -218,9 +233,29 @@ Result<Decision> Gate::check(const Caller& caller, Action action, Target& target
     }
     own = facts.is_holder;
     if (caller.actor.kind == ActorKind::kProfessional && !r.directory) {
-      auto m = cached_matrix(tx);
+      // Reference data (matrix, directory) cached here is checked against the version in the
+      // database, which every change bumps: a change made through another instance, or by
+      // the carnet tool, is seen by the next access.
+      auto version = store::reference_version(tx);
+      if (!version.is_ok()) return version.status();
+      Actor actor = caller.actor;
+      bool stale = false;
+      {
+        // A profession complete() took from an older directory is read again.
+        std::lock_guard lock(cache_mu_);
+        auto it = professions_.find(actor.idnatps);
+        stale = it != professions_.end() && it->second.second != *version;
+        seen_version_ = *version;
+      }
+      if (stale) {
+        auto p = load_profession(tx, actor.idnatps);
+        if (!p.is_ok()) return p.status();
+        actor.profession = *p;
+        remember_profession(actor.idnatps, actor.profession, *version);
+      }
+      auto m = cached_matrix(tx, *version);
       if (!m.is_ok()) return m.status();
-      d = decide(caller.actor, action, facts, r, **m);
+      d = decide(actor, action, facts, r, **m);
     } else {
       d = decide(caller.actor, action, facts, r, Matrix::national_default());
     }

@@ -74,7 +74,9 @@ class Gate {
   Result<Matrix> matrix(store::Transaction& tx) const;
 
  private:
-  Result<std::shared_ptr<const Matrix>> cached_matrix(store::Transaction& tx) const;
+  Result<std::shared_ptr<const Matrix>> cached_matrix(store::Transaction& tx, int64_t version) const;
+  Result<std::string> load_profession(store::Transaction& tx, const std::string& idnatps) const;
+  void remember_profession(const std::string& idnatps, const std::string& profession, int64_t version) const;
 
   store::Store& store_;
   const crypto::KeyRing& ring_;
@@ -82,13 +84,14 @@ class Gate {
   const Clock& clock_;
   std::chrono::seconds withheld_release_after_{std::chrono::hours(24 * 30)};
 
-  // Read-mostly data, kept a minute: professions from the directory (changed by imports)
-  // and the matrix (changed by an operator's import).
-  static constexpr std::chrono::seconds kCacheLife{60};
+  // Read-mostly reference data: professions from the directory (changed by imports) and the
+  // matrix (changed by an operator's import), each kept with the reference-data version
+  // (store::reference_version) it was read at; check() compares with the database's.
   mutable std::mutex cache_mu_;
-  mutable std::unordered_map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> professions_;
+  mutable std::unordered_map<std::string, std::pair<std::string, int64_t>> professions_;
   mutable std::shared_ptr<const Matrix> matrix_;
-  mutable std::chrono::steady_clock::time_point matrix_loaded_{};
+  mutable int64_t matrix_version_ = -1;
+  mutable int64_t seen_version_ = -1;  // the newest version a check() read
 };
 
 }  // namespace carnet::access

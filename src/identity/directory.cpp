@@ -110,7 +110,11 @@ Result<DirectorySummary> DirectoryImporter::run(const std::function<Result<size_
           CARNET_RETURN_IF_ERROR(upsert(tx, e, summary.roles_created, summary.roles_updated));
         }
       }
-      return Status::ok();
+      bool changed = summary.practitioners_created + summary.practitioners_updated + summary.organizations_created +
+                         summary.organizations_updated + summary.roles_created + summary.roles_updated !=
+                     before.practitioners_created + before.practitioners_updated + before.organizations_created +
+                         before.organizations_updated + before.roles_created + before.roles_updated;
+      return changed ? store::bump_reference_version(tx) : Status::ok();  // instances' caches
     });
     batch.clear();
     return s;
@@ -229,7 +233,7 @@ Result<DirectorySummary> DirectoryImporter::run(const std::function<Result<size_
                            {std::string(type), key});
           if (!e.is_ok()) return e.status();
         }
-        return Status::ok();
+        return ids.empty() ? Status::ok() : store::bump_reference_version(tx);
       });
       if (!s.is_ok()) return s;
       (std::string(type) == "Practitioner" ? summary.practitioners_deactivated : summary.roles_deactivated) += ids.size();

@@ -120,7 +120,7 @@ int cmd_matrix(const std::string& data_dir, const std::string& key_file, const s
         if (!r.is_ok()) return r.status();
       }
     }
-    return Status::ok();
+    return store::bump_reference_version(tx);  // running instances drop their copy
   });
   if (!s.is_ok()) return fail(s);
   std::cout << "matrix replaced: " << m->professions().size() << " professions\n";

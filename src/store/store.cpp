@@ -44,6 +44,16 @@ Result<std::optional<Row>> Transaction::query_one(std::string_view sql, Params p
   return first;
 }
 
+Result<int64_t> reference_version(Transaction& tx) {
+  auto row = tx.query_one("SELECT version FROM reference_data_version WHERE id = 1");
+  if (!row.is_ok()) return row.status();
+  return *row ? (*row)->integer(0) : int64_t{0};
+}
+
+Status bump_reference_version(Transaction& tx) {
+  return tx.exec("UPDATE reference_data_version SET version = version + 1 WHERE id = 1").status();
+}
+
 bool is_postgres_url(std::string_view database) {
   return database.starts_with("postgresql://") || database.starts_with("postgres://") ||
          database.find("dbname=") != std::string_view::npos || database.find("host=") != std::string_view::npos;

@@ -135,6 +135,12 @@ Result<std::unique_ptr<Store>> open_postgres(const PostgresOptions& options);
 // SQLite file; empty: SQLite in <data_dir>/carnet.db. `connections`: pool size / readers.
 Result<std::unique_ptr<Store>> open_store(const std::string& database, const std::string& data_dir, int connections);
 
+// The version of the reference data instances cache (the access matrix, the directory):
+// every change bumps it in its own transaction, and a cache kept at an older version is
+// stale. Several instances thus never serve a cache older than the database.
+Result<int64_t> reference_version(Transaction& tx);
+Status bump_reference_version(Transaction& tx);
+
 // True when `database` names a PostgreSQL server (see open_store).
 bool is_postgres_url(std::string_view database);
 
