@@ -87,6 +87,14 @@ Result<Matrix> Gate::matrix(store::Transaction& tx) const {
   return m;
 }
 
+void Gate::drop_caches() const {
+  std::lock_guard lock(cache_mu_);
+  matrix_.reset();
+  matrix_version_ = -1;
+  professions_.clear();
+  seen_version_ = -1;
+}
+
 Result<std::string> Gate::load_profession(store::Transaction& tx, const std::string& idnatps) const {
   fhir::ResourceStore resources(ring_, clock_);
   auto v = resources.read(tx, fhir::kDirectoryCompartment, "Practitioner", identity::practitioner_id(idnatps));

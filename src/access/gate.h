@@ -73,6 +73,10 @@ class Gate {
   // The matrix in force: the operator's import, or the national default.
   Result<Matrix> matrix(store::Transaction& tx) const;
 
+  // Forgets the reference data kept here (matrix, professions), e.g. when an instance
+  // announces a change; the next access reads them again.
+  void drop_caches() const;
+
  private:
   Result<std::shared_ptr<const Matrix>> cached_matrix(store::Transaction& tx, int64_t version) const;
   Result<std::string> load_profession(store::Transaction& tx, const std::string& idnatps) const;

@@ -1,4 +1,5 @@
 #include "api/fhir_common.h"
+#include "api/fhir_routes.h"
 
 #include "core/log.h"
 
@@ -384,6 +385,7 @@ Result<Created> create_resource(store::Transaction& tx, fhir::ResourceStore& res
     CARNET_RETURN_IF_ERROR(identity::notify_holder(tx, call.gate->ring(), target.compartment, "new_document",
                                                    "document_added", {{"author", author}, {"date", v->last_updated.substr(0, 10)}},
                                                    v->last_updated));
+    CARNET_RETURN_IF_ERROR(tx.publish(kDocumentsChannel, target.compartment));  // live views of the space
   }
   return Created{std::move(*v), true};
 }

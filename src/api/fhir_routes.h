@@ -17,6 +17,10 @@
 
 namespace carnet::api {
 
+// The event channel (store::Transaction::publish) on which a document added to a space by
+// someone other than its holder is announced; the payload is the space id.
+inline constexpr char kDocumentsChannel[] = "documents";
+
 std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate, store::Store& store,
                                const crypto::KeyRing& ring, const Clock& clock, documents::Vault& vault);
 

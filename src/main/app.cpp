@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 
 #include "api/account_routes.h"
 #include "access/audit.h"
@@ -188,6 +190,36 @@ int run_carnetd(int argc, const char* const* argv) {
                     {std::chrono::duration_cast<std::chrono::seconds>(cfg.emergency_duration),
                      std::chrono::duration_cast<std::chrono::seconds>(cfg.consent_duration)});
   for (auto& r : api::care_routes(accounts, gate, care)) routes.push_back(std::move(r));
+
+  // Events from every instance sharing the database (store.h): reference data changed
+  // somewhere drops this instance's copies at once; documents added to a space are counted
+  // (the live features of the portal and messaging listen to them).
+  struct EventHooks {
+    std::mutex mu;
+    access::Gate* gate = nullptr;
+    std::atomic<int64_t> reference_data{0}, documents{0};
+  };
+  auto hooks = std::make_shared<EventHooks>();
+  hooks->gate = &gate;
+  struct Unhook {  // the store's listener thread outlives the gate: unhook first
+    std::shared_ptr<EventHooks> h;
+    ~Unhook() {
+      std::lock_guard lock(h->mu);
+      h->gate = nullptr;
+    }
+  } unhook{hooks};
+  Status heard = (*store)->listen(store::kReferenceDataChannel, [hooks](const store::Event&) {
+    hooks->reference_data++;
+    std::lock_guard lock(hooks->mu);
+    if (hooks->gate) hooks->gate->drop_caches();
+  });
+  if (heard.is_ok()) heard = (*store)->listen(api::kDocumentsChannel, [hooks](const store::Event&) { hooks->documents++; });
+  if (!heard.is_ok()) return fail(heard);
+  metrics.add_gauge("carnet_events_reference_data_total", "Reference-data change events heard (any instance).",
+                    [hooks] { return double(hooks->reference_data.load()); });
+  metrics.add_gauge("carnet_events_documents_total", "Document-added events heard (any instance).",
+                    [hooks] { return double(hooks->documents.load()); });
+
   http::Router router(std::move(routes));
   http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",
                                                 "/readyz", "/metrics"});

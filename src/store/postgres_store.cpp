@@ -9,12 +9,15 @@
 // SQLite would accept them; bytes travel as binary bytea. Results come back as text and
 // are typed from the column's type.
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <set>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -287,6 +290,13 @@ class PgTransaction final : public Transaction {
 
   Status exec_script(std::string_view sql) override { return c_.exec_script(sql); }
 
+  Status publish(std::string_view channel, std::string_view payload) override {
+    if (!valid_channel(channel)) return Status::invalid("invalid event channel");
+    if (payload.size() > 1000) return Status::invalid("event payload over 1000 bytes");
+    // NOTIFY is transactional: delivered at commit, dropped by a rollback.
+    return c_.run("SELECT pg_notify(?, ?)", {std::string(channel), std::string(payload)}).status();
+  }
+
  private:
   Connection& c_;
 };
@@ -295,6 +305,14 @@ class PostgresStore final : public Store {
  public:
   explicit PostgresStore(PostgresOptions options) : options_(std::move(options)) {
     caps_ = {"postgres", true, true};
+  }
+  ~PostgresStore() override {
+    {
+      std::lock_guard lock(listen_mu_);
+      stopping_ = true;
+    }
+    listen_cv_.notify_all();
+    if (listener_.joinable()) listener_.join();
   }
 
   Status open() {
@@ -325,6 +343,21 @@ class PostgresStore final : public Store {
 
   Status ping() override {
     return transact(TxMode::kRead, [](Transaction& tx) { return tx.query_one("SELECT 1").status(); });
+  }
+
+  Status listen(const std::string& channel, std::function<void(const Event&)> fn) override {
+    if (!valid_channel(channel)) return Status::invalid("invalid event channel");
+    std::unique_lock lock(listen_mu_);
+    if (!listener_.joinable()) listener_ = std::thread([this] { listen_loop(); });
+    bool known = listeners_.count(channel) > 0;
+    listeners_.emplace(channel, std::move(fn));
+    if (known) return Status::ok();
+    // Returns once the listening connection runs LISTEN for it.
+    pending_.push_back(channel);
+    listen_cv_.notify_all();
+    bool ok = listen_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return listening_.count(channel) > 0 || stopping_; });
+    if (!ok || stopping_) return Status::unavailable("cannot listen for events: " + listen_error_);
+    return Status::ok();
   }
 
   Status purge_deleted() override {
@@ -399,8 +432,95 @@ class PostgresStore final : public Store {
     cv_.notify_one();
   }
 
+  // The listening connection's thread: LISTEN for every channel asked, hand notifications
+  // over; after a lost connection, reconnect (with back-off) and tell listeners of the gap.
+  void listen_loop() {
+    std::unique_ptr<Connection> conn;
+    bool lost = false;
+    int backoff_ms = 50;
+    std::unique_lock lock(listen_mu_);
+    while (!stopping_) {
+      if (!conn) {
+        std::vector<std::string> channels;
+        for (auto& [c, fn] : listeners_) channels.push_back(c);
+        lock.unlock();
+        auto c = Connection::open(options_.conninfo);
+        Status s = c.is_ok() ? Status::ok() : c.status();
+        for (size_t i = 0; s.is_ok() && i < channels.size(); ++i) {
+          if (i > 0 && channels[i] == channels[i - 1]) continue;
+          s = (*c)->exec_script("LISTEN \"" + channels[i] + "\"");
+        }
+        lock.lock();
+        if (!s.is_ok()) {
+          listen_error_ = s.message();
+          log::warn("event_listener_disconnected", {{"error", s.message()}});
+          listen_cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stopping_; });
+          backoff_ms = std::min(backoff_ms * 2, 5000);
+          continue;
+        }
+        conn = std::move(*c);
+        backoff_ms = 50;
+        listening_.insert(channels.begin(), channels.end());
+        if (lost) {
+          auto listeners = listeners_;
+          lock.unlock();
+          for (auto& [channel, fn] : listeners) fn(Event{channel, "", true});
+          lock.lock();
+          lost = false;
+        }
+        listen_cv_.notify_all();
+      }
+      while (!pending_.empty()) {
+        std::string channel = pending_.front();
+        pending_.erase(pending_.begin());
+        lock.unlock();
+        Status s = conn->exec_script("LISTEN \"" + channel + "\"");
+        lock.lock();
+        if (s.is_ok()) {
+          listening_.insert(channel);
+        } else {
+          listen_error_ = s.message();
+          pending_.push_back(channel);
+          break;
+        }
+      }
+      listen_cv_.notify_all();
+      lock.unlock();
+      pollfd p{PQsocket(conn->raw()), POLLIN, 0};
+      ::poll(&p, 1, 100);
+      std::vector<Event> events;
+      bool broken = PQconsumeInput(conn->raw()) == 0 || conn->broken();
+      while (PGnotify* n = PQnotifies(conn->raw())) {
+        events.push_back({n->relname, n->extra ? n->extra : "", false});
+        PQfreemem(n);
+      }
+      lock.lock();
+      auto listeners = listeners_;
+      lock.unlock();
+      for (const Event& e : events) {
+        auto range = listeners.equal_range(e.channel);
+        for (auto it = range.first; it != range.second; ++it) it->second(e);
+      }
+      lock.lock();
+      if (broken) {
+        log::warn("event_listener_disconnected", {{"error", std::string(PQerrorMessage(conn->raw()))}});
+        conn.reset();
+        listening_.clear();
+        lost = true;
+      }
+    }
+  }
+
   PostgresOptions options_;
   Capabilities caps_;
+  std::mutex listen_mu_;
+  std::condition_variable listen_cv_;
+  std::multimap<std::string, std::function<void(const Event&)>> listeners_;
+  std::vector<std::string> pending_;
+  std::set<std::string> listening_;
+  std::string listen_error_ = "no connection yet";
+  bool stopping_ = false;
+  std::thread listener_;
   int version_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;

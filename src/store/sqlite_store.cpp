@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -199,6 +200,15 @@ class SqliteTransaction final : public Transaction {
 
   Status exec_script(std::string_view sql) override { return c_.exec_script(sql); }
 
+  Status publish(std::string_view channel, std::string_view payload) override {
+    if (!valid_channel(channel)) return Status::invalid("invalid event channel");
+    if (payload.size() > 1000) return Status::invalid("event payload over 1000 bytes");
+    CARNET_RETURN_IF_ERROR(run("INSERT INTO events (channel, payload) VALUES (?, ?)",
+                               {std::string(channel), std::string(payload)}, nullptr));
+    // The table keeps the latest 10,000 events: listeners poll every 100 ms.
+    return run("DELETE FROM events WHERE id <= last_insert_rowid() - 10000", {}, nullptr);
+  }
+
  private:
   // Prepares (cached), binds and steps `sql` to the end, handing rows to `each` if given.
   Status run(std::string_view sql, const Params& params, const std::function<Status(const Row&)>* each) {
@@ -222,6 +232,14 @@ class SqliteStore final : public Store {
  public:
   SqliteStore(SqliteOptions options) : options_(std::move(options)) {
     caps_ = {"sqlite", false, false};
+  }
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(listen_mu_);
+      stopping_ = true;
+    }
+    listen_cv_.notify_all();
+    if (poller_.joinable()) poller_.join();
   }
 
   Status open() {
@@ -265,6 +283,23 @@ class SqliteStore final : public Store {
 
   Status ping() override {
     return transact(TxMode::kRead, [](Transaction& tx) { return tx.query_one("SELECT 1").status(); });
+  }
+
+  Status listen(const std::string& channel, std::function<void(const Event&)> fn) override {
+    if (!valid_channel(channel)) return Status::invalid("invalid event channel");
+    std::lock_guard lock(listen_mu_);
+    if (!poller_.joinable()) {
+      // Events from now on: start after the newest one.
+      CARNET_RETURN_IF_ERROR(transact(TxMode::kRead, [&](Transaction& tx) -> Status {
+        auto row = tx.query_one("SELECT COALESCE(MAX(id), 0) FROM events");
+        if (!row.is_ok()) return row.status();
+        last_event_ = (*row)->integer(0);
+        return Status::ok();
+      }));
+      poller_ = std::thread([this] { poll_events(); });
+    }
+    listeners_.emplace(channel, std::move(fn));
+    return Status::ok();
   }
 
   Status purge_deleted() override {
@@ -319,8 +354,56 @@ class SqliteStore final : public Store {
     return s;
   }
 
+  // The listeners' thread: reads new rows of `events` every 100 ms and hands them over.
+  void poll_events() {
+    std::unique_lock lock(listen_mu_);
+    while (!stopping_) {
+      listen_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
+      if (stopping_) break;
+      int64_t after = last_event_;
+      lock.unlock();
+      std::vector<Event> events;
+      int64_t last = after, first = 0;
+      Status s = transact(TxMode::kRead, [&](Transaction& tx) -> Status {
+        events.clear();
+        last = after;
+        first = 0;
+        return tx.query_each("SELECT id, channel, payload FROM events WHERE id > ? ORDER BY id LIMIT 1000", {after},
+                             [&](const Row& r) {
+                               if (first == 0) first = r.integer(0);
+                               last = r.integer(0);
+                               events.push_back({r.text(1), r.text(2), false});
+                               return Status::ok();
+                             });
+      });
+      lock.lock();
+      if (!s.is_ok()) {
+        log::warn("event_poll_failed", {{"error", s.message()}});
+        continue;
+      }
+      bool gap = first > after + 1 && after > 0;  // trimmed before this process read them
+      last_event_ = last;
+      auto listeners = listeners_;  // called without the lock: a listener may listen() again
+      lock.unlock();
+      if (gap) {
+        for (auto& [channel, fn] : listeners) fn(Event{channel, "", true});
+      }
+      for (const Event& e : events) {
+        auto range = listeners.equal_range(e.channel);
+        for (auto it = range.first; it != range.second; ++it) it->second(e);
+      }
+      lock.lock();
+    }
+  }
+
   SqliteOptions options_;
   Capabilities caps_;
+  std::mutex listen_mu_;
+  std::condition_variable listen_cv_;
+  std::multimap<std::string, std::function<void(const Event&)>> listeners_;
+  int64_t last_event_ = 0;
+  bool stopping_ = false;
+  std::thread poller_;
   int version_ = 0;
   std::mutex writer_mu_;
   std::unique_ptr<Connection> writer_;

@@ -44,6 +44,14 @@ Result<std::optional<Row>> Transaction::query_one(std::string_view sql, Params p
   return first;
 }
 
+bool valid_channel(std::string_view channel) {
+  if (channel.empty() || channel.size() > 63) return false;
+  for (char c : channel) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) return false;
+  }
+  return true;
+}
+
 Result<int64_t> reference_version(Transaction& tx) {
   auto row = tx.query_one("SELECT version FROM reference_data_version WHERE id = 1");
   if (!row.is_ok()) return row.status();
@@ -51,7 +59,8 @@ Result<int64_t> reference_version(Transaction& tx) {
 }
 
 Status bump_reference_version(Transaction& tx) {
-  return tx.exec("UPDATE reference_data_version SET version = version + 1 WHERE id = 1").status();
+  CARNET_RETURN_IF_ERROR(tx.exec("UPDATE reference_data_version SET version = version + 1 WHERE id = 1").status());
+  return tx.publish(kReferenceDataChannel, "");
 }
 
 bool is_postgres_url(std::string_view database) {

@@ -78,11 +78,27 @@ class Transaction {
                             const std::function<Status(const Row&)>& each) = 0;
   // Runs several ';'-separated statements without parameters (migrations).
   virtual Status exec_script(std::string_view sql) = 0;
+  // Publishes an event when, and only if, this transaction commits: the listeners of
+  // `channel` in every instance sharing the database get it (Store::listen). Channels:
+  // 1-63 characters of [a-z0-9_.-]; payloads: up to 1000 bytes of UTF-8 text, never health
+  // data (identifiers of what changed, for listeners to read it themselves).
+  virtual Status publish(std::string_view channel, std::string_view payload) = 0;
 
   Result<std::vector<Row>> query(std::string_view sql, Params params = {});
   // The first row, or nullopt when there is none.
   Result<std::optional<Row>> query_one(std::string_view sql, Params params = {});
 };
+
+// An event as a listener gets it. `gap`: events may have been missed (the listener lost its
+// connection for a while, payload empty); a listener then re-reads what it keeps.
+struct Event {
+  std::string channel;
+  std::string payload;
+  bool gap = false;
+};
+
+// True for a valid channel name (see Transaction::publish).
+bool valid_channel(std::string_view channel);
 
 struct Capabilities {
   std::string backend;       // "sqlite", "postgres"
@@ -102,6 +118,12 @@ class Store {
 
   // Cheap round trip proving the database answers (readiness probe).
   virtual Status ping() = 0;
+
+  // Calls `fn` on a background thread, one event at a time in commit order per publisher,
+  // for every event published on `channel` (by any instance, this one included) after
+  // listen() returns. PostgreSQL: LISTEN/NOTIFY on a connection of its own; SQLite: a table
+  // polled every 100 ms (so carnet tools and other processes on the file are heard too).
+  virtual Status listen(const std::string& channel, std::function<void(const Event&)> fn) = 0;
 
   // After erasing secrets (crypto-shredding a data key), make sure no copy of the deleted
   // rows survives in the backend's own files (journal, free pages). Outside transactions.
@@ -138,8 +160,11 @@ Result<std::unique_ptr<Store>> open_store(const std::string& database, const std
 // The version of the reference data instances cache (the access matrix, the directory):
 // every change bumps it in its own transaction, and a cache kept at an older version is
 // stale. Several instances thus never serve a cache older than the database.
+// Bumping also publishes an event on kReferenceDataChannel, so instances drop their copies at
+// once rather than at their next check.
 Result<int64_t> reference_version(Transaction& tx);
 Status bump_reference_version(Transaction& tx);
+inline constexpr char kReferenceDataChannel[] = "reference-data";
 
 // True when `database` names a PostgreSQL server (see open_store).
 bool is_postgres_url(std::string_view database);

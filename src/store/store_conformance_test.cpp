@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <functional>
 #include <thread>
 
@@ -268,6 +270,49 @@ TEST_P(StoreConformance, SecondInstanceWritesSafely) {
     EXPECT_EQ((*tx.query_one("SELECT balance FROM t_accounts WHERE id = 1"))->integer(0), 1200);
     return Status::ok();
   }).is_ok());
+}
+
+// Events published in a transaction reach the listeners of every instance on the same data,
+// in order, once it commits; a rolled-back transaction publishes nothing.
+TEST_P(StoreConformance, EventsReachEveryInstanceOnCommitOnly) {
+  auto other = GetParam().open(place_);
+  ASSERT_TRUE(other.is_ok()) << other.status().to_string();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> got, own;
+  ASSERT_TRUE((*other)->listen("t.events", [&](const Event& e) {
+    if (e.gap) return;
+    std::lock_guard lock(mu);
+    got.push_back(e.payload);
+    cv.notify_all();
+  }).is_ok());
+  ASSERT_TRUE(store_->listen("t.events", [&](const Event& e) {
+    std::lock_guard lock(mu);
+    own.push_back(e.payload);
+    cv.notify_all();
+  }).is_ok());
+  EXPECT_EQ(store_->transact(TxMode::kWrite, [](Transaction& tx) {
+    CARNET_RETURN_IF_ERROR(tx.publish("t.events", "rolled back"));
+    return Status::invalid("changed my mind");
+  }).code(), ErrorCode::kInvalid);
+  ASSERT_TRUE(store_->transact(TxMode::kWrite, [](Transaction& tx) {
+    CARNET_RETURN_IF_ERROR(tx.publish("t.events", "one"));
+    CARNET_RETURN_IF_ERROR(tx.publish("t.elsewhere", "not for us"));
+    return tx.publish("t.events", "two");
+  }).is_ok());
+  ASSERT_TRUE((*other)->transact(TxMode::kWrite, [](Transaction& tx) { return tx.publish("t.events", "three"); }).is_ok());
+  {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(5), [&] { return got.size() >= 3 && own.size() >= 3; });
+    EXPECT_EQ(got, (std::vector<std::string>{"one", "two", "three"}));
+    EXPECT_EQ(own, (std::vector<std::string>{"one", "two", "three"}));
+  }
+  EXPECT_EQ(store_->transact(TxMode::kWrite, [](Transaction& tx) { return tx.publish("Bad Channel", ""); }).code(),
+            ErrorCode::kInvalid);
+  EXPECT_EQ(store_->transact(TxMode::kWrite, [](Transaction& tx) { return tx.publish("t.events", std::string(1001, 'x')); })
+                .code(),
+            ErrorCode::kInvalid);
+  EXPECT_EQ(store_->listen("", [](const Event&) {}).code(), ErrorCode::kInvalid);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::ValuesIn(kBackends),

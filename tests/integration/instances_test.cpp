@@ -1,7 +1,8 @@
 // Several carnetd instances on one database behind a load balancer (HAProxy from Debian,
 // started here on loopback): a session opened through one instance works on the other, a
 // change written through one is read at once through the other (reference data cached by an
-// instance included), and a rolling restart of one instance loses no request. Runs on each
+// instance included), events published by one reach the other's listeners, and a rolling
+// restart of one instance loses no request. Runs on each
 // backend make test covers (SQLite shared by two processes, and PostgreSQL).
 #include <fcntl.h>
 #include <signal.h>
@@ -81,7 +82,18 @@ class Instances : public Fhir {
     ASSERT_EQ(seen.size(), 2u) << shell("cat " + d_.dir().file("haproxy.log"));
   }
 
+  // Dr Claire Martin, GP, in Jean's care team.
+  std::string claire() {
+    if (claire_.empty()) {
+      claire_ = professional("810100000001", "cabinet.martin@demo.carnet");
+      std::string space = json::parse(api("GET", "/api/v1/me", jean_)->body)["space_id"];
+      EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/care-team", claire_)->status, 204);
+    }
+    return claire_;
+  }
+
   int port_a_ = 0, port_b_ = free_port(), lb_port_ = 0;
+  std::string claire_;
   Carnetd b_;
   pid_t haproxy_ = -1;
 };
@@ -161,6 +173,26 @@ TEST_F(Instances, SessionsWritesAndReferenceDataAreSharedAndARollingRestartLoses
   ASSERT_EQ(code, 0) << imported;
   EXPECT_EQ(http_request(port_b_, "GET", report, "", {julie})->status, 403);
   EXPECT_EQ(http_request(port_a_, "GET", report, "", {julie})->status, 403);
+
+  // Events cross instances: the tool's change was announced to instance b, and so is a
+  // document a professional adds to Jean's space through instance a.
+  auto heard = [&](int port, const std::string& metric) {
+    std::string body = http_get(port, "/metrics")->body;
+    auto at = body.find("\n" + metric + " ");
+    return at == std::string::npos ? -1.0 : std::atof(body.c_str() + at + metric.size() + 2);
+  };
+  double before = heard(port_b_, "carnet_events_documents_total");
+  EXPECT_GE(before, 0);
+  for (int i = 0; i < 40 && heard(port_b_, "carnet_events_reference_data_total") < 1; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_GE(heard(port_b_, "carnet_events_reference_data_total"), 1);
+  auto added = http_request(port_a_, "POST", "/fhir/r4/DocumentReference",
+                            R"({"resourceType":"DocumentReference","status":"current","subject":{"reference":")" + patient +
+                                R"("},"type":{"coding":[{"system":"http://loinc.org","code":"11488-4"}]},)"
+                                R"("content":[{"attachment":{"contentType":"application/pdf","data":"JVBERi0xLjQK"}}]})",
+                            {claire(), "Content-Type: application/fhir+json"});
+  ASSERT_EQ(added->status, 201) << added->body;
+  for (int i = 0; i < 40 && heard(port_b_, "carnet_events_documents_total") < before + 1; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(heard(port_b_, "carnet_events_documents_total"), before + 1);
 
   // Rolling restart: instance a stops (SIGTERM) and comes back while a client keeps reading
   // through the balancer; every request gets its answer.
