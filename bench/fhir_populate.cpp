@@ -1,11 +1,13 @@
 // Fills a Carnet data directory with synthetic Observations for the FHIR benchmark, through
 // the same ResourceStore code path the API uses (sealing, versions, search indexes):
 //   fhir_populate DATA_DIR HOLDER_SPACE SPACES PER_SPACE
+// The database is the one carnetd uses: CARNET_DATABASE (PostgreSQL), else SQLite in DATA_DIR.
 // HOLDER_SPACE (an existing space, e.g. the demo holder's) gets PER_SPACE Observations too;
 // SPACES - 1 new synthetic spaces (their own data keys) get PER_SPACE each. Prints the id of
 // one of the holder's Observations and the code to search for, then the insert rate.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 
@@ -48,7 +50,8 @@ int main(int argc, char** argv) {
   long spaces = std::stol(argv[3]), per_space = std::stol(argv[4]);
   auto ring = crypto::KeyRing::open({dir + "/master.key", std::nullopt});
   if (!ring.is_ok()) return std::fprintf(stderr, "%s\n", ring.status().message().c_str()), 1;
-  auto store = store::open_sqlite({dir + "/carnet.db"});
+  const char* database = std::getenv("CARNET_DATABASE");
+  auto store = store::open_store(database ? database : "", dir, 4);
   if (!store.is_ok()) return std::fprintf(stderr, "%s\n", store.status().message().c_str()), 1;
   SystemClock clock;
   fhir::ResourceStore resources(*ring, clock);

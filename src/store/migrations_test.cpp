@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/temp_dir_for_testing.h"
 
 namespace carnet::store {
@@ -85,6 +87,47 @@ TEST(Migrations, FailingMigrationLeavesNothingBehind) {
     EXPECT_EQ((*r)->integer(0), 0);
     auto v = tx.query_one("SELECT MAX(version) FROM schema_version");
     EXPECT_EQ((*v)->integer(0), before);
+    return Status::ok();
+  }).is_ok());
+}
+
+}  // namespace
+}  // namespace carnet::store
+
+namespace carnet::store {
+namespace {
+
+// Distribution by space (docs/scaling.md): every table is classified, and each table holding
+// a person's data has the space id (named space_id, or compartment for resources) as the
+// first column of its primary key. A new table must be added to one of these lists.
+TEST(Migrations, SpaceDataIsKeyedBySpaceFirst) {
+  const std::set<std::string> space_data = {
+      "space_keys", "shredded_spaces", "spaces", "representatives", "resource_versions", "resources",
+      "search_tokens", "search_dates", "search_references", "care_relationships", "blocked_professionals",
+      "resource_access", "space_access_settings", "audit_events", "audit_heads", "notification_prefs",
+      "professional_accesses", "consultation_codes", "delegations", "binary_contents"};
+  // Shared by every space (Citus reference tables), or service state keyed otherwise.
+  const std::set<std::string> reference = {"schema_version", "job_leases", "directory_entries", "access_matrix",
+                                           "reference_data_version"};
+  const std::set<std::string> service = {"outbox", "accounts", "recovery_codes", "challenges", "sessions", "throttle",
+                                         "invitations", "events", "sqlite_sequence"};
+  testing::TempDir dir;
+  auto s = open_sqlite({dir.file("carnet.db")});
+  ASSERT_TRUE(s.is_ok());
+  ASSERT_TRUE((*s)->transact(TxMode::kRead, [&](Transaction& tx) -> Status {
+    auto tables = tx.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    if (!tables.is_ok()) return tables.status();
+    for (const Row& t : *tables) {
+      std::string name = t.text(0);
+      bool known = space_data.count(name) || reference.count(name) || service.count(name);
+      EXPECT_TRUE(known) << name << ": classify this table (space data, reference or service)";
+      if (!space_data.count(name)) continue;
+      auto cols = tx.query("SELECT name, pk FROM pragma_table_info(?) WHERE pk = 1", {name});
+      if (!cols.is_ok()) return cols.status();
+      EXPECT_EQ(cols->size(), 1u) << name;
+      std::string first = cols->empty() ? "" : cols->front().text(0);
+      EXPECT_TRUE(first == "space_id" || first == "compartment") << name << " leads its key with " << first;
+    }
     return Status::ok();
   }).is_ok());
 }
