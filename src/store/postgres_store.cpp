@@ -169,6 +169,13 @@ class Connection {
   bool broken() const { return PQstatus(conn_) != CONNECTION_OK; }
 
   Status exec_script(std::string_view sql) {
+    CARNET_RETURN_IF_ERROR(settle());
+    if (begin_) {
+      const char* begin = begin_;
+      begin_ = nullptr;
+      begun_ = true;
+      CARNET_RETURN_IF_ERROR(exec_script(begin));
+    }
     std::string s(sql);
     PgResult r(PQexec(conn_, s.c_str()));
     ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
@@ -180,6 +187,7 @@ class Connection {
 
   // Runs a statement (prepared once per connection) and returns its complete result.
   Result<PgResult> run(std::string_view sql, const Params& params) {
+    CARNET_RETURN_IF_ERROR(settle());
     auto prepared = prepare(sql, params);
     if (!prepared.is_ok()) return prepared.status();
     const Prepared& stmt = **prepared;
@@ -213,14 +221,84 @@ class Connection {
       }
       ++i;
     }
-    PgResult r(PQexecPrepared(conn_, stmt.name.c_str(), int(n), values.data(), lengths.data(), formats.data(), 0));
+    PgResult r;
+    if (begin_) {
+      // The transaction's BEGIN travels with its first statement: one round trip for both.
+      const char* begin = begin_;
+      begin_ = nullptr;
+      begun_ = true;
+      if (!PQenterPipelineMode(conn_) || !PQsendQueryParams(conn_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) ||
+          !PQsendQueryPrepared(conn_, stmt.name.c_str(), int(n), values.data(), lengths.data(), formats.data(), 0) ||
+          !PQpipelineSync(conn_)) {
+        return pg_error(nullptr, conn_, "sending statement");
+      }
+      auto results = collect(2);
+      if (!results.is_ok()) return results.status();
+      ExecStatusType bst = PQresultStatus((*results)[0].get());
+      if (bst != PGRES_COMMAND_OK) return pg_error((*results)[0].get(), conn_, "starting transaction");
+      r = std::move((*results)[1]);
+    } else {
+      r.reset(PQexecPrepared(conn_, stmt.name.c_str(), int(n), values.data(), lengths.data(), formats.data(), 0));
+    }
     ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return pg_error(r.get(), conn_, "running statement");
     return r;
   }
 
+  // Transactions start lazily: `begin` is sent with the first statement (or never, when the
+  // transaction runs none).
+  void defer_begin(const char* begin) {
+    begin_ = begin;
+    begun_ = false;
+  }
+  void cancel_begin() { begin_ = nullptr; }
+  bool begun() const { return begun_; }
+
+  // Sends `sql` (COMMIT of a read-only transaction, ROLLBACK) without waiting for its answer,
+  // which settle() reads before the connection's next use.
+  Status send_and_forget(const char* sql) {
+    begun_ = false;
+    if (!PQenterPipelineMode(conn_) || !PQsendQueryParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) ||
+        !PQpipelineSync(conn_)) {
+      return pg_error(nullptr, conn_, "sending statement");
+    }
+    unsettled_ = sql;
+    return Status::ok();
+  }
+
+  // Reads the answer send_and_forget() left; an error there is logged (the transaction ended
+  // either way).
+  Status settle() {
+    if (!unsettled_) return Status::ok();
+    const char* what = unsettled_;
+    unsettled_ = nullptr;
+    auto results = collect(1);
+    if (!results.is_ok()) return results.status();
+    if (PQresultStatus((*results)[0].get()) != PGRES_COMMAND_OK) {
+      log::warn("postgres_statement_failed", {{"statement", what}, {"error", pg_error((*results)[0].get(), conn_, what).message()}});
+    }
+    return Status::ok();
+  }
+  bool unsettled() const { return unsettled_ != nullptr; }
+
  private:
   explicit Connection(PGconn* c) : conn_(c) {}
+
+  // The results of the `commands` sent since entering pipeline mode, then its sync; leaves
+  // pipeline mode.
+  Result<std::vector<PgResult>> collect(int commands) {
+    std::vector<PgResult> out;
+    for (int i = 0; i < commands; ++i) {
+      PgResult r(PQgetResult(conn_));
+      if (!r) return pg_error(nullptr, conn_, "reading results");
+      while (PGresult* more = PQgetResult(conn_)) PQclear(more);  // up to the command's end
+      out.push_back(std::move(r));
+    }
+    PgResult sync(PQgetResult(conn_));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) return pg_error(sync.get(), conn_, "reading results");
+    if (!PQexitPipelineMode(conn_)) return pg_error(nullptr, conn_, "leaving pipeline mode");
+    return out;
+  }
 
   struct Prepared {
     std::string name;
@@ -256,6 +334,9 @@ class Connection {
   }
 
   PGconn* conn_;
+  const char* begin_ = nullptr;      // a BEGIN not sent yet
+  bool begun_ = false;               // a transaction is open on the server
+  const char* unsettled_ = nullptr;  // sent, answer not read yet
   std::unordered_map<std::string, Prepared> cache_;
   uint64_t next_statement_ = 0;
 };
@@ -377,20 +458,24 @@ class PostgresStore final : public Store {
     auto got = acquire();
     if (!got.is_ok()) return got.status();
     std::unique_ptr<Connection> c = std::move(*got);
-    Status s = c->exec_script(mode == TxMode::kWrite ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                                                     : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (s.is_ok()) {
-      PgTransaction tx(*c);
-      try {
-        s = fn(tx);
-      } catch (const std::exception& e) {
-        s = Status::internal(std::string("exception in transaction: ") + e.what());
-      }
-      if (s.is_ok()) {
-        s = c->exec_script("COMMIT");
-      } else if (!c->broken() && PQtransactionStatus(c->raw()) != PQTRANS_IDLE) {
-        Status rb = c->exec_script("ROLLBACK");
-        if (!rb.is_ok()) log::error("postgres_rollback_failed", {{"error", rb.message()}});
+    c->defer_begin(mode == TxMode::kWrite ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                                          : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    PgTransaction tx(*c);
+    Status s;
+    try {
+      s = fn(tx);
+    } catch (const std::exception& e) {
+      s = Status::internal(std::string("exception in transaction: ") + e.what());
+    }
+    c->cancel_begin();  // a transaction that ran no statement never began
+    if (c->begun() && !c->broken()) {
+      if (s.is_ok() && mode == TxMode::kWrite) {
+        s = c->exec_script("COMMIT");  // durable, and where serialization failures surface
+      } else {
+        // A read-only transaction's COMMIT, or a ROLLBACK, changes nothing that the caller
+        // waits for: its answer is read before the connection's next use.
+        Status end = c->send_and_forget(s.is_ok() ? "COMMIT" : "ROLLBACK");
+        if (s.is_ok()) s = end;
       }
     }
     release(std::move(c));
@@ -405,7 +490,11 @@ class PostgresStore final : public Store {
       if (!idle_.empty()) {
         auto c = std::move(idle_.back());
         idle_.pop_back();
-        return c;
+        lock.unlock();
+        if (c->settle().is_ok() && !c->broken() && PQtransactionStatus(c->raw()) == PQTRANS_IDLE) return c;
+        c.reset();  // replaced by a fresh one below
+        lock.lock();
+        --open_;
       }
       ++open_;
     }
@@ -421,7 +510,7 @@ class PostgresStore final : public Store {
   // Back to the pool; a connection that broke, or was left inside a transaction, is closed
   // (the next acquire opens a fresh one).
   void release(std::unique_ptr<Connection> c) {
-    bool reusable = !c->broken() && PQtransactionStatus(c->raw()) == PQTRANS_IDLE;
+    bool reusable = !c->broken() && (c->unsettled() || PQtransactionStatus(c->raw()) == PQTRANS_IDLE);
     if (!reusable) c.reset();
     std::lock_guard lock(mu_);
     if (reusable) {

@@ -85,11 +85,12 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
 
 TEST_P(StoreConformance, ValuesRoundTrip) {
   std::string binary("\x00\x01\xff\x00zz", 6);
-  ASSERT_TRUE(store_->transact(TxMode::kWrite, [&](Transaction& tx) {
+  Status inserted = store_->transact(TxMode::kWrite, [&](Transaction& tx) {
     return tx.exec("INSERT INTO t_items (id, name, qty, price, payload) VALUES (?, ?, ?, ?, ?)",
                    {int64_t(1), std::string("é\"'; DROP TABLE t_items; --"), int64_t(-5), 2.5, Blob{binary}})
         .status();
-  }).is_ok());
+  });
+  ASSERT_TRUE(inserted.is_ok()) << inserted.to_string();
   ASSERT_TRUE(store_->transact(TxMode::kRead, [&](Transaction& tx) {
     auto rows = tx.query("SELECT id, name, qty, price, payload, NULL FROM t_items WHERE id = ?", {int64_t(1)});
     if (!rows.is_ok()) return rows.status();
