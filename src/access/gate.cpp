@@ -8,12 +8,17 @@
 namespace carnet::access {
 
 Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id) const {
+  return space_facts(tx, caller, space_id, {}, nullptr);
+}
+
+Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id,
+                                     std::string_view resource_id, ResourceFacts* resource) const {
   SpaceFacts f;
   f.space_id = std::string(space_id);
   const Actor& a = caller.actor;
   bool professional = a.kind == ActorKind::kProfessional && !a.idnatps.empty();
-  // One round trip: the space, and for a professional their relationships, block and the
-  // holder's emergency setting.
+  // One round trip: the space, for a professional their relationships, block and the
+  // holder's emergency setting, and the resource's own flags when one is named.
   std::string now = format_instant(clock_.now());
   auto row = tx.query_one(
       "SELECT s.state, s.activated_at, "
@@ -21,15 +26,26 @@ Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& calle
       "WHEN 'emergency' THEN 8 ELSE 0 END) FROM care_relationships c WHERE c.space_id = s.space_id AND c.idnatps = ? "
       "AND c.removed_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?)), "
       "(SELECT 1 + b.emergency_allowed FROM blocked_professionals b WHERE b.space_id = s.space_id AND b.idnatps = ?), "
-      "(SELECT e.emergency_forbidden FROM space_access_settings e WHERE e.space_id = s.space_id) "
-      "FROM spaces s WHERE s.space_id = ?",
-      {professional ? a.idnatps : std::string(), now, professional ? a.idnatps : std::string(), f.space_id});
+      "(SELECT e.emergency_forbidden FROM space_access_settings e WHERE e.space_id = s.space_id), "
+      "x.resource_id, x.hidden_from_professionals, x.hidden_from_representatives, x.author_idnatps, x.category, "
+      "x.withheld_until "
+      "FROM spaces s LEFT JOIN resource_access x ON x.compartment = s.space_id AND x.resource_type = ? "
+      "AND x.resource_id = ? WHERE s.space_id = ?",
+      {professional ? a.idnatps : std::string(), now, professional ? a.idnatps : std::string(),
+       resource ? resource->type : std::string(), std::string(resource ? resource_id : std::string_view()), f.space_id});
   if (!row.is_ok()) return row.status();
   if (!*row) {
     f.state = "closed";  // unknown or erased: nothing is allowed
     return f;
   }
   const store::Row& r = **row;
+  if (resource && !r.is_null(5)) {
+    resource->hidden_from_professionals = r.integer(6) != 0;
+    resource->hidden_from_representatives = r.integer(7) != 0;
+    resource->author_idnatps = r.text(8);
+    if (!r.is_null(9)) resource->category = r.text(9);
+    resource->withheld_from_patient = !r.is_null(10) && r.text(10) > now;
+  }
   f.state = r.text(0);
   f.activated = !r.is_null(1);
   if (a.kind == ActorKind::kHolder || a.kind == ActorKind::kRepresentative) {
@@ -230,14 +246,12 @@ Result<Decision> Gate::check(const Caller& caller, Action action, Target& target
       target.space_id = (*row)->text(0);
     }
     SpaceFacts facts;
+    ResourceFacts r = target.resource;
     if (!target.resource.directory) {
-      auto f = space_facts(tx, caller, target.space_id);
+      // The resource's flags come with the space's facts (one statement).
+      auto f = space_facts(tx, caller, target.space_id, target.resource_id, target.resource_id.empty() ? nullptr : &r);
       if (!f.is_ok()) return f.status();
       facts = std::move(*f);
-    }
-    ResourceFacts r = target.resource;
-    if (!target.resource_id.empty() && !r.directory) {
-      CARNET_RETURN_IF_ERROR(resource_flags(tx, target.space_id, target.resource_id, r));
     }
     own = facts.is_holder;
     if (caller.actor.kind == ActorKind::kProfessional && !r.directory) {

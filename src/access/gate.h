@@ -67,6 +67,9 @@ class Gate {
 
   // The facts of a space for a caller; public for the tests and the holder's settings pages.
   Result<SpaceFacts> space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id) const;
+  // The same, filling `resource`'s flags (as resource_flags() does) from the same statement.
+  Result<SpaceFacts> space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id,
+                                 std::string_view resource_id, ResourceFacts* resource) const;
   // Fills the per-resource flags (hidden, author) of `resource` from the store.
   Status resource_flags(store::Transaction& tx, std::string_view space_id, std::string_view id,
                         ResourceFacts& resource) const;
