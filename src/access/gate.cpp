@@ -235,7 +235,8 @@ Result<std::shared_ptr<const Matrix>> Gate::cached_matrix(store::Transaction& tx
 Result<Decision> Gate::check(const Caller& caller, Action action, Target& target) {
   Decision d;
   bool own = false;
-  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+  // Each fact is read as it stands now; none depends on another being read at the same instant.
+  Status s = store_.transact(store::TxMode::kReadEach, [&](store::Transaction& tx) -> Status {
     if (target.space_id.empty() && !target.resource_id.empty() && !target.resource.directory) {
       auto row = tx.query_one("SELECT compartment FROM resources WHERE resource_type = ? AND resource_id = ? LIMIT 1",
                               {target.resource.type, target.resource_id});

@@ -136,10 +136,10 @@ Response audit_search(access::AuditLog& audit, store::Store& store, const Target
 
 // Runs `body` in a transaction and turns its error into an OperationOutcome.
 template <typename F>
-Response run(store::Store& store, const Request& req, bool write, F&& body) {
+Response run(store::Store& store, const Request& req, store::TxMode mode, F&& body) {
   if (!wants_json(req)) return not_acceptable(req);
   Response out;
-  Status s = store.transact(write ? store::TxMode::kWrite : store::TxMode::kRead, [&](store::Transaction& tx) {
+  Status s = store.transact(mode, [&](store::Transaction& tx) {
     auto r = body(tx);
     if (!r.is_ok()) return r.status();
     out = std::move(r.value());
@@ -147,6 +147,11 @@ Response run(store::Store& store, const Request& req, bool write, F&& body) {
   });
   if (!s.is_ok()) return outcome(s, req.request_id);
   return out;
+}
+
+template <class F>
+Response run(store::Store& store, const Request& req, bool write, F&& body) {
+  return run(store, req, write ? store::TxMode::kWrite : store::TxMode::kRead, std::forward<F>(body));
 }
 
 }  // namespace carnet::api::fhir_rest

@@ -143,7 +143,8 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
                       auto& target = std::get<Entered>(t).second;
                       if (target.type->name == "AuditEvent") return audit_read(gate.audit(), store, target, req);
                       if (target.type->name == "Binary") return binary_download(vault, store, *resources, target, req, {});
-                      return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
+                      // The version row and the space's key need no common snapshot.
+                      return run(store, req, store::TxMode::kReadEach, [&](store::Transaction& tx) -> Result<Response> {
                         auto v = resources->read(tx, target.compartment, target.type->name, req.param("id"));
                         if (!v.is_ok()) return v.status();
                         return versioned(200, *v, req);

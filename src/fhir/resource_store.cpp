@@ -155,18 +155,21 @@ Result<std::vector<ResourceVersion>> ResourceStore::vread_many(
 
 Result<ResourceVersion> ResourceStore::read(store::Transaction& tx, std::string_view compartment,
                                             std::string_view type, std::string_view id) {
-  // The current version and its body in one statement.
+  // The current version, its body and its space's wrapped key in one statement.
   auto row = tx.query_one(
-      "SELECT r.version, v.last_updated, r.deleted, v.body FROM resources r JOIN resource_versions v "
-      "ON v.compartment = r.compartment AND v.resource_type = r.resource_type AND v.resource_id = r.resource_id "
-      "AND v.version = r.version WHERE r.compartment = ? AND r.resource_type = ? AND r.resource_id = ?",
+      "SELECT r.version, v.last_updated, r.deleted, v.body, "
+      "(SELECT k.wrapped_key FROM space_keys k WHERE k.space_id = r.compartment) FROM resources r "
+      "JOIN resource_versions v ON v.compartment = r.compartment AND v.resource_type = r.resource_type "
+      "AND v.resource_id = r.resource_id AND v.version = r.version "
+      "WHERE r.compartment = ? AND r.resource_type = ? AND r.resource_id = ?",
       {std::string(compartment), std::string(type), std::string(id)});
   if (!row.is_ok()) return row.status();
   if (!*row) return Status::not_found(ref(type, id) + " does not exist");
   if ((*row)->integer(2) != 0) {
     return Status::gone(ref(type, id) + " was deleted (version " + std::to_string((*row)->integer(0)) + ")");
   }
-  auto key = key_for(tx, compartment);
+  auto key = compartment == kDirectoryCompartment ? key_for(tx, compartment)
+                                                   : store::SpaceKeys(ring_).get(tx, compartment, (*row)->value(4));
   if (!key.is_ok()) return key.status();
   return open_row(*key, compartment, type, id, **row);
 }

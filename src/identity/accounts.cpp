@@ -135,7 +135,9 @@ Result<Principal> Accounts::authenticate(const std::string& token, SessionKind k
   Principal p;
   std::string last_seen;
   Status outcome = invalid;
-  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+  // On every request: the session row, then (acting for someone) whether that still holds;
+  // each checked on the latest data, no snapshot needed between them.
+  Status s = store_.transact(store::TxMode::kReadEach, [&](store::Transaction& tx) -> Status {
     auto row = tx.query_one(
         "SELECT s.session_id, s.account_id, s.kind, s.csrf_hash, s.last_seen_at, s.expires_at, s.revoked_at, "
         "a.kind, a.space_id, a.disabled, s.acting_space_id, a.idnatps FROM sessions s JOIN accounts a ON a.account_id = s.account_id "

@@ -12,6 +12,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
@@ -343,9 +344,10 @@ class Connection {
 
 class PgTransaction final : public Transaction {
  public:
-  explicit PgTransaction(Connection& c) : c_(c) {}
+  PgTransaction(Connection& c, TxMode mode) : c_(c), read_each_(mode == TxMode::kReadEach), write_(mode == TxMode::kWrite) {}
 
   Result<int64_t> exec(std::string_view sql, Params params) override {
+    CARNET_RETURN_IF_ERROR(allowed(sql));
     auto r = c_.run(sql, params);
     if (!r.is_ok()) return r.status();
     const char* n = PQcmdTuples(r->get());
@@ -356,6 +358,7 @@ class PgTransaction final : public Transaction {
                     const std::function<Status(const Row&)>& each) override {
     // The whole result is read before the first row is handed over, so `each` may run other
     // statements on this transaction (one connection runs one command at a time).
+    CARNET_RETURN_IF_ERROR(allowed(sql));
     auto r = c_.run(sql, params);
     if (!r.is_ok()) return r.status();
     const PGresult* res = r->get();
@@ -369,17 +372,32 @@ class PgTransaction final : public Transaction {
     return Status::ok();
   }
 
-  Status exec_script(std::string_view sql) override { return c_.exec_script(sql); }
+  Status exec_script(std::string_view sql) override {
+    if (read_each_) return Status::internal("scripts need a transaction");
+    return c_.exec_script(sql);
+  }
 
   Status publish(std::string_view channel, std::string_view payload) override {
     if (!valid_channel(channel)) return Status::invalid("invalid event channel");
     if (payload.size() > 1000) return Status::invalid("event payload over 1000 bytes");
     // NOTIFY is transactional: delivered at commit, dropped by a rollback.
+    if (!write_) return Status::internal("publishing needs a write transaction");
     return c_.run("SELECT pg_notify(?, ?)", {std::string(channel), std::string(payload)}).status();
   }
 
  private:
+  // Statements run outside a transaction (kReadEach) may only read.
+  Status allowed(std::string_view sql) const {
+    if (!read_each_) return Status::ok();
+    size_t start = sql.find_first_not_of(" \t\r\n(");
+    std::string head(sql.substr(start == std::string_view::npos ? sql.size() : start, 6));
+    for (char& ch : head) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+    if (head == "SELECT") return Status::ok();
+    return Status::internal("write attempted in a read transaction");
+  }
+
   Connection& c_;
+  bool read_each_, write_;
 };
 
 class PostgresStore final : public Store {
@@ -458,9 +476,11 @@ class PostgresStore final : public Store {
     auto got = acquire();
     if (!got.is_ok()) return got.status();
     std::unique_ptr<Connection> c = std::move(*got);
-    c->defer_begin(mode == TxMode::kWrite ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                                          : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    PgTransaction tx(*c);
+    if (mode != TxMode::kReadEach) {
+      c->defer_begin(mode == TxMode::kWrite ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                                            : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    }
+    PgTransaction tx(*c, mode);
     Status s;
     try {
       s = fn(tx);

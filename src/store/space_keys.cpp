@@ -37,6 +37,15 @@ Result<crypto::SecretKey> SpaceKeys::get(Transaction& tx, std::string_view space
   return key;
 }
 
+Result<crypto::SecretKey> SpaceKeys::get(Transaction& tx, std::string_view space_id, const Value& wrapped) const {
+  const std::string* bytes = std::get_if<std::string>(&wrapped);
+  if (auto b = std::get_if<Blob>(&wrapped)) bytes = &b->bytes;
+  if (!bytes) return get(tx, space_id);
+  auto key = ring_.unwrap(space_id, *bytes);
+  if (!key.is_ok()) return key.status().with_context("data key of space " + std::string(space_id));
+  return key;
+}
+
 Status SpaceKeys::shred(Transaction& tx, std::string_view space_id, std::string_view reason,
                         const std::string& now) const {
   auto del = tx.exec("DELETE FROM space_keys WHERE space_id = ?", {std::string(space_id)});

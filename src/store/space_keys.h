@@ -21,6 +21,9 @@ class SpaceKeys {
   // kNotFound when the space never had a key or its key was shredded (the message says
   // which); kCorrupt when the stored key fails authentication.
   Result<crypto::SecretKey> get(Transaction& tx, std::string_view space_id) const;
+  // The key from its wrapped form, as a query that joined space_keys read it (`wrapped`
+  // null: read as get() would, for its message).
+  Result<crypto::SecretKey> get(Transaction& tx, std::string_view space_id, const Value& wrapped) const;
   // Destroys the key and records when and why. Call Store::purge_deleted() after commit.
   // kNotFound if there is no live key.
   Status shred(Transaction& tx, std::string_view space_id, std::string_view reason,

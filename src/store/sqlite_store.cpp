@@ -272,7 +272,7 @@ class SqliteStore final : public Store {
     thread_local std::minstd_rand rng{std::random_device{}()};
     Status s;
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-      s = mode == TxMode::kWrite ? run_write(fn) : run_read(fn);
+      s = mode == TxMode::kWrite ? run_write(fn) : run_read(fn);  // kReadEach: a snapshot is stronger
       if (s.code() != ErrorCode::kBusy) return s;
       // Randomised exponential back-off: 1, 2, 4... ms, capped at 64 ms, full jitter.
       int cap = 1 << std::min(attempt, 6);

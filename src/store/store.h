@@ -65,6 +65,10 @@ class Row {
 
 enum class TxMode {
   kRead,   // may run concurrently with other reads and one write; writes are refused
+  // A read whose statements do not depend on one another: each sees the latest committed
+  // data, with no snapshot held across them (on PostgreSQL: no BEGIN/COMMIT, the cheapest
+  // read). Only SELECT statements.
+  kReadEach,
   kWrite,  // serialised with other writes
 };
 

@@ -136,11 +136,23 @@ TEST_P(StoreConformance, ConstraintViolationIsAConflict) {
 }
 
 TEST_P(StoreConformance, ReadTransactionsCannotWrite) {
-  Status s = store_->transact(TxMode::kRead, [](Transaction& tx) {
-    return tx.exec("INSERT INTO t_items (name) VALUES ('r')").status();
-  });
-  EXPECT_FALSE(s.is_ok());
+  for (TxMode mode : {TxMode::kRead, TxMode::kReadEach}) {
+    Status s = store_->transact(mode, [](Transaction& tx) {
+      return tx.exec("INSERT INTO t_items (name) VALUES ('r')").status();
+    });
+    EXPECT_FALSE(s.is_ok());
+    s = store_->transact(mode, [](Transaction& tx) { return tx.publish("t.events", "x"); });
+    EXPECT_FALSE(s.is_ok());
+  }
   EXPECT_EQ(count_items(), 0);
+  // A read of independent statements sees what is committed.
+  ASSERT_TRUE(store_->transact(TxMode::kReadEach, [](Transaction& tx) -> Status {
+    auto a = tx.query_one("SELECT balance FROM t_accounts WHERE id = ?", {int64_t(1)});
+    auto b = tx.query_one("SELECT balance FROM t_accounts WHERE id = ?", {int64_t(2)});
+    if (!a.is_ok() || !b.is_ok()) return Status::internal("read failed");
+    EXPECT_EQ((*a)->integer(0) + (*b)->integer(0), 2000);
+    return Status::ok();
+  }).is_ok());
 }
 
 TEST_P(StoreConformance, BadSqlAndParameterMismatchAreErrors) {
