@@ -82,7 +82,9 @@ Response search(fhir::ResourceStore& resources, store::Store& store, identity::A
   if (!query.is_ok()) return outcome(query.status(), req.request_id);
   add_visibility(*call, *target, *query);
   const fhir::Validator& validator = fhir::Validator::r4();
-  return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
+  // The page's versions are immutable rows once the search statement has named them: no
+  // snapshot is needed across the statements (a total may count a resource created since).
+  return run(store, req, store::TxMode::kReadEach, [&](store::Transaction& tx) -> Result<Response> {
     fhir::Searcher searcher(resources.index());
     auto page = searcher.run(tx, target->compartment, *query);
     if (!page.is_ok()) return page.status();
