@@ -93,8 +93,10 @@ int run_carnetd(int argc, const char* const* argv) {
   // Handlers waiting for their audit event to be durable hold no connection: a few readers
   // serve many workers.
   int connections = cfg.database_connections > 0 ? cfg.database_connections
-                    : store::is_postgres_url(cfg.database) ? std::clamp(cfg.workers, 4, 32)
-                                                           : std::clamp(cfg.workers, 2, 8);
+                    // Twice the workers: a handler may hold a connection while the access
+                    // gate takes another (search includes, bundles).
+                    : store::is_postgres_url(cfg.database) ? std::clamp(cfg.workers * 2, 4, 64)
+                                                           : std::clamp(cfg.workers * 2, 2, 16);
   auto store = store::open_store(cfg.database, cfg.data_dir, connections);
   if (!store.is_ok()) return fail(store.status());
 

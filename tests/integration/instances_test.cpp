@@ -214,7 +214,7 @@ TEST_F(Instances, SessionsWritesAndReferenceDataAreSharedAndARollingRestartLoses
   d_.signal(SIGTERM);
   EXPECT_EQ(d_.wait_exit(15s), 0);
   int during = ok.load();
-  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 100 && ok.load() <= during; ++i) std::this_thread::sleep_for(50ms);
   EXPECT_GT(ok.load(), during) << "instance b alone served";
   ASSERT_TRUE(d_.start(args({"--port", std::to_string(port_a_), "--job-interval", "200ms"}))) << d_.stderr_text();
   std::set<std::string> after;
