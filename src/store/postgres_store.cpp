@@ -19,13 +19,13 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <random>
 #include <thread>
 #include <unordered_map>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/migrations.h"
+#include "store/retry.h"
 #include "store/store.h"
 
 namespace carnet::store {
@@ -428,16 +428,7 @@ class PostgresStore final : public Store {
   }
 
   Status transact(TxMode mode, const std::function<Status(Transaction&)>& fn) override {
-    thread_local std::minstd_rand rng{std::random_device{}()};
-    Status s;
-    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-      s = run(mode, fn);
-      if (s.code() != ErrorCode::kBusy) return s;
-      // Randomised exponential back-off: 1, 2, 4... ms, capped at 64 ms, full jitter.
-      int cap = 1 << std::min(attempt, 6);
-      std::this_thread::sleep_for(std::chrono::microseconds(rng() % (uint32_t(cap) * 1000 + 1)));
-    }
-    return s.with_context("database busy after " + std::to_string(kMaxAttempts) + " attempts");
+    return retry_busy(kMaxAttempts, [&] { return run(mode, fn); });
   }
 
   Status ping() override {

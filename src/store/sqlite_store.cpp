@@ -7,13 +7,13 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <random>
 #include <thread>
 #include <unordered_map>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/migrations.h"
+#include "store/retry.h"
 #include "store/store.h"
 
 namespace carnet::store {
@@ -269,16 +269,8 @@ class SqliteStore final : public Store {
   }
 
   Status transact(TxMode mode, const std::function<Status(Transaction&)>& fn) override {
-    thread_local std::minstd_rand rng{std::random_device{}()};
-    Status s;
-    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-      s = mode == TxMode::kWrite ? run_write(fn) : run_read(fn);  // kReadEach: a snapshot is stronger
-      if (s.code() != ErrorCode::kBusy) return s;
-      // Randomised exponential back-off: 1, 2, 4... ms, capped at 64 ms, full jitter.
-      int cap = 1 << std::min(attempt, 6);
-      std::this_thread::sleep_for(std::chrono::microseconds(rng() % (uint32_t(cap) * 1000 + 1)));
-    }
-    return s.with_context("database busy after " + std::to_string(kMaxAttempts) + " attempts");
+    // kReadEach runs as kRead: a snapshot is stronger than it needs.
+    return retry_busy(kMaxAttempts, [&] { return mode == TxMode::kWrite ? run_write(fn) : run_read(fn); });
   }
 
   Status ping() override {

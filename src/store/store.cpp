@@ -1,5 +1,12 @@
 #include "store/store.h"
 
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "store/retry.h"
+
 namespace carnet::store {
 
 int64_t Row::integer(size_t i) const {
@@ -42,6 +49,18 @@ Result<std::optional<Row>> Transaction::query_one(std::string_view sql, Params p
   });
   if (!first && !s.is_ok()) return s;
   return first;
+}
+
+Status retry_busy(int max_attempts, const std::function<Status()>& attempt) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  Status s;
+  for (int i = 0; i < max_attempts; ++i) {
+    s = attempt();
+    if (s.code() != ErrorCode::kBusy) return s;
+    int cap = 1 << std::min(i, 6);
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % (uint32_t(cap) * 1000 + 1)));
+  }
+  return s.with_context("database busy after " + std::to_string(max_attempts) + " attempts");
 }
 
 bool valid_channel(std::string_view channel) {

@@ -33,9 +33,10 @@ class Fhir : public ::testing::Test {
   }
   virtual std::vector<std::string> extra_flags() const { return {}; }
   // Signs in with the e-mailed code (the `nth` one-time code sent to that address after the
-  // activation's).
-  std::string bearer(const std::string& login, const std::string& password, int previous_codes) {
-    auto step1 = http_request(d_.port(), "POST", "/api/v1/sign-in", json{{"login", login}, {"password", password}}.dump(),
+  // activation's), through `port` (default: the instance's own).
+  std::string bearer(const std::string& login, const std::string& password, int previous_codes, int port = 0) {
+    if (port == 0) port = d_.port();
+    auto step1 = http_request(port, "POST", "/api/v1/sign-in", json{{"login", login}, {"password", password}}.dump(),
                               {"Content-Type: application/json"});
     EXPECT_EQ(step1->status, 200) << step1->body;
     std::string otp;
@@ -49,7 +50,7 @@ class Fhir : public ::testing::Test {
         if (j["to"] == login && j["template"] == "one_time_code" && ++seen > previous_codes) otp = j["params"]["code"];
       }
     }
-    auto in = http_request(d_.port(), "POST", "/api/v1/sign-in/verify",
+    auto in = http_request(port, "POST", "/api/v1/sign-in/verify",
                            json{{"challenge_id", json::parse(step1->body)["challenge_id"]}, {"code", otp}, {"session", "bearer"}}.dump(),
                            {"Content-Type: application/json"});
     EXPECT_EQ(in->status, 200) << in->body;

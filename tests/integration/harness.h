@@ -83,6 +83,9 @@ class Conn {
   std::string buf_;
 };
 
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
+
 // Runs a shell command; returns its output (stdout and stderr) without the final newlines,
 // and its exit code in `code` when given.
 std::string shell(const std::string& command, int* code = nullptr);

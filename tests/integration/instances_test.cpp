@@ -10,25 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include "tests/integration/fhir_fixture.h"
 
 namespace carnet::itest {
 namespace {
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 class Instances : public Fhir {
  protected:
@@ -101,26 +86,7 @@ class Instances : public Fhir {
 TEST_F(Instances, SessionsWritesAndReferenceDataAreSharedAndARollingRestartLosesNothing) {
   // A session opened through the balancer (the sign-in's two steps may hit either instance)
   // works on both instances.
-  auto step1 = http_request(lb_port_, "POST", "/api/v1/sign-in",
-                            json{{"login", "sophie.martin@demo.carnet"}, {"password", "Piano-Bleu-Riviere-26"}}.dump(),
-                            {"Content-Type: application/json"});
-  ASSERT_EQ(step1->status, 200) << step1->body;
-  std::string otp;
-  for (int i = 0; i < 100 && otp.empty(); ++i) {
-    std::this_thread::sleep_for(50ms);
-    std::ifstream in(d_.data_dir() + "/notices.jsonl");
-    std::string line;
-    int seen = 0;
-    while (std::getline(in, line)) {
-      auto j = json::parse(line);
-      if (j["to"] == "sophie.martin@demo.carnet" && j["template"] == "one_time_code" && ++seen > 2) otp = j["params"]["code"];
-    }
-  }
-  auto verified = http_request(lb_port_, "POST", "/api/v1/sign-in/verify",
-                               json{{"challenge_id", json::parse(step1->body)["challenge_id"]}, {"code", otp}, {"session", "bearer"}}.dump(),
-                               {"Content-Type: application/json"});
-  ASSERT_EQ(verified->status, 200) << verified->body;
-  std::string sophie = "Authorization: Bearer " + std::string(json::parse(verified->body)["access_token"]);
+  std::string sophie = bearer("sophie.martin@demo.carnet", "Piano-Bleu-Riviere-26", 2, lb_port_);
   std::set<std::string> served;
   for (int i = 0; i < 4; ++i) {
     auto me = http_request(lb_port_, "GET", "/api/v1/me", "", {sophie});

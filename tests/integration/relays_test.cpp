@@ -1,9 +1,6 @@
 // Notices through real protocol peers: an SMTP server (aiosmtpd, from Debian) and an HTTP
 // SMS gateway stand-in, both started by the test on 127.0.0.1 and stopped by process id.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,18 +16,6 @@ namespace carnet::itest {
 namespace {
 
 using namespace std::chrono_literals;
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 pid_t spawn(const std::vector<std::string>& argv) {
   pid_t pid = ::fork();
