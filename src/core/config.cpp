@@ -135,6 +135,10 @@ Result<ParsedConfig> parse_config(int argc, const char* const* argv, std::ostrea
                  "Where document bytes are stored, encrypted (default <data-dir>/blobs; a shared filesystem "
                  "when several instances serve one database)")
       ->envname("CARNET_BLOB_DIR");
+  app.add_option("--document-storage", c.document_storage,
+                 "Where document bytes live, encrypted: files (in --blob-dir) or database (in the database "
+                 "itself, so several instances need no shared filesystem)")
+      ->envname("CARNET_DOCUMENT_STORAGE")->check(CLI::IsMember({"files", "database"}))->capture_default_str();
   app.add_option("--max-document-bytes", c.max_document_bytes, "Largest document accepted, in bytes")
       ->envname("CARNET_MAX_DOCUMENT_BYTES")->check(CLI::Range(uint64_t(1), uint64_t(1) << 32))->capture_default_str();
   app.add_option("--clock-offset-file", c.clock_offset_file,

@@ -63,6 +63,7 @@ struct Config {
   // Files
   std::string data_dir = "data";
   std::string blob_dir;  // document bytes; default <data_dir>/blobs (a shared filesystem for several instances)
+  std::string document_storage = "files";  // "files" (blob_dir) or "database" (next to the records)
   std::string clock_offset_file;  // tests only: a file holding a duration ("15d") added to the clock
   std::string web_root = "web/dist";
   std::string master_key_file;           // default: <data_dir>/master.key

@@ -113,7 +113,7 @@ int run_carnetd(int argc, const char* const* argv) {
     log::warn("test_clock", {{"offset_file", cfg.clock_offset_file}});
   }
   const Clock& clock = *clock_impl;
-  auto blobs = store::open_file_blob_store(cfg.effective_blob_dir());
+  auto blobs = store::open_blob_store(cfg.document_storage, cfg.effective_blob_dir(), **store);
   if (!blobs.is_ok()) return fail(blobs.status());
   documents::Vault vault(**blobs, *ring, clock, cfg.max_document_bytes);
   identity::Spaces spaces(**store, *ring, clock);

@@ -35,8 +35,9 @@ int fail(const Status& s) {
   return 1;
 }
 
-// --database (or CARNET_DATABASE): the same setting as carnetd's.
+// --database (or CARNET_DATABASE), --document-storage: the same settings as carnetd's.
 std::string g_database;
+std::string g_document_storage = "files";
 
 Result<Context> open_context(const std::string& data_dir, const std::string& key_file) {
   Context c;
@@ -78,7 +79,7 @@ int cmd_collect_orphans(const std::string& data_dir, const std::string& key_file
   if (!grace) return fail(Status::invalid("--grace: '" + grace_text + "' is not a duration"));
   auto ctx = open_context(data_dir, key_file);
   if (!ctx.is_ok()) return fail(ctx.status());
-  auto blobs = store::open_file_blob_store(blob_dir.empty() ? data_dir + "/blobs" : blob_dir);
+  auto blobs = store::open_blob_store(g_document_storage, blob_dir.empty() ? data_dir + "/blobs" : blob_dir, *ctx->store);
   if (!blobs.is_ok()) return fail(blobs.status());
   SystemClock clock;
   documents::Vault vault(**blobs, *ctx->ring, clock, 0);
@@ -240,6 +241,8 @@ int main(int argc, char** argv) {
   app.add_option("--database", g_database,
                  "postgresql://user@host/db for PostgreSQL; sqlite:PATH; default: SQLite in <data-dir>/carnet.db")
       ->envname("CARNET_DATABASE");
+  app.add_option("--document-storage", g_document_storage, "Where document bytes live: files or database")
+      ->envname("CARNET_DOCUMENT_STORAGE")->check(CLI::IsMember({"files", "database"}))->capture_default_str();
   app.add_option("--master-key-file", key_file, "Master key file (default <data-dir>/master.key)")
       ->envname("CARNET_MASTER_KEY_FILE");
 

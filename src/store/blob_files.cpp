@@ -16,14 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool valid_id(std::string_view id) {
-  if (id.size() < 2 || id.size() > 64) return false;
-  for (char c : id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 std::string errno_text() { return std::strerror(errno); }
 
 Status fsync_path(const std::string& path) {
@@ -143,11 +135,11 @@ class FileBlobStore final : public BlobStore {
  public:
   FileBlobStore(std::string dir, int dir_fd) : dir_(std::move(dir)), sync_(dir_fd) {}
 
-  // REQUIRES: valid_id(id).
+  // REQUIRES: valid_blob_id(id).
   std::string shard(std::string_view id) const { return dir_ + "/" + std::string(id.substr(id.size() - 2)); }
 
   Result<std::unique_ptr<BlobWriter>> create(std::string_view id) override {
-    if (!valid_id(id)) return Status::invalid("invalid blob id");
+    if (!valid_blob_id(id)) return Status::invalid("invalid blob id");
     std::string d = shard(id);
     std::string final_path = d + "/" + std::string(id);
     if (::access(final_path.c_str(), F_OK) == 0) return Status::conflict("blob exists");
@@ -161,7 +153,7 @@ class FileBlobStore final : public BlobStore {
   }
 
   Result<std::unique_ptr<BlobReader>> open(std::string_view id) const override {
-    if (!valid_id(id)) return Status::not_found("no such blob");
+    if (!valid_blob_id(id)) return Status::not_found("no such blob");
     std::string path = shard(id) + "/" + std::string(id);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -178,7 +170,7 @@ class FileBlobStore final : public BlobStore {
   }
 
   Status remove(std::string_view id) override {
-    if (!valid_id(id)) return Status::ok();
+    if (!valid_blob_id(id)) return Status::ok();
     std::string path = shard(id) + "/" + std::string(id);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return Status::unavailable("cannot remove a document: " + errno_text());
@@ -201,7 +193,7 @@ class FileBlobStore final : public BlobStore {
         if (written >= before) continue;
         bool part = name.size() > 5 && name.compare(name.size() - 5, 5, ".part") == 0;
         if (!part) {
-          if (!valid_id(name)) continue;
+          if (!valid_blob_id(name)) continue;
           auto named = referenced(name);
           if (!named.is_ok()) return named.status();
           if (*named) continue;
@@ -219,6 +211,14 @@ class FileBlobStore final : public BlobStore {
 };
 
 }  // namespace
+
+bool valid_blob_id(std::string_view id) {
+  if (id.size() < 2 || id.size() > 64) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
 
 Result<std::unique_ptr<BlobStore>> open_file_blob_store(const std::string& dir) {
   std::error_code ec;

@@ -4,7 +4,7 @@
 // transaction as the document). A blob nobody names is an orphan that collect() removes.
 //
 // Backends: files in a directory (the embedded default, or a shared filesystem for several
-// instances); PostgreSQL later.
+// instances), or the database itself (open_database_blob_store).
 #pragma once
 
 #include <chrono>
@@ -17,6 +17,11 @@
 #include "core/status.h"
 
 namespace carnet::store {
+
+class Store;
+
+// Blob ids: 2-64 lower-case hex digits.
+bool valid_blob_id(std::string_view id);
 
 class BlobWriter {
  public:
@@ -56,5 +61,13 @@ class BlobStore {
 // out over 256 directories), <id>.part while being written. Commit = rename, then wait for a
 // syncfs() of the filesystem that started after it (shared by concurrent commits).
 Result<std::unique_ptr<BlobStore>> open_file_blob_store(const std::string& dir);
+
+// In the database (tables blob_objects and blob_chunks), through `store`, which must outlive
+// it: chunks of 1 MiB, each written in a transaction of its own; commit() writes the last one
+// and makes the blob visible in one transaction, as durable as any commit of the store.
+Result<std::unique_ptr<BlobStore>> open_database_blob_store(Store& store);
+
+// The backend a --document-storage setting names: "files" (in `dir`) or "database".
+Result<std::unique_ptr<BlobStore>> open_blob_store(std::string_view storage, const std::string& dir, Store& store);
 
 }  // namespace carnet::store

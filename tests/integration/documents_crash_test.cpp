@@ -108,9 +108,7 @@ TEST_F(Fhir, UploadsSurviveAKillInTheMiddle) {
   ASSERT_EQ(d_.wait_exit(10s), 0);
   std::string out = carnet_cli(d_.data_dir(), "documents collect-orphans --grace 0s");
   EXPECT_NE(out.find("orphan document blobs removed"), std::string::npos) << out;
-  size_t files = 0;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(d_.data_dir() + "/blobs")) files += f.is_regular_file();
-  EXPECT_EQ(files, visible);
+  EXPECT_EQ(stored_blobs(d_.data_dir()), visible);
 }
 
 }  // namespace

@@ -30,12 +30,6 @@ std::string sha1_b64(const std::string& bytes) {
   return base64_encode(crypto::Digest::of(crypto::Digest::Algorithm::kSha1, bytes));
 }
 
-size_t files_under(const std::string& dir) {
-  size_t n = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) n += e.is_regular_file();
-  return n;
-}
-
 class Documents : public Fhir {
  protected:
   std::vector<std::string> extra_flags() const override {
@@ -109,7 +103,6 @@ class Documents : public Fhir {
     EXPECT_EQ(r->status, 200) << r->body;
     return json::parse(r->body)["total"];
   }
-  std::string blob_dir() const { return d_.data_dir() + "/blobs"; }
 
   std::string space_, patient_, claire_, marc_;
   int serial_ = 0;
@@ -272,7 +265,7 @@ TEST_F(Documents, HostileFilesAreRefusedAndLeaveNothing) {
                 {"content", {{{"attachment", {{"contentType", type}, {"title", title}, {"data", base64_encode(bytes)}}}}}}};
     return call("POST", "/fhir/r4/DocumentReference", jean_, doc.dump());
   };
-  size_t files_before = files_under(blob_dir());
+  size_t files_before = stored_blobs(d_.data_dir());
   // A script renamed .pdf; an executable; HTML as text; zero bytes; an unknown type.
   auto script = post_doc("application/pdf", "#!/bin/sh\nrm -rf ~\n", "facture.pdf");
   EXPECT_EQ(script->status, 400);
@@ -323,7 +316,7 @@ TEST_F(Documents, HostileFilesAreRefusedAndLeaveNothing) {
   // Nothing was stored, and no bytes were left behind.
   EXPECT_EQ(count("DocumentReference", jean_), 0);
   EXPECT_EQ(count("Binary", jean_), 0);
-  EXPECT_EQ(files_under(blob_dir()), files_before);
+  EXPECT_EQ(stored_blobs(d_.data_dir()), files_before);
 
   // A path-like title is kept as the title, but never used as a path: the download's file
   // name is cleaned.
@@ -334,7 +327,7 @@ TEST_F(Documents, HostileFilesAreRefusedAndLeaveNothing) {
   EXPECT_EQ(dl->header("content-disposition").find("attachment; filename=\"passwd X-Injected 1.pdf\""), 0u)
       << dl->header("content-disposition");
   EXPECT_TRUE(dl->header("x-injected").empty());
-  EXPECT_EQ(files_under(blob_dir()), files_before + 1);
+  EXPECT_EQ(stored_blobs(d_.data_dir()), files_before + 1);
 }
 
 TEST_F(Documents, MedicalProfileMeasurementsAndPatientSummary) {

@@ -81,7 +81,14 @@ int free_port() {
 bool testing_postgres() { return !postgres_server().empty(); }
 
 std::string database_flag(const std::string& data_dir) {
-  return testing_postgres() ? " --database " + quote(database_for(data_dir)) : "";
+  return testing_postgres() ? " --database " + quote(database_for(data_dir)) + " --document-storage database" : "";
+}
+
+size_t stored_blobs(const std::string& data_dir) {
+  if (testing_postgres()) return std::stoul(sql(data_dir, "SELECT COUNT(*) FROM blob_objects"));
+  size_t n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(data_dir + "/blobs")) n += e.is_regular_file();
+  return n;
 }
 
 std::string carnet_cli(const std::string& data_dir, const std::string& args, int* code) {
@@ -127,6 +134,7 @@ bool Carnetd::start(const Options& o) {
     std::string dir = d != o.args.end() && d + 1 != o.args.end() ? *(d + 1) : data_dir();
     if (dir == data_dir()) owns_database_ = true;
     args.insert(args.end(), {"--database", database_for(dir)});
+    if (!given("--document-storage")) args.insert(args.end(), {"--document-storage", "database"});
   }
   if (!given("--web-root")) args.insert(args.end(), {"--web-root", web_root()});
   args.insert(args.end(), o.args.begin(), o.args.end());

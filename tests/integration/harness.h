@@ -93,10 +93,16 @@ std::string shell(const std::string& command, int* code = nullptr);
 // The backend under test. With CARNET_TEST_POSTGRES set (scripts/test-all starts a server
 // and sets it), every data directory gets a PostgreSQL database of its own, named after the
 // directory (so a second carnetd or a `carnet` command given the same --data-dir shares
-// it), created on first use and dropped with the Carnetd that owns the directory.
+// it), created on first use and dropped with the Carnetd that owns the directory; and
+// document bytes are kept in that database (--document-storage database) rather than in
+// files, so both blob backends run the suite.
 bool testing_postgres();
-// The --database flag (shell-quoted, with a leading space) for `data_dir`, or "".
+// The --database and --document-storage flags (shell-quoted, with a leading space) for
+// `data_dir`, or "".
 std::string database_flag(const std::string& data_dir);
+// How many document blobs `data_dir`'s instance keeps, finished or not (files under
+// <data_dir>/blobs, or rows of blob_objects).
+size_t stored_blobs(const std::string& data_dir);
 // The `carnet` command line tool on `data_dir`'s data: runs `carnet --data-dir DIR
 // [--database ...] ARGS`, like shell().
 std::string carnet_cli(const std::string& data_dir, const std::string& args, int* code = nullptr);
