@@ -103,6 +103,10 @@ Result<ParsedConfig> parse_config(int argc, const char* const* argv, std::ostrea
       ->envname("CARNET_IO_THREADS")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--workers", c.workers, "Threads running request handlers (storage, crypto)")
       ->envname("CARNET_WORKERS")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--password-threads", c.password_threads,
+                 "Threads hashing passwords, at lower CPU priority; at most --workers/2 sign-ins hash or wait at "
+                 "once, more get 503 (0: half the CPUs)")
+      ->envname("CARNET_PASSWORD_THREADS")->check(CLI::Range(0, 64))->capture_default_str();
   app.add_option("--worker-queue-limit", c.worker_queue_limit,
                  "Handler jobs allowed to wait; beyond it requests get 503")
       ->envname("CARNET_WORKER_QUEUE_LIMIT")->check(CLI::Range(1, 1'000'000))->capture_default_str();

@@ -4,9 +4,84 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace carnet::crypto {
 
+struct PasswordLane::Job {
+  const std::function<void()>* fn = nullptr;
+  bool done = false;
+  std::condition_variable finished;
+};
+
+PasswordLane::PasswordLane(int threads, int slots) : slots_(std::max(1, slots)) {
+  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { loop(); });
+}
+
+PasswordLane::~PasswordLane() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+Status PasswordLane::run(const std::function<void()>& fn) {
+  Job job;
+  job.fn = &fn;
+  std::unique_lock lock(mu_);
+  if (stopping_) return Status::unavailable("shutting down");
+  if (in_flight_ >= slots_) {
+    ++refused_;
+    return Status::unavailable("Beaucoup de connexions en ce moment : réessayez dans quelques secondes.");
+  }
+  ++in_flight_;
+  queue_.push_back(&job);
+  cv_.notify_one();
+  job.finished.wait(lock, [&] { return job.done; });
+  --in_flight_;
+  return Status::ok();
+}
+
+int PasswordLane::in_flight() const {
+  std::lock_guard lock(mu_);
+  return in_flight_;
+}
+
+int64_t PasswordLane::refused() const {
+  std::lock_guard lock(mu_);
+  return refused_;
+}
+
+void PasswordLane::loop() {
+  // Lower priority for this thread only (Linux: a thread is a schedulable task of its own).
+  // Failure (a sandbox forbidding it) leaves the normal priority.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, nothing left
+    Job* job = queue_.front();
+    queue_.pop_front();
+    lock.unlock();
+    (*job->fn)();
+    lock.lock();
+    job->done = true;
+    job->finished.notify_one();
+  }
+}
+
 Result<std::string> PasswordHasher::hash(std::string_view password) const {
+  if (!lane_) return hash_here(password);
+  Result<std::string> out = Status::internal("password hashing did not run");
+  CARNET_RETURN_IF_ERROR(lane_->run([&] { out = hash_here(password); }));
+  return out;
+}
+
+Result<std::string> PasswordHasher::hash_here(std::string_view password) const {
   initialize();
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost_.ops,
@@ -31,11 +106,19 @@ PasswordCheck PasswordHasher::verify(std::string_view stored_hash, std::string_v
   return check;
 }
 
-PasswordCheck PasswordHasher::verify_and_upgrade(std::string_view stored_hash, std::string_view password) const {
-  PasswordCheck check = verify(stored_hash, password);
-  if (check.match && check.needs_rehash) {
-    auto fresh = hash(password);
-    if (fresh.is_ok()) check.upgraded_hash = std::move(fresh.value());
+Result<PasswordCheck> PasswordHasher::verify_and_upgrade(std::string_view stored_hash, std::string_view password) const {
+  PasswordCheck check;
+  auto work = [&] {
+    check = verify(stored_hash, password);
+    if (check.match && check.needs_rehash) {
+      auto fresh = hash_here(password);
+      if (fresh.is_ok()) check.upgraded_hash = std::move(fresh.value());
+    }
+  };
+  if (!lane_) {
+    work();
+  } else {
+    CARNET_RETURN_IF_ERROR(lane_->run(work));
   }
   return check;
 }

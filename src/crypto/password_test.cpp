@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "core/encoding.h"
 
 namespace carnet::crypto {
@@ -57,14 +61,49 @@ TEST(Password, TransparentUpgradeOnVerify) {
   PasswordHasher old_cost(kFast);
   PasswordHasher new_cost({2, 16ull << 20});
   auto h = old_cost.hash("a long enough passphrase");
-  PasswordCheck check = new_cost.verify_and_upgrade(*h, "a long enough passphrase");
+  PasswordCheck check = *new_cost.verify_and_upgrade(*h, "a long enough passphrase");
   ASSERT_TRUE(check.match);
   ASSERT_TRUE(check.upgraded_hash.has_value());
   EXPECT_EQ(check.upgraded_hash->rfind("$argon2id$v=19$m=16384,t=2,p=1$", 0), 0u) << *check.upgraded_hash;
-  PasswordCheck again = new_cost.verify_and_upgrade(*check.upgraded_hash, "a long enough passphrase");
+  PasswordCheck again = *new_cost.verify_and_upgrade(*check.upgraded_hash, "a long enough passphrase");
   EXPECT_TRUE(again.match);
   EXPECT_FALSE(again.upgraded_hash.has_value());
-  EXPECT_FALSE(new_cost.verify_and_upgrade(*h, "wrong").upgraded_hash.has_value());
+  EXPECT_FALSE(new_cost.verify_and_upgrade(*h, "wrong")->upgraded_hash.has_value());
+}
+
+TEST(PasswordLane, RunsHashesOnItsThreadsAndRefusesBeyondItsSlots) {
+  PasswordLane lane(1, 2);
+  PasswordHasher hasher(kFast, &lane);
+  auto h = hasher.hash("a long enough passphrase");
+  ASSERT_TRUE(h.is_ok());
+  auto check = hasher.verify_and_upgrade(*h, "a long enough passphrase");
+  ASSERT_TRUE(check.is_ok());
+  EXPECT_TRUE(check->match);
+
+  // Two jobs hold both slots (the first runs, the second waits): a third is refused at once.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  auto hold = [&] {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return release; });
+  };
+  std::thread a([&] { EXPECT_TRUE(lane.run(hold).is_ok()); });
+  std::thread b([&] { EXPECT_TRUE(lane.run(hold).is_ok()); });
+  while (lane.in_flight() < 2) std::this_thread::yield();
+  auto refused = hasher.verify_and_upgrade(*h, "a long enough passphrase");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(hasher.hash("x").status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(lane.refused(), 2);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  a.join();
+  b.join();
+  EXPECT_EQ(lane.in_flight(), 0);
+  EXPECT_TRUE(hasher.verify_and_upgrade(*h, "a long enough passphrase").is_ok());
 }
 
 }  // namespace

@@ -60,7 +60,7 @@ Accounts::Accounts(store::Store& store, const crypto::KeyRing& ring, const Clock
       ring_(ring),
       clock_(clock),
       options_(options),
-      hasher_(options.password_cost),
+      hasher_(options.password_cost, options.password_lane),
       sealing_key_(ring.service_key(crypto::ServiceKey::kSessions)) {
   auto dummy = hasher_.hash(crypto::random_token(16));
   dummy_hash_ = dummy.is_ok() ? *dummy : std::string();
@@ -254,7 +254,9 @@ Result<SignInStarted> Accounts::start_sign_in(const std::string& login_text, con
   });
   if (!s.is_ok()) return s;  // includes kThrottled
   // Same work whether or not the login exists.
-  crypto::PasswordCheck check = hasher_.verify_and_upgrade(account_id.empty() ? dummy_hash_ : stored_hash, password);
+  auto verified = hasher_.verify_and_upgrade(account_id.empty() ? dummy_hash_ : stored_hash, password);
+  if (!verified.is_ok()) return verified.status();  // too many sign-ins at once: 503, try again
+  const crypto::PasswordCheck& check = *verified;
   bool ok = !account_id.empty() && check.match && !disabled;
 
   SignInStarted started;

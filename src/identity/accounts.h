@@ -28,6 +28,7 @@ namespace carnet::identity {
 
 struct SecurityOptions {
   crypto::PasswordCost password_cost;
+  crypto::PasswordLane* password_lane = nullptr;  // where hashes run (none: on the caller's thread)
   std::chrono::seconds session_idle{std::chrono::minutes(30)};
   std::chrono::seconds session_absolute{std::chrono::hours(12)};
   std::chrono::seconds challenge_ttl{std::chrono::minutes(10)};

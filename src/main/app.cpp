@@ -1,6 +1,7 @@
 #include "main/app.h"
 
 #include <algorithm>
+#include <thread>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -149,6 +150,14 @@ int run_carnetd(int argc, const char* const* argv) {
 
   identity::SecurityOptions security;
   security.password_cost = {cfg.argon2_ops, cfg.argon2_memory_mib << 20};
+  // Sign-in storms slow sign-ins, not the rest: hashing on threads of its own, at lower
+  // priority, and no more than half the workers waiting for it.
+  int password_threads = cfg.password_threads > 0 ? cfg.password_threads
+                                                  : std::max(1, int(std::thread::hardware_concurrency()) / 2);
+  crypto::PasswordLane password_lane(password_threads, std::max(1, cfg.workers / 2));
+  security.password_lane = &password_lane;
+  metrics.add_gauge("carnet_password_lane_refused_total", "Sign-ins refused with 503 because password hashing was full.",
+                    [&password_lane] { return double(password_lane.refused()); });
   security.session_idle = std::chrono::duration_cast<std::chrono::seconds>(cfg.session_idle);
   security.session_absolute = std::chrono::duration_cast<std::chrono::seconds>(cfg.session_lifetime);
   security.free_failures = cfg.lockout_free_failures;

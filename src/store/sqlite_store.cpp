@@ -3,6 +3,7 @@
 // that run concurrently with it. Prepared statements are cached per connection.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <map>
@@ -296,6 +297,7 @@ class SqliteStore final : public Store {
 
   Status purge_deleted() override {
     std::lock_guard lock(writer_mu_);
+    if (batch_) finish_batch_locked(Status::ok(), true);
     return writer_->exec_script("PRAGMA wal_checkpoint(TRUNCATE);");
   }
 
@@ -303,9 +305,74 @@ class SqliteStore final : public Store {
   const Capabilities& capabilities() const override { return caps_; }
 
  private:
+  // Group commit. Writers take turns on the one write connection; each runs inside a
+  // savepoint of a shared transaction, and the transaction commits (one WAL flush) when no
+  // other writer is waiting for its turn, or when it has grown large or old. Every writer
+  // of a batch returns once the batch is durable, with the commit's outcome; a writer whose
+  // function fails is rolled back to its savepoint alone and returns at once. At one
+  // writer at a time this is a plain transaction per call.
+  struct Batch {
+    int members = 0;
+    bool done = false;
+    Status result;
+    std::condition_variable cv;
+    std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
+  };
+  static constexpr int kMaxBatch = 256;
+  static constexpr std::chrono::milliseconds kMaxBatchAge{20};
+
   Status run_write(const std::function<Status(Transaction&)>& fn) {
-    std::lock_guard lock(writer_mu_);
-    return run_in(*writer_, "BEGIN IMMEDIATE", fn);
+    waiting_writers_.fetch_add(1, std::memory_order_relaxed);
+    std::unique_lock lock(writer_mu_);
+    waiting_writers_.fetch_sub(1, std::memory_order_relaxed);
+    if (!batch_) {
+      CARNET_RETURN_IF_ERROR(writer_->exec_script("BEGIN IMMEDIATE"));
+      batch_ = std::make_shared<Batch>();
+    }
+    std::shared_ptr<Batch> batch = batch_;
+    Status s = writer_->exec_script("SAVEPOINT w");
+    if (s.is_ok()) {
+      SqliteTransaction tx(*writer_);
+      try {
+        s = fn(tx);
+      } catch (const std::exception& e) {
+        s = Status::internal(std::string("exception in transaction: ") + e.what());
+      }
+      if (sqlite3_get_autocommit(writer_->db())) {
+        // SQLite rolled the whole transaction back (I/O error, out of memory, ...): the
+        // batch's earlier writers lose their changes too.
+        finish_batch_locked(s.is_ok() ? Status::unavailable("transaction rolled back by SQLite") : s, false);
+        return s.is_ok() ? Status::unavailable("transaction rolled back by SQLite") : s;
+      }
+      Status end = s.is_ok() ? writer_->exec_script("RELEASE w") : writer_->exec_script("ROLLBACK TO w; RELEASE w");
+      if (s.is_ok()) s = end;
+      if (!end.is_ok()) {
+        finish_batch_locked(end, true);
+        return s;
+      }
+    }
+    if (s.is_ok()) ++batch->members;
+    if (waiting_writers_.load(std::memory_order_relaxed) == 0 || batch->members >= kMaxBatch ||
+        std::chrono::steady_clock::now() - batch->opened >= kMaxBatchAge) {
+      finish_batch_locked(Status::ok(), true);
+    }
+    if (!s.is_ok()) return s;
+    batch->cv.wait(lock, [&] { return batch->done; });
+    return batch->result;
+  }
+
+  // Commits (or, given an error, ends) the open batch and wakes its writers.
+  // REQUIRES: writer_mu_ held and batch_ set.
+  void finish_batch_locked(Status outcome, bool still_open) {
+    if (outcome.is_ok()) outcome = writer_->exec_script("COMMIT");
+    if (!outcome.is_ok() && still_open && !sqlite3_get_autocommit(writer_->db())) {
+      Status rb = writer_->exec_script("ROLLBACK");
+      if (!rb.is_ok()) log::error("sqlite_rollback_failed", {{"error", rb.message()}});
+    }
+    batch_->result = outcome;
+    batch_->done = true;
+    batch_->cv.notify_all();
+    batch_.reset();
   }
 
   Status run_read(const std::function<Status(Transaction&)>& fn) {
@@ -398,6 +465,8 @@ class SqliteStore final : public Store {
   std::thread poller_;
   int version_ = 0;
   std::mutex writer_mu_;
+  std::atomic<int> waiting_writers_{0};
+  std::shared_ptr<Batch> batch_;  // the write transaction open on writer_, guarded by writer_mu_
   std::unique_ptr<Connection> writer_;
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;

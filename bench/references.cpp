@@ -1,10 +1,12 @@
-// The references the document benchmark (bench/documents) compares uploads with, measured
-// on this machine in the same run:
-//   documents_bench disk DIR MB   sequential write of MB mebibytes in 1 MiB writes, then
-//                                 fdatasync (what a document upload must at least do)
-//   documents_bench cipher MB     the vault's chunked encryption (ChaCha20-Poly1305,
-//                                 64 KiB chunks, crypto/stream.h) over MB mebibytes
-// Each prints "<MB/s>".
+// The references benchmarks compare Carnet with, measured on this machine in the same run:
+//   references disk DIR MB     sequential write of MB mebibytes in 1 MiB writes, then
+//                              fdatasync (what a document upload must at least do); MB/s
+//   references cipher MB       the vault's chunked encryption (ChaCha20-Poly1305, 64 KiB
+//                              chunks, crypto/stream.h) over MB mebibytes; MB/s
+//   references fsync DIR SECS  4 KiB appended then fdatasync, again and again for SECS
+//                              seconds, in a file of DIR (what one durable commit must at
+//                              least do); fsyncs/s
+// Each prints its figure alone on a line.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -20,7 +22,7 @@
 int main(int argc, char** argv) {
   using Clock = std::chrono::steady_clock;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: documents_bench disk DIR MB | cipher MB\n");
+    std::fprintf(stderr, "usage: references disk DIR MB | cipher MB | fsync DIR SECS\n");
     return 2;
   }
   std::string mode = argv[1];
@@ -59,6 +61,25 @@ int main(int argc, char** argv) {
     std::printf("%.1f\n", double(mb) / secs);
     return 0;
   }
-  std::fprintf(stderr, "usage: documents_bench disk DIR MB | cipher MB\n");
+  if (mode == "fsync" && argc == 4) {
+    double limit = std::atof(argv[3]);
+    std::string path = std::string(argv[2]) + "/fsync-bench.tmp";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+    if (fd < 0) return 1;
+    std::string page = chunk.substr(0, 4096);
+    long n = 0;
+    auto start = Clock::now();
+    double secs = 0;
+    while (secs < limit) {
+      if (::write(fd, page.data(), page.size()) != ssize_t(page.size()) || ::fdatasync(fd) != 0) return 1;
+      ++n;
+      secs = std::chrono::duration<double>(Clock::now() - start).count();
+    }
+    ::close(fd);
+    ::unlink(path.c_str());
+    std::printf("%.0f\n", double(n) / secs);
+    return 0;
+  }
+  std::fprintf(stderr, "usage: references disk DIR MB | cipher MB | fsync DIR SECS\n");
   return 2;
 }
