@@ -2,6 +2,9 @@
 // data directory (spaces/s), then inserts the same rows (same tables, same sizes, precomputed
 // values) into another fresh store with the same batch size (raw rows/s): the ratio is what
 // validation, crypto and bookkeeping cost. Prints peak memory to show it stays flat.
+//   enrolment_bench [LINES [BATCH [ENROL_DATABASE RAW_DATABASE]]]
+// The databases are --database settings (e.g. two empty PostgreSQL databases); by default
+// two SQLite files in a temporary directory.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -55,7 +58,9 @@ int main(int argc, char** argv) {
   auto ring = crypto::KeyRing::from_master_key(crypto::random_key());
   SystemClock clock;
 
-  auto store = store::open_sqlite({(dir / "enrol.db").string()});
+  std::string enrol_db = argc > 4 ? argv[3] : "sqlite:" + (dir / "enrol.db").string();
+  std::string raw_db = argc > 4 ? argv[4] : "sqlite:" + (dir / "raw.db").string();
+  auto store = store::open_store(enrol_db, dir.string(), 4);
   if (!store.is_ok()) {
     std::cerr << store.status().to_string() << "\n";
     return 1;
@@ -79,7 +84,11 @@ int main(int argc, char** argv) {
   long rss_after_enrol = peak_rss_kib();
 
   // The same rows, precomputed, straight into a fresh store: spaces, space_keys, outbox.
-  auto raw = store::open_sqlite({(dir / "raw.db").string()});
+  auto raw = store::open_store(raw_db, dir.string(), 4);
+  if (!raw.is_ok()) {
+    std::cerr << raw.status().to_string() << "\n";
+    return 1;
+  }
   std::string wrapped = ring.new_data_key("x").wrapped, identity(300, 'i'), payload(200, 'p');
   std::string code(32, 'c');
   auto t1 = Steady::now();

@@ -3,15 +3,16 @@
 . bench/database.sh
 
 # Starts carnetd on data directory $1 (extra flags: CARNETD_ARGS and $2...); sets pid, port.
+# Log level BENCH_LOG_LEVEL (default warn); the log goes to BENCH_LOG (default a file).
 bench_start() {
   local dir=$1
   shift
-  ./build/carnetd --port 0 --data-dir "$dir" --web-root web/dist --log-level warn "$@" ${CARNETD_ARGS:-} \
-    > "$work/carnetd.out" 2> "$work/carnetd.err" &
+  ./build/carnetd --port 0 --data-dir "$dir" --web-root web/dist --log-level "${BENCH_LOG_LEVEL:-warn}" "$@" ${CARNETD_ARGS:-} \
+    > "$work/carnetd.out" 2> "${BENCH_LOG:-$work/carnetd.err}" &
   pid=$!
   for _ in $(seq 200); do grep -q 'listening on' "$work/carnetd.out" 2>/dev/null && break; sleep 0.05; done
   port=$(sed -nE 's/.*listening on .*:([0-9]+)$/\1/p' "$work/carnetd.out" | head -1)
-  [ -n "$port" ] || { echo "bench: carnetd did not start" >&2; cat "$work/carnetd.err" >&2; exit 1; }
+  [ -n "$port" ] || { echo "bench: carnetd did not start" >&2; cat "${BENCH_LOG:-$work/carnetd.err}" >&2; exit 1; }
 }
 bench_stop() { if [ -n "${pid:-}" ]; then kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; fi; }
 
@@ -95,4 +96,9 @@ bench_result_wrk() {  # scenario name "rps p50 p99"
   bench_result "$1" "$2_rps" "$rps"
   bench_result "$1" "$2_p50_ms" "$(bench_ms "$p50")"
   bench_result "$1" "$2_p99_ms" "$(bench_ms "$p99")"
+}
+
+# Busy CPU time of the whole machine so far, in milliseconds (all cores; /proc/stat).
+bench_cpu_busy_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {print int(($2 + $3 + $4 + $7 + $8) * 1000 / hz)}' /proc/stat
 }

@@ -65,7 +65,10 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
       "INSERT INTO resource_versions (compartment, resource_type, resource_id, version, last_updated, deleted, body) "
       "VALUES (?, ?, ?, ?, ?, 0, ?)",
       {std::string(compartment), v.type, v.id, version, v.last_updated, store::Blob{sealed}});
-  if (!ins.is_ok()) return ins.status();
+  if (!ins.is_ok()) {
+    if (is_new && ins.status().code() == ErrorCode::kConflict) return Status::conflict(ref(type, id) + " already exists");
+    return ins.status();
+  }
   auto cur = is_new ? tx.exec("INSERT INTO resources (compartment, resource_type, resource_id, version, last_updated, deleted) "
                               "VALUES (?, ?, ?, ?, ?, 0)",
                               {std::string(compartment), v.type, v.id, version, v.last_updated})
@@ -73,7 +76,9 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
                               "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
                               {version, v.last_updated, std::string(compartment), v.type, v.id});
   if (!cur.is_ok()) return cur.status();
-  CARNET_RETURN_IF_ERROR(index_.write(tx, compartment, type, id, doc));
+  // A new resource has no index rows to replace (not even looked for: on PostgreSQL that
+  // empty range scan would conflict with concurrent creates in the same space).
+  CARNET_RETURN_IF_ERROR(index_.write(tx, compartment, type, id, doc, !is_new));
   return v;
 }
 
@@ -81,10 +86,8 @@ Result<ResourceVersion> ResourceStore::create(store::Transaction& tx, std::strin
                                               std::string_view type, std::string_view json, std::string_view id) {
   std::string assigned = id.empty() ? crypto::time_ordered_uuid() : std::string(id);
   if (!valid_id(assigned)) return Status::invalid("invalid resource id '" + assigned.substr(0, 70) + "'");
-  auto exists = tx.query_one("SELECT 1 FROM resources WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
-                             {std::string(compartment), std::string(type), assigned});
-  if (!exists.is_ok()) return exists.status();
-  if (*exists) return Status::conflict(ref(type, assigned) + " already exists");
+  // An existing id is refused by the first row's primary key (no look-up first: an empty
+  // range read would make concurrent creates in one space conflict on PostgreSQL).
   return write_version(tx, compartment, type, assigned, 1, json, true);
 }
 

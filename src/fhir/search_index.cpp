@@ -171,8 +171,8 @@ Status SearchIndex::clear(store::Transaction& tx, std::string_view compartment, 
 }
 
 Status SearchIndex::write(store::Transaction& tx, std::string_view compartment, std::string_view type,
-                          std::string_view id, const json& resource) const {
-  CARNET_RETURN_IF_ERROR(clear(tx, compartment, type, id));
+                          std::string_view id, const json& resource, bool replaces) const {
+  if (replaces) CARNET_RETURN_IF_ERROR(clear(tx, compartment, type, id));
   IndexEntries e = extract(type, resource);
   std::string c(compartment), t(type), i(id);
   for (const auto& x : e.tokens) {

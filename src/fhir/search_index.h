@@ -48,9 +48,10 @@ class SearchIndex {
   // The keyed hash under which an identifier value is indexed and searched.
   std::string hash_identifier(std::string_view value) const;
 
-  // Replaces the entries of a resource by those of its new current version.
+  // Replaces the entries of a resource by those of its new current version (`replaces`
+  // false: a new resource, which has none yet).
   Status write(store::Transaction& tx, std::string_view compartment, std::string_view type, std::string_view id,
-               const nlohmann::json& resource) const;
+               const nlohmann::json& resource, bool replaces = true) const;
   // Removes the entries of a deleted resource.
   Status clear(store::Transaction& tx, std::string_view compartment, std::string_view type, std::string_view id) const;
 
