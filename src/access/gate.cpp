@@ -11,34 +11,73 @@ Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& calle
   return space_facts(tx, caller, space_id, {}, nullptr);
 }
 
+namespace {
+
+// The facts of a space for a caller in one statement: the space, for a professional their
+// relationships, block and the holder's emergency setting, and a resource's own flags.
+// Columns 0-10 as read by Gate::facts_from_row; `from` supplies the rows `s` (spaces) and
+// `x` (resource_access), and may add columns after them.
+constexpr char kFactsColumns[] =
+    "SELECT s.state, s.activated_at, "
+    "(SELECT SUM(DISTINCT CASE c.kind WHEN 'designated' THEN 1 WHEN 'care_team' THEN 2 WHEN 'consent' THEN 4 "
+    "WHEN 'emergency' THEN 8 ELSE 0 END) FROM care_relationships c WHERE c.space_id = s.space_id AND c.idnatps = ? "
+    "AND c.removed_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?)), "
+    "(SELECT 1 + b.emergency_allowed FROM blocked_professionals b WHERE b.space_id = s.space_id AND b.idnatps = ?), "
+    "(SELECT e.emergency_forbidden FROM space_access_settings e WHERE e.space_id = s.space_id), "
+    "x.resource_id, x.hidden_from_professionals, x.hidden_from_representatives, x.author_idnatps, x.category, "
+    "x.withheld_until";
+
+}  // namespace
+
 Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id,
                                      std::string_view resource_id, ResourceFacts* resource) const {
+  const Actor& a = caller.actor;
+  bool professional = a.kind == ActorKind::kProfessional && !a.idnatps.empty();
+  std::string now = format_instant(clock_.now());
+  auto row = tx.query_one(
+      std::string(kFactsColumns) +
+          " FROM spaces s LEFT JOIN resource_access x ON x.compartment = s.space_id AND x.resource_type = ? "
+          "AND x.resource_id = ? WHERE s.space_id = ?",
+      {professional ? a.idnatps : std::string(), now, professional ? a.idnatps : std::string(),
+       resource ? resource->type : std::string(), std::string(resource ? resource_id : std::string_view()),
+       std::string(space_id)});
+  if (!row.is_ok()) return row.status();
+  return facts_from_row(tx, caller, space_id, row->has_value() ? &**row : nullptr, now, resource);
+}
+
+Result<SpaceFacts> Gate::space_facts_of_resource(store::Transaction& tx, const Caller& caller,
+                                                 std::string_view resource_id, ResourceFacts& resource) const {
+  const Actor& a = caller.actor;
+  bool professional = a.kind == ActorKind::kProfessional && !a.idnatps.empty();
+  std::string now = format_instant(clock_.now());
+  // The resource locates its space (resources_by_id), whose facts come in the same round trip.
+  auto row = tx.query_one(
+      std::string(kFactsColumns) +
+          ", r0.compartment FROM resources r0 LEFT JOIN spaces s ON s.space_id = r0.compartment "
+          "LEFT JOIN resource_access x ON x.compartment = r0.compartment AND x.resource_type = r0.resource_type "
+          "AND x.resource_id = r0.resource_id WHERE r0.resource_type = ? AND r0.resource_id = ? LIMIT 1",
+      {professional ? a.idnatps : std::string(), now, professional ? a.idnatps : std::string(), resource.type,
+       std::string(resource_id)});
+  if (!row.is_ok()) return row.status();
+  if (!*row || (*row)->text(11) == "directory") {
+    return Status::not_found(resource.type + "/" + std::string(resource_id) + " does not exist");
+  }
+  std::string space_id = (*row)->text(11);
+  // No spaces row (erased): the state column is NULL, read as closed.
+  return facts_from_row(tx, caller, space_id, (*row)->is_null(0) ? nullptr : &**row, now, &resource);
+}
+
+Result<SpaceFacts> Gate::facts_from_row(store::Transaction& tx, const Caller& caller, std::string_view space_id,
+                                        const store::Row* row, const std::string& now, ResourceFacts* resource) const {
   SpaceFacts f;
   f.space_id = std::string(space_id);
   const Actor& a = caller.actor;
   bool professional = a.kind == ActorKind::kProfessional && !a.idnatps.empty();
-  // One round trip: the space, for a professional their relationships, block and the
-  // holder's emergency setting, and the resource's own flags when one is named.
-  std::string now = format_instant(clock_.now());
-  auto row = tx.query_one(
-      "SELECT s.state, s.activated_at, "
-      "(SELECT SUM(DISTINCT CASE c.kind WHEN 'designated' THEN 1 WHEN 'care_team' THEN 2 WHEN 'consent' THEN 4 "
-      "WHEN 'emergency' THEN 8 ELSE 0 END) FROM care_relationships c WHERE c.space_id = s.space_id AND c.idnatps = ? "
-      "AND c.removed_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?)), "
-      "(SELECT 1 + b.emergency_allowed FROM blocked_professionals b WHERE b.space_id = s.space_id AND b.idnatps = ?), "
-      "(SELECT e.emergency_forbidden FROM space_access_settings e WHERE e.space_id = s.space_id), "
-      "x.resource_id, x.hidden_from_professionals, x.hidden_from_representatives, x.author_idnatps, x.category, "
-      "x.withheld_until "
-      "FROM spaces s LEFT JOIN resource_access x ON x.compartment = s.space_id AND x.resource_type = ? "
-      "AND x.resource_id = ? WHERE s.space_id = ?",
-      {professional ? a.idnatps : std::string(), now, professional ? a.idnatps : std::string(),
-       resource ? resource->type : std::string(), std::string(resource ? resource_id : std::string_view()), f.space_id});
-  if (!row.is_ok()) return row.status();
-  if (!*row) {
+  if (!row) {
     f.state = "closed";  // unknown or erased: nothing is allowed
     return f;
   }
-  const store::Row& r = **row;
+  const store::Row& r = *row;
   if (resource && !r.is_null(5)) {
     resource->hidden_from_professionals = r.integer(6) != 0;
     resource->hidden_from_representatives = r.integer(7) != 0;
@@ -237,18 +276,15 @@ Result<Decision> Gate::check(const Caller& caller, Action action, Target& target
   bool own = false;
   // Each fact is read as it stands now; none depends on another being read at the same instant.
   Status s = store_.transact(store::TxMode::kReadEach, [&](store::Transaction& tx) -> Status {
-    if (target.space_id.empty() && !target.resource_id.empty() && !target.resource.directory) {
-      auto row = tx.query_one("SELECT compartment FROM resources WHERE resource_type = ? AND resource_id = ? LIMIT 1",
-                              {target.resource.type, target.resource_id});
-      if (!row.is_ok()) return row.status();
-      if (!*row || (*row)->text(0) == "directory") {
-        return Status::not_found(target.resource.type + "/" + target.resource_id + " does not exist");
-      }
-      target.space_id = (*row)->text(0);
-    }
     SpaceFacts facts;
     ResourceFacts r = target.resource;
-    if (!target.resource.directory) {
+    if (target.space_id.empty() && !target.resource_id.empty() && !target.resource.directory) {
+      // Named by id alone: the space holding it, and its facts, in one statement.
+      auto f = space_facts_of_resource(tx, caller, target.resource_id, r);
+      if (!f.is_ok()) return f.status();
+      facts = std::move(*f);
+      target.space_id = facts.space_id;
+    } else if (!target.resource.directory) {
       // The resource's flags come with the space's facts (one statement).
       auto f = space_facts(tx, caller, target.space_id, target.resource_id, target.resource_id.empty() ? nullptr : &r);
       if (!f.is_ok()) return f.status();

@@ -70,6 +70,10 @@ class Gate {
   // The same, filling `resource`'s flags (as resource_flags() does) from the same statement.
   Result<SpaceFacts> space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id,
                                  std::string_view resource_id, ResourceFacts* resource) const;
+  // The same for a resource named by type and id alone: the space is the one holding it
+  // (the result's space_id), found by the same statement. kNotFound when no space holds it.
+  Result<SpaceFacts> space_facts_of_resource(store::Transaction& tx, const Caller& caller, std::string_view resource_id,
+                                             ResourceFacts& resource) const;
   // Fills the per-resource flags (hidden, author) of `resource` from the store.
   Status resource_flags(store::Transaction& tx, std::string_view space_id, std::string_view id,
                         ResourceFacts& resource) const;
@@ -81,6 +85,9 @@ class Gate {
   void drop_caches() const;
 
  private:
+  // Fills the facts from a row of kFactsColumns (null: no such space).
+  Result<SpaceFacts> facts_from_row(store::Transaction& tx, const Caller& caller, std::string_view space_id,
+                                    const store::Row* row, const std::string& now, ResourceFacts* resource) const;
   Result<std::shared_ptr<const Matrix>> cached_matrix(store::Transaction& tx, int64_t version) const;
   Result<std::string> load_profession(store::Transaction& tx, const std::string& idnatps) const;
   void remember_profession(const std::string& idnatps, const std::string& profession, int64_t version) const;
