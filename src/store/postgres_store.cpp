@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <bit>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
@@ -37,8 +38,41 @@ constexpr size_t kStatementCacheLimit = 512;
 constexpr int64_t kMigrationLock = 0x6361726e6574;  // "carnet"
 
 // Type OIDs (pg_type.h), for reading results.
-constexpr Oid kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kFloat4 = 700,
-              kFloat8 = 701, kNumeric = 1700;
+constexpr Oid kBool = 16, kBytea = 17, kName = 19, kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25, kOid = 26,
+              kFloat4 = 700, kFloat8 = 701, kBpchar = 1042, kVarchar = 1043, kNumeric = 1700;
+
+// Result columns read in binary as well as in text: a statement whose columns are all of
+// these gets its rows in binary (bytes arrive as they are, not hex-encoded at twice the size).
+bool binary_readable(Oid type) {
+  switch (type) {
+    case kBool: case kBytea: case kName: case kInt8: case kInt2: case kInt4: case kText: case kOid:
+    case kFloat4: case kFloat8: case kBpchar: case kVarchar:
+      return true;
+    default:
+      return false;
+  }
+}
+
+uint64_t big_endian(const char* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v = v << 8 | uint8_t(p[i]);
+  return v;
+}
+
+// A column in binary format (see binary_readable).
+Value read_binary(Oid type, const char* p, size_t len) {
+  switch (type) {
+    case kBool: return int64_t(len > 0 && p[0] != 0);
+    case kInt2: return int64_t(int16_t(big_endian(p, 2)));
+    case kInt4: return int64_t(int32_t(big_endian(p, 4)));
+    case kOid: return int64_t(uint32_t(big_endian(p, 4)));
+    case kInt8: return int64_t(big_endian(p, 8));
+    case kFloat4: return double(std::bit_cast<float>(uint32_t(big_endian(p, 4))));
+    case kFloat8: return std::bit_cast<double>(big_endian(p, 8));
+    case kBytea: return Blob{std::string(p, len)};
+    default: return std::string(p, len);
+  }
+}
 
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -122,6 +156,7 @@ Value read_value(const PGresult* r, int row, int col) {
   if (PQgetisnull(r, row, col)) return nullptr;
   const char* text = PQgetvalue(r, row, col);
   size_t len = size_t(PQgetlength(r, row, col));
+  if (PQfformat(r, col) == 1) return read_binary(PQftype(r, col), text, len);
   switch (PQftype(r, col)) {
     case kInt2:
     case kInt4:
@@ -229,7 +264,8 @@ class Connection {
       begin_ = nullptr;
       begun_ = true;
       if (!PQenterPipelineMode(conn_) || !PQsendQueryParams(conn_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0) ||
-          !PQsendQueryPrepared(conn_, stmt.name.c_str(), int(n), values.data(), lengths.data(), formats.data(), 0) ||
+          !PQsendQueryPrepared(conn_, stmt.name.c_str(), int(n), values.data(), lengths.data(), formats.data(),
+                               stmt.result_format) ||
           !PQpipelineSync(conn_)) {
         return pg_error(nullptr, conn_, "sending statement");
       }
@@ -239,7 +275,8 @@ class Connection {
       if (bst != PGRES_COMMAND_OK) return pg_error((*results)[0].get(), conn_, "starting transaction");
       r = std::move((*results)[1]);
     } else {
-      r.reset(PQexecPrepared(conn_, stmt.name.c_str(), int(n), values.data(), lengths.data(), formats.data(), 0));
+      r.reset(PQexecPrepared(conn_, stmt.name.c_str(), int(n), values.data(), lengths.data(), formats.data(),
+                             stmt.result_format));
     }
     ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return pg_error(r.get(), conn_, "running statement");
@@ -304,6 +341,7 @@ class Connection {
   struct Prepared {
     std::string name;
     std::vector<Oid> types;  // as the server inferred them
+    int result_format = 0;   // 1 (binary) when every result column is binary_readable
   };
 
   // The prepared statement. Parameter types: bytea for bytes, left to the server for the
@@ -329,8 +367,11 @@ class Connection {
     if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return pg_error(r.get(), conn_, "preparing statement");
     PgResult d(PQdescribePrepared(conn_, name.c_str()));
     if (!d || PQresultStatus(d.get()) != PGRES_COMMAND_OK) return pg_error(d.get(), conn_, "describing statement");
-    Prepared p{name, {}};
+    Prepared p{name, {}, 0};
     for (int i = 0; i < PQnparams(d.get()); ++i) p.types.push_back(PQparamtype(d.get(), i));
+    bool binary = PQnfields(d.get()) > 0;
+    for (int i = 0; i < PQnfields(d.get()); ++i) binary = binary && binary_readable(PQftype(d.get(), i));
+    p.result_format = binary ? 1 : 0;
     return &cache_.emplace(std::move(key), std::move(p)).first->second;
   }
 
