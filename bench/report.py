@@ -114,7 +114,7 @@ def main():
     for n in sizes:
         goals.append(Goal(f"S5 {n}", f"S5 compartment search p99, {n:,} resources, 16 connections (ms)", "< 20 ms",
                           g("S5", f"search_{n}_c16_p99_ms"), const(20.0), " ms", "the goal, 20 ms", at_most=1.0))
-    if 1000000 in sizes and 10000000 in sizes:
+    if 1000000 in sizes and 10000000 in sizes:  # per backend: a backend without 10 M shows –
         goals.append(Goal("S5 growth", "S5 p99 growth from 1 M to 10 M resources", "≤ 1.2×",
                           g("S5", "search_10000000_c16_p99_ms"), g("S5", "search_1000000_c16_p99_ms"), " ms",
                           "p99 at 1 M", at_most=1.2))
@@ -179,11 +179,12 @@ def main():
         ok = r >= 0.5 if higher_better else r <= 2.0
         md.append(f"| {title} | {fmt(lite)} | {fmt(pg)} | {r:.2f} | {'✅' if ok else '❌'} |")
     md.append("")
-    if 10000000 not in sizes:
-        md.append("S5 at 10 M resources was not part of this run (`BENCH_FHIR_SIZES=\"100000 1000000 10000000\" make bench` "
-                  "includes it; filling 10 M resources through the resource store takes about 15 minutes on SQLite and "
-                  "an hour on PostgreSQL on this machine), so the 1 M → 10 M growth goal is not measured here.\n")
-
+    for b in BACKENDS:
+        if F.get(("S5", b, "search_10000000_c16_p99_ms")) is None and any(k[1] == b for k in F):
+            md.append(f"S5 at 10 M resources was not measured on {NAMES[b]} in this run (`BENCH_FHIR_SIZES=\"100000 "
+                      f"1000000 10000000\"` includes it; on PostgreSQL, filling 10 M resources through the resource "
+                      f"store, statement by statement, takes about an hour on this machine), so its growth goal is "
+                      f"not measured there.\n")
     md.append("## Misses and their reasons\n")
     any_miss = False
     for goal in goals:
