@@ -15,8 +15,8 @@ namespace {
 
 // The facts of a space for a caller in one statement: the space, for a professional their
 // relationships, block and the holder's emergency setting, and a resource's own flags.
-// Columns 0-10 as read by Gate::facts_from_row; `from` supplies the rows `s` (spaces) and
-// `x` (resource_access), and may add columns after them.
+// Columns 0-10 as read by Gate::facts_from_row; the FROM clause that follows names the rows
+// `s` (spaces) and `x` (resource_access), and may add columns before it.
 constexpr char kFactsColumns[] =
     "SELECT s.state, s.activated_at, "
     "(SELECT SUM(DISTINCT CASE c.kind WHEN 'designated' THEN 1 WHEN 'care_team' THEN 2 WHEN 'consent' THEN 4 "
@@ -27,19 +27,22 @@ constexpr char kFactsColumns[] =
     "x.resource_id, x.hidden_from_professionals, x.hidden_from_representatives, x.author_idnatps, x.category, "
     "x.withheld_until";
 
+// The IdNatPs kFactsColumns' relationship and block columns are read for ("" for anyone else).
+std::string professional_id(const Caller& caller) {
+  const Actor& a = caller.actor;
+  return a.kind == ActorKind::kProfessional ? a.idnatps : std::string();
+}
+
 }  // namespace
 
 Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id,
                                      std::string_view resource_id, ResourceFacts* resource) const {
-  const Actor& a = caller.actor;
-  bool professional = a.kind == ActorKind::kProfessional && !a.idnatps.empty();
-  std::string now = format_instant(clock_.now());
+  std::string now = format_instant(clock_.now()), pro = professional_id(caller);
   auto row = tx.query_one(
       std::string(kFactsColumns) +
           " FROM spaces s LEFT JOIN resource_access x ON x.compartment = s.space_id AND x.resource_type = ? "
           "AND x.resource_id = ? WHERE s.space_id = ?",
-      {professional ? a.idnatps : std::string(), now, professional ? a.idnatps : std::string(),
-       resource ? resource->type : std::string(), std::string(resource ? resource_id : std::string_view()),
+      {pro, now, pro, resource ? resource->type : std::string(), std::string(resource ? resource_id : std::string_view()),
        std::string(space_id)});
   if (!row.is_ok()) return row.status();
   return facts_from_row(tx, caller, space_id, row->has_value() ? &**row : nullptr, now, resource);
@@ -47,17 +50,14 @@ Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& calle
 
 Result<SpaceFacts> Gate::space_facts_of_resource(store::Transaction& tx, const Caller& caller,
                                                  std::string_view resource_id, ResourceFacts& resource) const {
-  const Actor& a = caller.actor;
-  bool professional = a.kind == ActorKind::kProfessional && !a.idnatps.empty();
-  std::string now = format_instant(clock_.now());
+  std::string now = format_instant(clock_.now()), pro = professional_id(caller);
   // The resource locates its space (resources_by_id), whose facts come in the same round trip.
   auto row = tx.query_one(
       std::string(kFactsColumns) +
           ", r0.compartment FROM resources r0 LEFT JOIN spaces s ON s.space_id = r0.compartment "
           "LEFT JOIN resource_access x ON x.compartment = r0.compartment AND x.resource_type = r0.resource_type "
           "AND x.resource_id = r0.resource_id WHERE r0.resource_type = ? AND r0.resource_id = ? LIMIT 1",
-      {professional ? a.idnatps : std::string(), now, professional ? a.idnatps : std::string(), resource.type,
-       std::string(resource_id)});
+      {pro, now, pro, resource.type, std::string(resource_id)});
   if (!row.is_ok()) return row.status();
   if (!*row || (*row)->text(11) == "directory") {
     return Status::not_found(resource.type + "/" + std::string(resource_id) + " does not exist");

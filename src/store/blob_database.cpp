@@ -70,7 +70,7 @@ class DatabaseWriter final : public BlobWriter {
           return inserted.status();
         }
       }
-      if (!buffer_.empty() || seq_ == 0) {
+      if (!buffer_.empty()) {  // an empty blob has no chunk
         CARNET_RETURN_IF_ERROR(tx.exec("INSERT INTO blob_chunks (id, seq, bytes) VALUES (?, ?, ?)",
                                        {id_, seq_, Blob{buffer_}})
                                    .status());
@@ -84,7 +84,7 @@ class DatabaseWriter final : public BlobWriter {
     });
     if (!s.is_ok()) return s;
     started_ = true;
-    if (!buffer_.empty() || seq_ == 0) ++seq_;
+    if (!buffer_.empty()) ++seq_;
     size_ = size;
     buffer_.clear();
     return Status::ok();
