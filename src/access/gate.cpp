@@ -35,34 +35,61 @@ std::string professional_id(const Caller& caller) {
 
 }  // namespace
 
+namespace {
+
+// The resource's current version from the columns a facts statement ended with.
+std::optional<store::Row> current_columns(const store::Row& row, size_t first) {
+  std::vector<store::Value> values;
+  for (size_t i = 0; i < fhir::ResourceStore::kCurrentColumnCount; ++i) values.push_back(row.value(first + i));
+  return store::Row(std::move(values));
+}
+
+std::string current_columns_sql(bool wanted) {
+  return wanted ? ", " + std::string(fhir::ResourceStore::kCurrentColumns) : std::string();
+}
+
+}  // namespace
+
 Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id,
-                                     std::string_view resource_id, ResourceFacts* resource) const {
+                                     std::string_view resource_id, ResourceFacts* resource,
+                                     std::optional<store::Row>* current) const {
   std::string now = format_instant(clock_.now()), pro = professional_id(caller);
-  auto row = tx.query_one(
-      std::string(kFactsColumns) +
-          " FROM spaces s LEFT JOIN resource_access x ON x.compartment = s.space_id AND x.resource_type = ? "
-          "AND x.resource_id = ? WHERE s.space_id = ?",
-      {pro, now, pro, resource ? resource->type : std::string(), std::string(resource ? resource_id : std::string_view()),
-       std::string(space_id)});
+  std::string type = resource ? resource->type : std::string(), id(resource ? resource_id : std::string_view());
+  std::vector<store::Value> params = {pro, now, pro, type, id};
+  std::string sql = std::string(kFactsColumns) + current_columns_sql(current) +
+                    " FROM spaces s LEFT JOIN resource_access x ON x.compartment = s.space_id AND x.resource_type = ? "
+                    "AND x.resource_id = ?";
+  if (current) {
+    sql += " LEFT JOIN resources r ON r.compartment = s.space_id AND r.resource_type = ? AND r.resource_id = ? " +
+           std::string(fhir::ResourceStore::kCurrentJoin);
+    params.insert(params.end(), {type, id});
+  }
+  params.emplace_back(std::string(space_id));
+  auto row = tx.query_one(sql + " WHERE s.space_id = ?", params);
   if (!row.is_ok()) return row.status();
+  if (current && *row) *current = current_columns(**row, 11);
   return facts_from_row(tx, caller, space_id, row->has_value() ? &**row : nullptr, now, resource);
 }
 
 Result<SpaceFacts> Gate::space_facts_of_resource(store::Transaction& tx, const Caller& caller,
-                                                 std::string_view resource_id, ResourceFacts& resource) const {
+                                                 std::string_view resource_id, ResourceFacts& resource,
+                                                 std::optional<store::Row>* current) const {
   std::string now = format_instant(clock_.now()), pro = professional_id(caller);
   // The resource locates its space (resources_by_id), whose facts come in the same round trip.
   auto row = tx.query_one(
-      std::string(kFactsColumns) +
-          ", r0.compartment FROM resources r0 LEFT JOIN spaces s ON s.space_id = r0.compartment "
-          "LEFT JOIN resource_access x ON x.compartment = r0.compartment AND x.resource_type = r0.resource_type "
-          "AND x.resource_id = r0.resource_id WHERE r0.resource_type = ? AND r0.resource_id = ? LIMIT 1",
+      std::string(kFactsColumns) + ", r.compartment" + current_columns_sql(current) +
+          " FROM resources r LEFT JOIN spaces s ON s.space_id = r.compartment "
+          "LEFT JOIN resource_access x ON x.compartment = r.compartment AND x.resource_type = r.resource_type "
+          "AND x.resource_id = r.resource_id " +
+          (current ? std::string(fhir::ResourceStore::kCurrentJoin) : std::string()) +
+          " WHERE r.resource_type = ? AND r.resource_id = ? LIMIT 1",
       {pro, now, pro, resource.type, std::string(resource_id)});
   if (!row.is_ok()) return row.status();
   if (!*row || (*row)->text(11) == "directory") {
     return Status::not_found(resource.type + "/" + std::string(resource_id) + " does not exist");
   }
   std::string space_id = (*row)->text(11);
+  if (current) *current = current_columns(**row, 12);
   // No spaces row (erased): the state column is NULL, read as closed.
   return facts_from_row(tx, caller, space_id, (*row)->is_null(0) ? nullptr : &**row, now, &resource);
 }
@@ -276,17 +303,20 @@ Result<Decision> Gate::check(const Caller& caller, Action action, Target& target
   bool own = false;
   // Each fact is read as it stands now; none depends on another being read at the same instant.
   Status s = store_.transact(store::TxMode::kReadEach, [&](store::Transaction& tx) -> Status {
+    target.current.reset();
     SpaceFacts facts;
     ResourceFacts r = target.resource;
     if (target.space_id.empty() && !target.resource_id.empty() && !target.resource.directory) {
       // Named by id alone: the space holding it, and its facts, in one statement.
-      auto f = space_facts_of_resource(tx, caller, target.resource_id, r);
+      auto f = space_facts_of_resource(tx, caller, target.resource_id, r, target.read_current ? &target.current : nullptr);
       if (!f.is_ok()) return f.status();
       facts = std::move(*f);
       target.space_id = facts.space_id;
     } else if (!target.resource.directory) {
       // The resource's flags come with the space's facts (one statement).
-      auto f = space_facts(tx, caller, target.space_id, target.resource_id, target.resource_id.empty() ? nullptr : &r);
+      bool with_resource = !target.resource_id.empty();
+      auto f = space_facts(tx, caller, target.space_id, target.resource_id, with_resource ? &r : nullptr,
+                           with_resource && target.read_current ? &target.current : nullptr);
       if (!f.is_ok()) return f.status();
       facts = std::move(*f);
     }
@@ -321,6 +351,7 @@ Result<Decision> Gate::check(const Caller& caller, Action action, Target& target
     return Status::ok();
   });
   if (!s.is_ok()) return s;
+  if (!d.allowed) target.current.reset();  // data read with the facts leaves only when allowed
   // The holder's own reads are not access by someone else (a holder browsing the public
   // directory neither). Everything else leaves an event, denials included: in the space's
   // chain, or in the directory's for the directory.

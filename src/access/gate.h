@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <string_view>
@@ -32,6 +33,11 @@ struct Target {
   std::string space_id;  // empty for the directory
   ResourceFacts resource;
   std::string resource_id;  // empty for search and create
+  // A read by id may have the resource's current version read by the statement that reads
+  // the facts (one round trip for the decision and the data): `current` then holds
+  // fhir::ResourceStore::kCurrentColumns, only when the access is allowed.
+  bool read_current = false;
+  std::optional<store::Row> current;
 };
 
 class Gate {
@@ -67,13 +73,16 @@ class Gate {
 
   // The facts of a space for a caller; public for the tests and the holder's settings pages.
   Result<SpaceFacts> space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id) const;
-  // The same, filling `resource`'s flags (as resource_flags() does) from the same statement.
+  // The same, filling `resource`'s flags (as resource_flags() does) from the same statement;
+  // with `current`, the resource's current version too (Target::current).
   Result<SpaceFacts> space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id,
-                                 std::string_view resource_id, ResourceFacts* resource) const;
+                                 std::string_view resource_id, ResourceFacts* resource,
+                                 std::optional<store::Row>* current = nullptr) const;
   // The same for a resource named by type and id alone: the space is the one holding it
   // (the result's space_id), found by the same statement. kNotFound when no space holds it.
   Result<SpaceFacts> space_facts_of_resource(store::Transaction& tx, const Caller& caller, std::string_view resource_id,
-                                             ResourceFacts& resource) const;
+                                             ResourceFacts& resource,
+                                             std::optional<store::Row>* current = nullptr) const;
   // Fills the per-resource flags (hidden, author) of `resource` from the store.
   Status resource_flags(store::Transaction& tx, std::string_view space_id, std::string_view id,
                         ResourceFacts& resource) const;

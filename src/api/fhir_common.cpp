@@ -144,7 +144,7 @@ Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate,
 }
 
 Result<Target> authorize(const Call& call, std::string_view type, access::Action action, std::string_view id,
-                         std::string_view patient) {
+                         std::string_view patient, bool read_current) {
   Target t;
   t.type = fhir::find_resource_type(type);
   if (!t.type) return Status::not_found("resource type '" + std::string(type.substr(0, 40)) + "' is not supported");
@@ -153,6 +153,7 @@ Result<Target> authorize(const Call& call, std::string_view type, access::Action
   target.resource.category = std::string(access::type_category(type));
   target.resource.directory = t.type->placement == fhir::Placement::kDirectory;
   target.resource_id = std::string(id);
+  target.read_current = read_current && !id.empty();
   if (target.resource.directory) {
     t.compartment = std::string(fhir::kDirectoryCompartment);
   } else if (call.caller.actor.kind == access::ActorKind::kProfessional) {
@@ -177,6 +178,7 @@ Result<Target> authorize(const Call& call, std::string_view type, access::Action
   if (!target.resource.directory) t.compartment = target.space_id;
   if (!d->allowed) return Status::forbidden(d->reason);
   if (!target.resource.directory && t.compartment.empty()) return Status::forbidden("no space to act in");
+  t.current = std::move(target.current);
   return t;
 }
 

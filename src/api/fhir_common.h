@@ -59,6 +59,7 @@ struct Call {
 struct Target {
   const fhir::ResourceTypeInfo* type = nullptr;
   std::string compartment;
+  std::optional<store::Row> current;  // asked with read_current: fhir::ResourceStore::kCurrentColumns
 };
 
 Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate, const Request& req);
@@ -67,8 +68,9 @@ Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate,
 // calls that address one.
 // `patient`: for a professional's search or create, the patient whose record it concerns
 // ("Patient/<space id>", from the search parameters or the resource's subject).
+// `read_current`: a read of `id`'s current version, read with the access facts (Target::current).
 Result<Target> authorize(const Call& call, std::string_view type, access::Action action, std::string_view id = {},
-                         std::string_view patient = {});
+                         std::string_view patient = {}, bool read_current = false);
 
 // The patient a search is about (patient=, subject= or, for Patient, _id=), or "".
 std::string patient_of_search(std::string_view type, const std::vector<std::pair<std::string, std::string>>& params);

@@ -272,7 +272,7 @@ Status DocumentStaging::before_write(store::Transaction& tx, fhir::ResourceStore
     auto bv = resources.create(tx, target.compartment, "Binary", binary.dump());
     if (!bv.is_ok()) return bv.status();
     CARNET_RETURN_IF_ERROR(vault_.attach(tx, target.compartment, bv->id, bv->version, s.blob, s.content_type));
-    Target binary_target{fhir::find_resource_type("Binary"), target.compartment};
+    Target binary_target{fhir::find_resource_type("Binary"), target.compartment, {}};
     CARNET_RETURN_IF_ERROR(record_author(tx, call, binary_target, *bv));
     content[*s.content_index]["attachment"]["url"] = "Binary/" + bv->id;
   }
@@ -354,7 +354,7 @@ Status DocumentStaging::after_write(store::Transaction& tx, fhir::ResourceStore&
     }
     auto lv = resources.create(tx, target.compartment, "List", list.dump());
     if (!lv.is_ok()) return lv.status();
-    Target list_target{fhir::find_resource_type("List"), target.compartment};
+    Target list_target{fhir::find_resource_type("List"), target.compartment, {}};
     CARNET_RETURN_IF_ERROR(record_author(tx, call, list_target, *lv));
   }
   for (const auto& r : doc.value("relatesTo", json::array())) {

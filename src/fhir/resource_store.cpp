@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -120,18 +121,24 @@ Result<std::vector<ResourceVersion>> ResourceStore::vread_many(
     const std::vector<std::pair<std::string, int64_t>>& versions) {
   std::vector<ResourceVersion> out;
   if (versions.empty()) return out;
-  auto key = key_for(tx, compartment);
-  if (!key.is_ok()) return key.status();
+  std::optional<crypto::SecretKey> key;
+  if (compartment == kDirectoryCompartment) {
+    auto k = key_for(tx, compartment);
+    if (!k.is_ok()) return k.status();
+    key = std::move(*k);
+  }
   out.reserve(versions.size());
   // One statement per 100 versions (a round trip each on a database server), answers put
-  // back in the order asked.
+  // back in the order asked; the space's wrapped key comes with the first.
   constexpr size_t kPerStatement = 100;
   for (size_t start = 0; start < versions.size(); start += kPerStatement) {
     size_t end = std::min(versions.size(), start + kPerStatement);
     std::string sql =
-        "SELECT resource_id, version, last_updated, deleted, body FROM resource_versions "
+        "SELECT resource_id, version, last_updated, deleted, body, (SELECT k.wrapped_key FROM space_keys k "
+        "WHERE k.space_id = ?) FROM resource_versions "
         "WHERE compartment = ? AND resource_type = ? AND (resource_id, version) IN (VALUES ";
-    std::vector<store::Value> params = {std::string(compartment), std::string(type)};
+    std::vector<store::Value> params = {key ? std::string() : std::string(compartment), std::string(compartment),
+                                        std::string(type)};
     for (size_t i = start; i < end; ++i) {
       sql += i == start ? "(?, CAST(? AS INTEGER))" : ", (?, CAST(? AS INTEGER))";
       params.emplace_back(versions[i].first);
@@ -139,16 +146,23 @@ Result<std::vector<ResourceVersion>> ResourceStore::vread_many(
     }
     sql += ")";
     std::map<std::pair<std::string, int64_t>, store::Row> rows;
+    std::optional<store::Value> wrapped;
     CARNET_RETURN_IF_ERROR(tx.query_each(sql, params, [&](const store::Row& r) {
       rows.emplace(std::make_pair(r.text(0), r.integer(1)),
                    store::Row({r.value(1), r.value(2), r.value(3), r.value(4)}));
+      if (!wrapped) wrapped = r.value(5);
       return Status::ok();
     }));
+    if (!key && wrapped) {
+      auto k = store::SpaceKeys(ring_).get(tx, compartment, *wrapped);
+      if (!k.is_ok()) return k.status();
+      key = std::move(*k);
+    }
     for (size_t i = start; i < end; ++i) {
       const auto& [id, version] = versions[i];
       auto it = rows.find({id, version});
       if (it == rows.end()) return Status::not_found(ref(type, id) + " has no version " + std::to_string(version));
-      auto v = open_row(*key, compartment, type, id, it->second);
+      auto v = open_row(*key, compartment, type, id, it->second);  // a row found: the key was read
       if (!v.is_ok()) return v.status();
       out.push_back(std::move(*v));
     }
@@ -159,22 +173,25 @@ Result<std::vector<ResourceVersion>> ResourceStore::vread_many(
 Result<ResourceVersion> ResourceStore::read(store::Transaction& tx, std::string_view compartment,
                                             std::string_view type, std::string_view id) {
   // The current version, its body and its space's wrapped key in one statement.
-  auto row = tx.query_one(
-      "SELECT r.version, v.last_updated, r.deleted, v.body, "
-      "(SELECT k.wrapped_key FROM space_keys k WHERE k.space_id = r.compartment) FROM resources r "
-      "JOIN resource_versions v ON v.compartment = r.compartment AND v.resource_type = r.resource_type "
-      "AND v.resource_id = r.resource_id AND v.version = r.version "
-      "WHERE r.compartment = ? AND r.resource_type = ? AND r.resource_id = ?",
-      {std::string(compartment), std::string(type), std::string(id)});
+  auto row = tx.query_one("SELECT " + std::string(kCurrentColumns) + " FROM resources r " + std::string(kCurrentJoin) +
+                              " WHERE r.compartment = ? AND r.resource_type = ? AND r.resource_id = ?",
+                          {std::string(compartment), std::string(type), std::string(id)});
   if (!row.is_ok()) return row.status();
   if (!*row) return Status::not_found(ref(type, id) + " does not exist");
-  if ((*row)->integer(2) != 0) {
-    return Status::gone(ref(type, id) + " was deleted (version " + std::to_string((*row)->integer(0)) + ")");
+  return open_current(tx, compartment, type, id, **row);
+}
+
+Result<ResourceVersion> ResourceStore::open_current(store::Transaction& tx, std::string_view compartment,
+                                                    std::string_view type, std::string_view id,
+                                                    const store::Row& columns) {
+  if (columns.is_null(0)) return Status::not_found(ref(type, id) + " does not exist");
+  if (columns.integer(2) != 0) {
+    return Status::gone(ref(type, id) + " was deleted (version " + std::to_string(columns.integer(0)) + ")");
   }
   auto key = compartment == kDirectoryCompartment ? key_for(tx, compartment)
-                                                   : store::SpaceKeys(ring_).get(tx, compartment, (*row)->value(4));
+                                                   : store::SpaceKeys(ring_).get(tx, compartment, columns.value(4));
   if (!key.is_ok()) return key.status();
-  return open_row(*key, compartment, type, id, **row);
+  return open_row(*key, compartment, type, id, columns);
 }
 
 Result<ResourceVersion> ResourceStore::update(store::Transaction& tx, std::string_view compartment,

@@ -303,14 +303,25 @@ std::string point_condition(const std::string& prefix, const TimeRange& r, std::
 // Appends the WHERE terms (after the compartment and type) for the criteria.
 Status criteria_sql(const SearchIndex& index, std::string_view compartment, const SearchQuery& q, std::string& sql,
                     std::vector<store::Value>& params) {
+  // The ids each positive criterion's index rows name, intersected in one subquery: each
+  // index range is read once, and only the ids in all of them are looked up in resources
+  // (as separate IN terms, a planner may instead probe every index for each id of the
+  // first one — on PostgreSQL, 4x the work for a patient's observations of one code).
+  std::vector<std::string> sets;
+  std::vector<store::Value> set_params;
   for (const auto& c : q.criteria) {
     const SearchParam& p = *c.param;
     std::string name(p.name);
     if (c.modifier == "missing") {
-      sql += std::string(" AND r.resource_id ") + (c.values[0] == "true" ? "NOT IN" : "IN") +
-             " (SELECT x.resource_id FROM " + index_table(p.kind) +
-             " x WHERE x.compartment = ? AND x.resource_type = ? AND x.param = ?)";
-      params.insert(params.end(), {std::string(compartment), q.type, name});
+      std::string ids = "SELECT x.resource_id FROM " + std::string(index_table(p.kind)) +
+                        " x WHERE x.compartment = ? AND x.resource_type = ? AND x.param = ?";
+      if (c.values[0] == "true") {
+        sql += " AND r.resource_id NOT IN (" + ids + ")";
+        params.insert(params.end(), {std::string(compartment), q.type, name});
+      } else {
+        sets.push_back(ids);
+        set_params.insert(set_params.end(), {std::string(compartment), q.type, name});
+      }
       continue;
     }
     std::string any;  // the values, OR'ed
@@ -369,13 +380,25 @@ Status criteria_sql(const SearchIndex& index, std::string_view compartment, cons
     }
     if (p.kind == ParamKind::kId || p.kind == ParamKind::kLastUpdated) {
       sql += " AND (" + any + ")";
-    } else {
-      sql += std::string(" AND r.resource_id ") + (c.modifier == "not" ? "NOT IN" : "IN") +
-             " (SELECT x.resource_id FROM " + index_table(p.kind) +
-             " x WHERE x.compartment = ? AND x.resource_type = ? AND x.param = ? AND (" + any + "))";
-      params.insert(params.end(), {std::string(compartment), q.type, name});
+      params.insert(params.end(), values.begin(), values.end());
+      continue;
     }
-    params.insert(params.end(), values.begin(), values.end());
+    std::string ids = "SELECT x.resource_id FROM " + std::string(index_table(p.kind)) +
+                      " x WHERE x.compartment = ? AND x.resource_type = ? AND x.param = ? AND (" + any + ")";
+    std::vector<store::Value>& to = c.modifier == "not" ? params : set_params;
+    if (c.modifier == "not") {
+      sql += " AND r.resource_id NOT IN (" + ids + ")";
+    } else {
+      sets.push_back(ids);
+    }
+    to.insert(to.end(), {std::string(compartment), q.type, name});
+    to.insert(to.end(), values.begin(), values.end());
+  }
+  if (!sets.empty()) {
+    std::string all;
+    for (const auto& ids : sets) all += (all.empty() ? "" : " INTERSECT ") + ids;
+    sql += " AND r.resource_id IN (" + all + ")";
+    params.insert(params.end(), set_params.begin(), set_params.end());
   }
   return Status::ok();
 }

@@ -85,6 +85,12 @@ TEST_F(FhirSearch, TokensDatesReferencesAndIdentifiers) {
   EXPECT_EQ(ids(search("Observation?code=29463-7,8867-4")).size(), 3u);
   EXPECT_EQ(ids(search("Observation?code:not=29463-7")), (std::set<std::string>{c}));
   EXPECT_EQ(ids(search("Observation?status=final&code=8867-4")), (std::set<std::string>{c}));
+  // Several criteria of each kind together (their ids are intersected, exclusions apart).
+  EXPECT_EQ(ids(search("Observation?code:not=8867-4&patient=" + patient_ + "&date=ge2024-03-05&status=final")),
+            (std::set<std::string>{a, b}));
+  EXPECT_EQ(ids(search("Observation?date=lt2024-04&code=29463-7,8867-4&code:not=8867-4&subject:missing=false")),
+            (std::set<std::string>{a}));
+  EXPECT_TRUE(ids(search("Observation?code=29463-7&code=8867-4")).empty());
   EXPECT_EQ(ids(search("Observation?identifier=urn:carnet:test%7Cobs-42")), (std::set<std::string>{c}));
   EXPECT_EQ(ids(search("Observation?identifier=obs-42")), (std::set<std::string>{c}));
   EXPECT_EQ(ids(search("Observation?patient=" + patient_)).size(), 3u);
