@@ -37,29 +37,42 @@ std::string professional_id(const Caller& caller) {
 
 namespace {
 
-// The resource's current version from the columns a facts statement ended with.
-std::optional<store::Row> current_columns(const store::Row& row, size_t first) {
-  std::vector<store::Value> values;
-  for (size_t i = 0; i < fhir::ResourceStore::kCurrentColumnCount; ++i) values.push_back(row.value(first + i));
-  return store::Row(std::move(values));
+// The columns asked by `extras` (after the facts', and their parameters in that order).
+std::string extra_columns(const Gate::Extras* extras, std::vector<store::Value>& params) {
+  std::string sql;
+  if (!extras) return sql;
+  if (extras->current) sql += ", " + std::string(fhir::ResourceStore::kCurrentColumns);
+  if (extras->session) {
+    sql += ", (" + extras->session->sql + ")";
+    params.insert(params.end(), extras->session->params.begin(), extras->session->params.end());
+  }
+  return sql;
 }
 
-std::string current_columns_sql(bool wanted) {
-  return wanted ? ", " + std::string(fhir::ResourceStore::kCurrentColumns) : std::string();
+// Reads the columns extra_columns() asked for from `row`, starting at `first`.
+void read_extras(Gate::Extras* extras, const store::Row& row, size_t first) {
+  if (!extras) return;
+  if (extras->current) {
+    std::vector<store::Value> values;
+    for (size_t i = 0; i < fhir::ResourceStore::kCurrentColumnCount; ++i) values.push_back(row.value(first + i));
+    *extras->current = store::Row(std::move(values));
+    first += fhir::ResourceStore::kCurrentColumnCount;
+  }
+  if (extras->session) extras->session_confirmed = row.integer(first) != 0;
 }
 
 }  // namespace
 
 Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id,
-                                     std::string_view resource_id, ResourceFacts* resource,
-                                     std::optional<store::Row>* current) const {
+                                     std::string_view resource_id, ResourceFacts* resource, Extras* extras) const {
   std::string now = format_instant(clock_.now()), pro = professional_id(caller);
   std::string type = resource ? resource->type : std::string(), id(resource ? resource_id : std::string_view());
-  std::vector<store::Value> params = {pro, now, pro, type, id};
-  std::string sql = std::string(kFactsColumns) + current_columns_sql(current) +
+  std::vector<store::Value> params = {pro, now, pro};
+  std::string sql = std::string(kFactsColumns) + extra_columns(extras, params) +
                     " FROM spaces s LEFT JOIN resource_access x ON x.compartment = s.space_id AND x.resource_type = ? "
                     "AND x.resource_id = ?";
-  if (current) {
+  params.insert(params.end(), {type, id});
+  if (extras && extras->current) {
     sql += " LEFT JOIN resources r ON r.compartment = s.space_id AND r.resource_type = ? AND r.resource_id = ? " +
            std::string(fhir::ResourceStore::kCurrentJoin);
     params.insert(params.end(), {type, id});
@@ -67,29 +80,30 @@ Result<SpaceFacts> Gate::space_facts(store::Transaction& tx, const Caller& calle
   params.emplace_back(std::string(space_id));
   auto row = tx.query_one(sql + " WHERE s.space_id = ?", params);
   if (!row.is_ok()) return row.status();
-  if (current && *row) *current = current_columns(**row, 11);
+  if (*row) read_extras(extras, **row, 11);
   return facts_from_row(tx, caller, space_id, row->has_value() ? &**row : nullptr, now, resource);
 }
 
 Result<SpaceFacts> Gate::space_facts_of_resource(store::Transaction& tx, const Caller& caller,
                                                  std::string_view resource_id, ResourceFacts& resource,
-                                                 std::optional<store::Row>* current) const {
+                                                 Extras* extras) const {
   std::string now = format_instant(clock_.now()), pro = professional_id(caller);
+  std::vector<store::Value> params = {pro, now, pro};
   // The resource locates its space (resources_by_id), whose facts come in the same round trip.
-  auto row = tx.query_one(
-      std::string(kFactsColumns) + ", r.compartment" + current_columns_sql(current) +
-          " FROM resources r LEFT JOIN spaces s ON s.space_id = r.compartment "
-          "LEFT JOIN resource_access x ON x.compartment = r.compartment AND x.resource_type = r.resource_type "
-          "AND x.resource_id = r.resource_id " +
-          (current ? std::string(fhir::ResourceStore::kCurrentJoin) : std::string()) +
-          " WHERE r.resource_type = ? AND r.resource_id = ? LIMIT 1",
-      {pro, now, pro, resource.type, std::string(resource_id)});
+  std::string sql = std::string(kFactsColumns) + ", r.compartment" + extra_columns(extras, params) +
+                    " FROM resources r LEFT JOIN spaces s ON s.space_id = r.compartment "
+                    "LEFT JOIN resource_access x ON x.compartment = r.compartment AND x.resource_type = r.resource_type "
+                    "AND x.resource_id = r.resource_id " +
+                    (extras && extras->current ? std::string(fhir::ResourceStore::kCurrentJoin) : std::string()) +
+                    " WHERE r.resource_type = ? AND r.resource_id = ? LIMIT 1";
+  params.insert(params.end(), {resource.type, std::string(resource_id)});
+  auto row = tx.query_one(sql, params);
   if (!row.is_ok()) return row.status();
   if (!*row || (*row)->text(11) == "directory") {
     return Status::not_found(resource.type + "/" + std::string(resource_id) + " does not exist");
   }
   std::string space_id = (*row)->text(11);
-  if (current) *current = current_columns(**row, 12);
+  read_extras(extras, **row, 12);
   // No spaces row (erased): the state column is NULL, read as closed.
   return facts_from_row(tx, caller, space_id, (*row)->is_null(0) ? nullptr : &**row, now, &resource);
 }
@@ -302,24 +316,45 @@ Result<Decision> Gate::check(const Caller& caller, Action action, Target& target
   Decision d;
   bool own = false;
   // Each fact is read as it stands now; none depends on another being read at the same instant.
+  bool session_refused = false;
   Status s = store_.transact(store::TxMode::kReadEach, [&](store::Transaction& tx) -> Status {
     target.current.reset();
+    session_refused = false;
     SpaceFacts facts;
     ResourceFacts r = target.resource;
-    if (target.space_id.empty() && !target.resource_id.empty() && !target.resource.directory) {
+    bool with_resource = !target.resource_id.empty();
+    Extras extras;
+    extras.current = with_resource && target.read_current ? &target.current : nullptr;
+    extras.session = caller.unconfirmed_session ? &*caller.unconfirmed_session : nullptr;
+    Status located = Status::ok();
+    if (target.space_id.empty() && with_resource && !target.resource.directory) {
       // Named by id alone: the space holding it, and its facts, in one statement.
-      auto f = space_facts_of_resource(tx, caller, target.resource_id, r, target.read_current ? &target.current : nullptr);
-      if (!f.is_ok()) return f.status();
-      facts = std::move(*f);
-      target.space_id = facts.space_id;
+      auto f = space_facts_of_resource(tx, caller, target.resource_id, r, &extras);
+      if (f.is_ok()) {
+        facts = std::move(*f);
+        target.space_id = facts.space_id;
+      } else {
+        located = f.status();
+      }
     } else if (!target.resource.directory) {
       // The resource's flags come with the space's facts (one statement).
-      bool with_resource = !target.resource_id.empty();
-      auto f = space_facts(tx, caller, target.space_id, target.resource_id, with_resource ? &r : nullptr,
-                           with_resource && target.read_current ? &target.current : nullptr);
+      auto f = space_facts(tx, caller, target.space_id, target.resource_id, with_resource ? &r : nullptr, &extras);
       if (!f.is_ok()) return f.status();
       facts = std::move(*f);
     }
+    if (extras.session) {
+      // Not read with the facts (no such space or resource, or the directory): alone.
+      if (!extras.session_confirmed) {
+        auto held = tx.query_one("SELECT (" + extras.session->sql + ")", extras.session->params);
+        if (!held.is_ok()) return held.status();
+        extras.session_confirmed = *held && (**held).integer(0) != 0;
+      }
+      if (!*extras.session_confirmed) {
+        session_refused = true;
+        return Status::ok();
+      }
+    }
+    if (!located.is_ok()) return located;
     own = facts.is_holder;
     if (caller.actor.kind == ActorKind::kProfessional && !r.directory) {
       // Reference data (matrix, directory) cached here is checked against the version in the
@@ -351,6 +386,10 @@ Result<Decision> Gate::check(const Caller& caller, Action action, Target& target
     return Status::ok();
   });
   if (!s.is_ok()) return s;
+  if (session_refused) {
+    target.current.reset();
+    return Status::unauthenticated("not signed in, or the session has expired");
+  }
   if (!d.allowed) target.current.reset();  // data read with the facts leaves only when allowed
   // The holder's own reads are not access by someone else (a holder browsing the public
   // directory neither). Everything else leaves an event, denials included: in the space's

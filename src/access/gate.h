@@ -27,6 +27,10 @@ struct Caller {
   std::string own_space;        // a holder's own space
   std::string acting_space;     // the space a holder or representative acts in
   std::string client_address;
+  // Set when the session was not read for this request (identity::Accounts::remembered):
+  // check() confirms it in its statement, and answers kUnauthenticated when it no longer
+  // stands.
+  std::optional<store::Condition> unconfirmed_session;
 };
 
 struct Target {
@@ -73,16 +77,20 @@ class Gate {
 
   // The facts of a space for a caller; public for the tests and the holder's settings pages.
   Result<SpaceFacts> space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id) const;
-  // The same, filling `resource`'s flags (as resource_flags() does) from the same statement;
-  // with `current`, the resource's current version too (Target::current).
+  // What a facts statement may read besides the facts, in the same round trip.
+  struct Extras {
+    std::optional<store::Row>* current = nullptr;  // the resource's current version (Target::current)
+    const store::Condition* session = nullptr;     // a session to confirm (Caller::unconfirmed_session)
+    std::optional<bool> session_confirmed;         // out: whether the session's condition held, once read
+  };
+  // The same, filling `resource`'s flags (as resource_flags() does) from the same statement.
   Result<SpaceFacts> space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id,
                                  std::string_view resource_id, ResourceFacts* resource,
-                                 std::optional<store::Row>* current = nullptr) const;
+                                 Extras* extras = nullptr) const;
   // The same for a resource named by type and id alone: the space is the one holding it
   // (the result's space_id), found by the same statement. kNotFound when no space holds it.
   Result<SpaceFacts> space_facts_of_resource(store::Transaction& tx, const Caller& caller, std::string_view resource_id,
-                                             ResourceFacts& resource,
-                                             std::optional<store::Row>* current = nullptr) const;
+                                             ResourceFacts& resource, Extras* extras = nullptr) const;
   // Fills the per-resource flags (hidden, author) of `resource` from the store.
   Status resource_flags(store::Transaction& tx, std::string_view space_id, std::string_view id,
                         ResourceFacts& resource) const;

@@ -61,17 +61,23 @@ Response session_response(const identity::NewSession& s, identity::SessionKind k
 
 }  // namespace
 
-Result<identity::Principal> authenticate(identity::Accounts& accounts, const Request& req) {
+std::optional<SessionToken> session_token(const Request& req) {
   std::string_view auth = req.header("authorization");
   if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
-    return accounts.authenticate(std::string(auth.substr(7)), identity::SessionKind::kBearer, std::nullopt);
+    return SessionToken{std::string(auth.substr(7)), identity::SessionKind::kBearer};
   }
   auto cookie = cookie_value(req, kSessionCookie);
-  if (!cookie) return Status::unauthenticated("not signed in");
+  if (!cookie) return std::nullopt;
+  return SessionToken{*cookie, identity::SessionKind::kCookie};
+}
+
+Result<identity::Principal> authenticate(identity::Accounts& accounts, const Request& req) {
+  auto t = session_token(req);
+  if (!t) return Status::unauthenticated("not signed in");
   bool safe = req.method == "GET" || req.method == "HEAD";
   std::optional<std::string> csrf;
-  if (!safe) csrf = std::string(req.header("x-csrf-token"));
-  return accounts.authenticate(*cookie, identity::SessionKind::kCookie, csrf);
+  if (t->kind == identity::SessionKind::kCookie && !safe) csrf = std::string(req.header("x-csrf-token"));
+  return accounts.authenticate(t->token, t->kind, csrf);
 }
 
 std::vector<Route> account_routes(identity::Accounts& accounts, std::chrono::seconds session_lifetime) {

@@ -31,6 +31,13 @@ inline constexpr char kSessionCookie[] = "carnet_session";
 // methods). kUnauthenticated / kForbidden otherwise.
 Result<identity::Principal> authenticate(identity::Accounts& accounts, const Request& req);
 
+// The session token a request presents (bearer token, else cookie), if any.
+struct SessionToken {
+  std::string token;
+  identity::SessionKind kind;
+};
+std::optional<SessionToken> session_token(const Request& req);
+
 // `session_lifetime` is the cookie's Max-Age (the session's absolute expiry).
 std::vector<Route> account_routes(identity::Accounts& accounts, std::chrono::seconds session_lifetime);
 

@@ -121,10 +121,17 @@ Result<std::vector<std::pair<std::string, std::string>>> decode_form(std::string
   return out;
 }
 
-Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate, const Request& req) {
-  auto who = authenticate(accounts, req);
+Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate, const Request& req,
+                               bool confirmed_by_gate) {
+  std::optional<identity::Principal> remembered;
+  std::optional<SessionToken> token;
+  if (confirmed_by_gate && (req.method == "GET" || req.method == "HEAD") && (token = session_token(req))) {
+    remembered = accounts.remembered(token->token, token->kind);
+  }
+  auto who = remembered ? Result<identity::Principal>(std::move(*remembered)) : authenticate(accounts, req);
   if (!who.is_ok()) return who.status();
   Call call{std::move(*who), {}, &gate};
+  if (remembered) call.caller.unconfirmed_session = accounts.confirmation(token->token);
   access::Caller& c = call.caller;
   c.client_address = req.client_address;
   c.actor.account_id = call.who.account_id;
@@ -180,6 +187,26 @@ Result<Target> authorize(const Call& call, std::string_view type, access::Action
   if (!target.resource.directory && t.compartment.empty()) return Status::forbidden("no space to act in");
   t.current = std::move(target.current);
   return t;
+}
+
+Result<Target> authorize_call(identity::Accounts& accounts, Call& call, const Request& req, std::string_view type,
+                              access::Action action, std::string_view id, std::string_view patient, bool read_current) {
+  auto target = authorize(call, type, action, id, patient, read_current);
+  if (target.is_ok() || target.status().code() != ErrorCode::kUnauthenticated || !call.caller.unconfirmed_session) {
+    return target;
+  }
+  // The remembered session no longer stands as it was: forgotten, and read in full (it may
+  // act in another space now, or have ended).
+  if (auto token = session_token(req)) accounts.forget(token->token);
+  auto again = authenticate_call(accounts, *call.gate, req);
+  if (!again.is_ok()) return again.status();
+  call = std::move(*again);
+  return authorize(call, type, action, id, patient, read_current);
+}
+
+Status confirm_call(identity::Accounts& accounts, const Call& call, const Request& req) {
+  if (!call.caller.unconfirmed_session) return Status::ok();
+  return authenticate_call(accounts, *call.gate, req).status();
 }
 
 std::string patient_of_search(std::string_view type, const std::vector<std::pair<std::string, std::string>>& params) {

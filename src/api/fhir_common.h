@@ -62,7 +62,13 @@ struct Target {
   std::optional<store::Row> current;  // asked with read_current: fhir::ResourceStore::kCurrentColumns
 };
 
-Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate, const Request& req);
+// `confirmed_by_gate`: for a safe request whose next step is authorize_call(), a session this
+// instance authenticated less than a minute ago is taken from memory
+// (identity::Accounts::remembered) and confirmed by the gate's statement rather than read
+// first; until then, the call may answer nothing but through authorize_call(), or
+// confirm_call() for an error found before.
+Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate, const Request& req,
+                               bool confirmed_by_gate = false);
 // Resolves the compartment of `type` for the caller and asks the access gate (which audits
 // the access); kForbidden with the policy's reason when denied. `id`: the resource, for
 // calls that address one.
@@ -71,6 +77,16 @@ Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate,
 // `read_current`: a read of `id`'s current version, read with the access facts (Target::current).
 Result<Target> authorize(const Call& call, std::string_view type, access::Action action, std::string_view id = {},
                          std::string_view patient = {}, bool read_current = false);
+
+// authorize() for a call from authenticate_call(): a remembered session that the gate no
+// longer confirms is authenticated again in full (it may act in another space since) and
+// `call` replaced, or the request refused as not signed in.
+Result<Target> authorize_call(identity::Accounts& accounts, Call& call, const Request& req, std::string_view type,
+                              access::Action action, std::string_view id = {}, std::string_view patient = {},
+                              bool read_current = false);
+// For an error found before authorize_call(): the session confirmed first (kUnauthenticated
+// when it no longer stands), so that an ended session gets nothing else.
+Status confirm_call(identity::Accounts& accounts, const Call& call, const Request& req);
 
 // The patient a search is about (patient=, subject= or, for Patient, _id=), or "".
 std::string patient_of_search(std::string_view type, const std::vector<std::pair<std::string, std::string>>& params);

@@ -107,9 +107,9 @@ std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate,
   using Entered = std::pair<Call, Target>;
   auto enter = [&accounts, &gate](const Request& req, access::Action action,
                                   bool read_current = false) -> std::variant<Entered, Response> {
-    auto call = authenticate_call(accounts, gate, req);
+    auto call = authenticate_call(accounts, gate, req, /*confirmed_by_gate=*/true);
     if (!call.is_ok()) return outcome(call.status(), req.request_id);
-    auto target = authorize(*call, req.param("type"), action, req.param("id"), {}, read_current);
+    auto target = authorize_call(accounts, *call, req, req.param("type"), action, req.param("id"), {}, read_current);
     if (!target.is_ok()) return outcome(target.status(), req.request_id);
     return Entered{std::move(*call), std::move(*target)};
   };

@@ -68,13 +68,19 @@ Result<Pairs> search_parameters(const Request& req) {
 
 Response search(fhir::ResourceStore& resources, store::Store& store, identity::Accounts& accounts, access::Gate& gate,
                 const Request& req) {
-  auto call = authenticate_call(accounts, gate, req);
+  auto call = authenticate_call(accounts, gate, req, /*confirmed_by_gate=*/true);
   if (!call.is_ok()) return outcome(call.status(), req.request_id);
-  if (!wants_json(req)) return not_acceptable(req);
+  if (!wants_json(req)) {
+    Status s = confirm_call(accounts, *call, req);
+    return s.is_ok() ? not_acceptable(req) : outcome(s, req.request_id);
+  }
   auto pairs = search_parameters(req);
-  if (!pairs.is_ok()) return outcome(pairs.status(), req.request_id);
-  auto target = authorize(*call, req.param("type"), access::Action::kSearch, {},
-                          patient_of_search(req.param("type"), *pairs));
+  if (!pairs.is_ok()) {
+    Status s = confirm_call(accounts, *call, req);
+    return outcome(s.is_ok() ? pairs.status() : s, req.request_id);
+  }
+  auto target = authorize_call(accounts, *call, req, req.param("type"), access::Action::kSearch, {},
+                               patient_of_search(req.param("type"), *pairs));
   if (!target.is_ok()) return outcome(target.status(), req.request_id);
   if (target->type->name == "AuditEvent") return audit_search(gate.audit(), store, *target, req, *pairs);
   bool strict = req.header("prefer").find("handling=strict") != std::string_view::npos;

@@ -134,6 +134,7 @@ Result<Principal> Accounts::authenticate(const std::string& token, SessionKind k
   std::string token_hash = ring_.lookup_hash("session", token);
   Principal p;
   std::string last_seen;
+  bool acting_elsewhere = false;  // the session row names another space than the holder's
   Status outcome = invalid;
   // On every request: the session row, then (acting for someone) whether that still holds;
   // each checked on the latest data, no snapshot needed between them.
@@ -162,6 +163,7 @@ Result<Principal> Accounts::authenticate(const std::string& token, SessionKind k
     p.idnatps = r.is_null(11) ? "" : r.text(11);
     p.acting_space_id = p.space_id;
     if (!r.is_null(10) && r.text(10) != p.space_id) {
+      acting_elsewhere = true;
       // Acting for a child (until 18) or for someone who delegated: only while it lasts.
       auto live = acts_for(tx, p.space_id, r.text(10));
       if (!live.is_ok()) return live.status();
@@ -180,7 +182,51 @@ Result<Principal> Accounts::authenticate(const std::string& token, SessionKind k
     });
     if (!touch.is_ok()) log::warn("session_touch_failed", {{"error", touch.message()}});
   }
+  if (acting_elsewhere) {
+    std::lock_guard lock(remembered_mu_);
+    remembered_.erase(token_hash);  // confirmation() checks a session acting in its own space
+  } else {
+    remember(token_hash, p, kind);
+  }
   return p;
+}
+
+namespace {
+constexpr auto kRememberFor = std::chrono::minutes(1);  // the idle clock's resolution
+constexpr size_t kRememberedLimit = 100'000;
+}  // namespace
+
+void Accounts::remember(const std::string& token_hash, const Principal& who, SessionKind kind) const {
+  std::lock_guard lock(remembered_mu_);
+  if (remembered_.size() >= kRememberedLimit) remembered_.clear();  // refilled by the next requests
+  remembered_[token_hash] = {who, kind, clock_.now()};
+}
+
+std::optional<Principal> Accounts::remembered(const std::string& token, SessionKind kind) const {
+  if (token.empty() || token.size() > 100) return std::nullopt;
+  std::string token_hash = ring_.lookup_hash("session", token);
+  std::lock_guard lock(remembered_mu_);
+  auto it = remembered_.find(token_hash);
+  if (it == remembered_.end() || it->second.kind != kind || clock_.now() - it->second.at >= kRememberFor) {
+    return std::nullopt;
+  }
+  return it->second.who;
+}
+
+store::Condition Accounts::confirmation(const std::string& token) const {
+  auto now_tp = clock_.now();
+  // What authenticate() checks on the session row, as it stands when the statement runs.
+  return {"EXISTS (SELECT 1 FROM sessions se JOIN accounts ac ON ac.account_id = se.account_id "
+          "WHERE se.token_hash = ? AND se.revoked_at IS NULL AND se.expires_at > ? AND se.last_seen_at > ? "
+          "AND ac.disabled = 0 AND (se.acting_space_id IS NULL OR se.acting_space_id = ac.space_id))",
+          {store::Blob{ring_.lookup_hash("session", token)}, format_instant(now_tp),
+           format_instant(now_tp - options_.session_idle)}};
+}
+
+void Accounts::forget(const std::string& token) const {
+  std::string token_hash = ring_.lookup_hash("session", token);
+  std::lock_guard lock(remembered_mu_);
+  remembered_.erase(token_hash);
 }
 
 Result<std::vector<SessionView>> Accounts::list_sessions(const Principal& who) {

@@ -27,6 +27,13 @@ struct Blob {
 
 using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Blob>;
 
+// A boolean SQL expression with its parameters, for one layer to have a statement of
+// another check something in the same round trip.
+struct Condition {
+  std::string sql;
+  std::vector<Value> params;
+};
+
 // A view over parameters: built from a braced list at the call site or from a vector.
 class Params {
  public:

@@ -16,13 +16,18 @@ TEST_F(Fhir, RepresentativesAreAuditedAndOperatorsSeeNothing) {
     if (s["role"] == "representative") lea = s["space_id"];
   }
   ASSERT_FALSE(lea.empty()) << spaces->body;
+  // Reading in his own space first: the server remembers his session as acting there, and
+  // must not keep him there once he switched (the gate's statement sees the switch).
+  ASSERT_EQ(call("GET", "/fhir/r4/Observation?_count=5", jean_)->status, 200);
   ASSERT_EQ(call("POST", "/api/v1/spaces/" + lea + "/switch", jean_)->status, 200);
   auto created = call("POST", "/fhir/r4/Observation", jean_,
                       R"({"resourceType":"Observation","status":"final","code":{"text":"Taille"},"valueQuantity":{"value":152,"unit":"cm"}})");
   ASSERT_EQ(created->status, 201) << created->body;
   std::string id = json::parse(created->body)["id"];
   ASSERT_EQ(call("GET", "/fhir/r4/Observation/" + id, jean_)->status, 200);
-  ASSERT_EQ(call("GET", "/fhir/r4/Observation?_count=5", jean_)->status, 200);
+  auto seen = call("GET", "/fhir/r4/Observation?_count=5", jean_);
+  ASSERT_EQ(seen->status, 200);
+  EXPECT_NE(seen->body.find(id), std::string::npos) << "searched Léa's space";
   // Sophie, in her own space, is not audited (the holder's own reads).
   ASSERT_EQ(call("GET", "/fhir/r4/Observation?_count=5", sophie_)->status, 200);
 

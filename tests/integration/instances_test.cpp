@@ -196,5 +196,42 @@ TEST_F(Instances, SessionsWritesAndReferenceDataAreSharedAndARollingRestartLoses
   EXPECT_GT(ok.load(), 50);
 }
 
+TEST_F(Instances, ASessionEndedThroughOneInstanceIsRefusedAtOnceByTheOther) {
+  // Instance b remembers a session it authenticated (its reads then confirm the session in
+  // the access statement instead of reading it first); the session ends through instance a;
+  // b's very next answer to it is 401, whatever the request.
+  std::string second = bearer("jean.dupont@demo.carnet", "Velo-Rouge-Montagne-26", 2, port_a_);
+  std::string space = json::parse(api("GET", "/api/v1/me", jean_)->body)["space_id"];
+  auto obs = http_request(port_a_, "POST", "/fhir/r4/Observation",
+                          R"({"resourceType":"Observation","status":"final","code":{"text":"Poids"},"subject":{"reference":"Patient/)" +
+                              space + R"("}})",
+                          {second, "Content-Type: application/fhir+json"});
+  ASSERT_EQ(obs->status, 201) << obs->body;
+  std::string read = "/fhir/r4/Observation/" + std::string(json::parse(obs->body)["id"]);
+  std::string search = "/fhir/r4/Observation?patient=Patient/" + space + "&_count=5";
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(http_request(port_b_, "GET", read, "", {second})->status, 200);
+    ASSERT_EQ(http_request(port_b_, "GET", search, "", {second})->status, 200);
+  }
+  auto mine = http_request(port_a_, "GET", "/api/v1/sessions", "", {second});
+  ASSERT_EQ(mine->status, 200) << mine->body;
+  std::string session_id;
+  json sessions = json::parse(mine->body)["sessions"];
+  for (const auto& s : sessions) {
+    if (s.value("current", false)) session_id = s["session_id"];
+  }
+  ASSERT_FALSE(session_id.empty()) << mine->body;
+  ASSERT_EQ(http_request(port_a_, "DELETE", "/api/v1/sessions/" + session_id, "", {jean_})->status, 204);
+
+  EXPECT_EQ(http_request(port_b_, "GET", read, "", {second})->status, 401);
+  EXPECT_EQ(http_request(port_b_, "GET", search, "", {second})->status, 401);
+  // Not "no such resource" nor "bad parameter": nothing but "not signed in".
+  EXPECT_EQ(http_request(port_b_, "GET", "/fhir/r4/Observation/no-such-id", "", {second})->status, 401);
+  EXPECT_EQ(http_request(port_b_, "GET", "/fhir/r4/Observation?unknown-parameter=1", "", {second})->status, 401);
+  EXPECT_EQ(http_request(port_b_, "GET", "/fhir/r4/Observation?_count=5", "", {second, "Accept: text/csv"})->status, 401);
+  // Jean's other session is untouched.
+  EXPECT_EQ(http_request(port_b_, "GET", read, "", {jean_})->status, 200);
+}
+
 }  // namespace
 }  // namespace carnet::itest
