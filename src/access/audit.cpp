@@ -81,6 +81,8 @@ std::string AuditLog::chain_hash(const std::string& prev, const AuditEvent& e) c
 Status AuditLog::record_in(store::Transaction& tx, std::vector<AuditEvent> events) const {
   // Heads of the chains touched, read once per transaction.
   std::map<std::string, std::pair<int64_t, std::string>> heads;
+  std::vector<std::vector<store::Value>> rows;  // kColumns of each event
+  rows.reserve(events.size());
   for (auto& e : events) {
     auto head = heads.find(e.space_id);
     if (head == heads.end()) {
@@ -92,15 +94,26 @@ Status AuditLog::record_in(store::Transaction& tx, std::vector<AuditEvent> event
     e.seq = head->second.first + 1;
     if (e.at.empty()) e.at = format_instant(clock_.now());
     std::string hash = chain_hash(head->second.second, e);
-    auto ins = tx.exec(std::string("INSERT INTO audit_events (") + kColumns +
-                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       {e.space_id, e.seq, e.at, e.actor_kind, e.actor_id, e.on_behalf_of, e.action, e.resource_type,
-                        e.resource_id, e.outcome, e.reason, e.client_address, int64_t{e.emergency},
-                        int64_t{e.by_holder}, store::Blob{head->second.second}, store::Blob{hash}});
-    if (!ins.is_ok()) return ins.status();
+    rows.push_back({e.space_id, e.seq, e.at, e.actor_kind, e.actor_id, e.on_behalf_of, e.action, e.resource_type,
+                    e.resource_id, e.outcome, e.reason, e.client_address, int64_t{e.emergency}, int64_t{e.by_holder},
+                    store::Blob{head->second.second}, store::Blob{hash}});
     head->second = {e.seq, hash};
-    CARNET_RETURN_IF_ERROR(first_access(tx, e));
   }
+  // The events in few statements (a round trip each on a database server): INSERTs of 64,
+  // 32, ... 1 rows, so that a few statement texts cover every batch size.
+  for (size_t start = 0, chunk = 64; start < rows.size(); start += chunk) {
+    while (chunk > rows.size() - start) chunk /= 2;
+    size_t end = start + chunk;
+    std::string sql = std::string("INSERT INTO audit_events (") + kColumns + ") VALUES ";
+    std::vector<store::Value> params;
+    params.reserve((end - start) * rows[start].size());
+    for (size_t i = start; i < end; ++i) {
+      sql += i == start ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      for (auto& v : rows[i]) params.push_back(std::move(v));
+    }
+    CARNET_RETURN_IF_ERROR(tx.exec(sql, params).status());
+  }
+  for (const auto& e : events) CARNET_RETURN_IF_ERROR(first_access(tx, e));
   for (const auto& [space, head] : heads) {
     auto up = tx.exec(
         "INSERT INTO audit_heads (space_id, last_seq, last_hash) VALUES (?, ?, ?) "

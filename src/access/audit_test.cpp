@@ -75,6 +75,27 @@ TEST_F(Audit, ConcurrentRecordsFormOneChainPerSpace) {
   }).is_ok());
 }
 
+TEST_F(Audit, ALargeBatchIsWrittenInFewStatementsAndChainsInOrder) {
+  // 151 events of three spaces in one transaction: INSERTs of 64, 64, 16, 4, 2 and 1 rows.
+  std::vector<AuditEvent> events;
+  for (int i = 0; i < 151; ++i) events.push_back(event("space-" + std::to_string(i % 3), std::to_string(i)));
+  ASSERT_TRUE(store_->transact(store::TxMode::kWrite, [&](store::Transaction& tx) {
+    return log_->record_in(tx, events);
+  }).is_ok());
+  ASSERT_TRUE(log_->record(event("space-0", "after")).is_ok());
+  EXPECT_TRUE(verify().empty());
+  ASSERT_TRUE(store_->transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    auto list = log_->list(tx, "space-0", false, 0, 1000);
+    if (!list.is_ok()) return list.status();
+    EXPECT_EQ(list->size(), 52u);
+    EXPECT_EQ(list->front().resource_id, "after");
+    EXPECT_EQ(list->front().seq, 52);
+    EXPECT_EQ(list->back().resource_id, "0");
+    EXPECT_EQ((*list)[1].resource_id, "150");  // in the order recorded
+    return Status::ok();
+  }).is_ok());
+}
+
 TEST_F(Audit, VerifyNamesModifiedMissingAndSwappedEvents) {
   for (int i = 1; i <= 10; ++i) ASSERT_TRUE(log_->record(event("space-a", "obs-" + std::to_string(i))).is_ok());
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(log_->record(event("space-b", "obs-" + std::to_string(i))).is_ok());

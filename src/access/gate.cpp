@@ -46,6 +46,7 @@ std::string extra_columns(const Gate::Extras* extras, std::vector<store::Value>&
     sql += ", (" + extras->session->sql + ")";
     params.insert(params.end(), extras->session->params.begin(), extras->session->params.end());
   }
+  if (extras->reference_version) sql += ", (" + std::string(store::kReferenceVersionQuery) + ")";
   return sql;
 }
 
@@ -58,7 +59,8 @@ void read_extras(Gate::Extras* extras, const store::Row& row, size_t first) {
     *extras->current = store::Row(std::move(values));
     first += fhir::ResourceStore::kCurrentColumnCount;
   }
-  if (extras->session) extras->session_confirmed = row.integer(first) != 0;
+  if (extras->session) extras->session_confirmed = row.integer(first++) != 0;
+  if (extras->reference_version) extras->reference_version_read = row.integer(first);
 }
 
 }  // namespace
@@ -326,6 +328,7 @@ Result<Decision> Gate::check(const Caller& caller, Action action, Target& target
     Extras extras;
     extras.current = with_resource && target.read_current ? &target.current : nullptr;
     extras.session = caller.unconfirmed_session ? &*caller.unconfirmed_session : nullptr;
+    extras.reference_version = caller.actor.kind == ActorKind::kProfessional;
     Status located = Status::ok();
     if (target.space_id.empty() && with_resource && !target.resource.directory) {
       // Named by id alone: the space holding it, and its facts, in one statement.
@@ -360,7 +363,8 @@ Result<Decision> Gate::check(const Caller& caller, Action action, Target& target
       // Reference data (matrix, directory) cached here is checked against the version in the
       // database, which every change bumps: a change made through another instance, or by
       // the carnet tool, is seen by the next access.
-      auto version = store::reference_version(tx);
+      auto version = extras.reference_version_read ? Result<int64_t>(*extras.reference_version_read)
+                                                    : store::reference_version(tx);
       if (!version.is_ok()) return version.status();
       Actor actor = caller.actor;
       bool stale = false;

@@ -82,6 +82,8 @@ class Gate {
     std::optional<store::Row>* current = nullptr;  // the resource's current version (Target::current)
     const store::Condition* session = nullptr;     // a session to confirm (Caller::unconfirmed_session)
     std::optional<bool> session_confirmed;         // out: whether the session's condition held, once read
+    bool reference_version = false;                 // store::reference_version() too,
+    std::optional<int64_t> reference_version_read;  // out: as read
   };
   // The same, filling `resource`'s flags (as resource_flags() does) from the same statement.
   Result<SpaceFacts> space_facts(store::Transaction& tx, const Caller& caller, std::string_view space_id,

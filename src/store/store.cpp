@@ -72,7 +72,7 @@ bool valid_channel(std::string_view channel) {
 }
 
 Result<int64_t> reference_version(Transaction& tx) {
-  auto row = tx.query_one("SELECT version FROM reference_data_version WHERE id = 1");
+  auto row = tx.query_one(kReferenceVersionQuery);
   if (!row.is_ok()) return row.status();
   return *row ? (*row)->integer(0) : int64_t{0};
 }

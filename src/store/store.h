@@ -174,6 +174,8 @@ Result<std::unique_ptr<Store>> open_store(const std::string& database, const std
 // Bumping also publishes an event on kReferenceDataChannel, so instances drop their copies at
 // once rather than at their next check.
 Result<int64_t> reference_version(Transaction& tx);
+// The statement reference_version() runs, for a larger statement to read it as a column.
+inline constexpr char kReferenceVersionQuery[] = "SELECT version FROM reference_data_version WHERE id = 1";
 Status bump_reference_version(Transaction& tx);
 inline constexpr char kReferenceDataChannel[] = "reference-data";
 
