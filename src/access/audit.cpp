@@ -5,6 +5,7 @@
 #include "access/care.h"
 #include "core/deferred.h"
 #include "identity/spaces.h"
+#include "store/insert_rows.h"
 
 namespace carnet::access {
 namespace {
@@ -99,20 +100,8 @@ Status AuditLog::record_in(store::Transaction& tx, std::vector<AuditEvent> event
                     store::Blob{head->second.second}, store::Blob{hash}});
     head->second = {e.seq, hash};
   }
-  // The events in few statements (a round trip each on a database server): INSERTs of 64,
-  // 32, ... 1 rows, so that a few statement texts cover every batch size.
-  for (size_t start = 0, chunk = 64; start < rows.size(); start += chunk) {
-    while (chunk > rows.size() - start) chunk /= 2;
-    size_t end = start + chunk;
-    std::string sql = std::string("INSERT INTO audit_events (") + kColumns + ") VALUES ";
-    std::vector<store::Value> params;
-    params.reserve((end - start) * rows[start].size());
-    for (size_t i = start; i < end; ++i) {
-      sql += i == start ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-      for (auto& v : rows[i]) params.push_back(std::move(v));
-    }
-    CARNET_RETURN_IF_ERROR(tx.exec(sql, params).status());
-  }
+  // The events in few statements (a round trip each on a database server).
+  CARNET_RETURN_IF_ERROR(store::insert_rows(tx, "audit_events", kColumns, std::move(rows)).status());
   for (const auto& e : events) CARNET_RETURN_IF_ERROR(first_access(tx, e));
   for (const auto& [space, head] : heads) {
     auto up = tx.exec(

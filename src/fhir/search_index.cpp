@@ -10,6 +10,7 @@
 #include "fhir/datetime.h"
 #include "fhir/resource_types.h"
 #include "fhir/search_params.h"
+#include "store/insert_rows.h"
 
 namespace carnet::fhir {
 namespace {
@@ -175,25 +176,22 @@ Status SearchIndex::write(store::Transaction& tx, std::string_view compartment, 
   if (replaces) CARNET_RETURN_IF_ERROR(clear(tx, compartment, type, id));
   IndexEntries e = extract(type, resource);
   std::string c(compartment), t(type), i(id);
-  for (const auto& x : e.tokens) {
-    auto r = tx.exec("INSERT INTO search_tokens (compartment, resource_type, param, code, system, resource_id) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     {c, t, x.param, x.code, x.system, i});
-    if (!r.is_ok()) return r.status();
-  }
-  for (const auto& x : e.dates) {
-    auto r = tx.exec("INSERT INTO search_dates (compartment, resource_type, param, low, high, resource_id) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     {c, t, x.param, x.low, x.high, i});
-    if (!r.is_ok()) return r.status();
-  }
-  for (const auto& x : e.references) {
-    auto r = tx.exec("INSERT INTO search_references (compartment, resource_type, param, target, resource_id) "
-                     "VALUES (?, ?, ?, ?, ?)",
-                     {c, t, x.param, x.target, i});
-    if (!r.is_ok()) return r.status();
-  }
-  return Status::ok();
+  // One statement per table (rows of one resource are few).
+  std::vector<std::vector<store::Value>> rows;
+  for (const auto& x : e.tokens) rows.push_back({c, t, x.param, x.code, x.system, i});
+  CARNET_RETURN_IF_ERROR(
+      store::insert_rows(tx, "search_tokens", "compartment, resource_type, param, code, system, resource_id", std::move(rows))
+          .status());
+  rows.clear();
+  for (const auto& x : e.dates) rows.push_back({c, t, x.param, x.low, x.high, i});
+  CARNET_RETURN_IF_ERROR(
+      store::insert_rows(tx, "search_dates", "compartment, resource_type, param, low, high, resource_id", std::move(rows))
+          .status());
+  rows.clear();
+  for (const auto& x : e.references) rows.push_back({c, t, x.param, x.target, i});
+  return store::insert_rows(tx, "search_references", "compartment, resource_type, param, target, resource_id",
+                            std::move(rows))
+      .status();
 }
 
 }  // namespace carnet::fhir

@@ -1,4 +1,5 @@
 #include "store/store.h"
+#include "store/insert_rows.h"
 
 #include <algorithm>
 #include <chrono>
@@ -69,6 +70,31 @@ bool valid_channel(std::string_view channel) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) return false;
   }
   return true;
+}
+
+Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string_view columns,
+                            std::vector<std::vector<Value>> rows, std::string_view suffix) {
+  int64_t inserted = 0;
+  for (size_t start = 0, chunk = 64; start < rows.size(); start += chunk) {
+    while (chunk > rows.size() - start) chunk /= 2;
+    const size_t width = rows[start].size();
+    std::string tuple = "(";
+    for (size_t c = 0; c < width; ++c) tuple += c ? ", ?" : "?";
+    tuple += ")";
+    std::string sql = "INSERT INTO " + std::string(table) + " (" + std::string(columns) + ") VALUES ";
+    std::vector<Value> params;
+    params.reserve(chunk * width);
+    for (size_t i = start; i < start + chunk; ++i) {
+      if (rows[i].size() != width) return Status::internal("insert_rows: rows of different widths");
+      sql += i == start ? tuple : ", " + tuple;
+      for (auto& v : rows[i]) params.push_back(std::move(v));
+    }
+    if (!suffix.empty()) sql += " " + std::string(suffix);
+    auto n = tx.exec(sql, params);
+    if (!n.is_ok()) return n.status();
+    inserted += *n;
+  }
+  return inserted;
 }
 
 Result<int64_t> reference_version(Transaction& tx) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/temp_dir_for_testing.h"
+#include "store/insert_rows.h"
 #include "store/postgres_for_testing.h"
 #include "store/store.h"
 
@@ -133,6 +134,36 @@ TEST_P(StoreConformance, ConstraintViolationIsAConflict) {
   EXPECT_TRUE(insert("x").is_ok());
   EXPECT_EQ(insert("x").code(), ErrorCode::kConflict);
   EXPECT_EQ(count_items(), 1);
+}
+
+TEST_P(StoreConformance, InsertRowsWritesEveryRowInFewStatements) {
+  // 0, 1 and 100 rows (statements of 64, 32 and 4), then a suffix that skips duplicates.
+  for (int n : {0, 1, 100}) {
+    ASSERT_TRUE(store_->transact(TxMode::kWrite, [&](Transaction& tx) -> Status {
+      std::vector<std::vector<Value>> rows;
+      for (int i = 0; i < n; ++i) rows.push_back({"row-" + std::to_string(n) + "-" + std::to_string(i), int64_t(i)});
+      auto inserted = insert_rows(tx, "t_items", "name, qty", std::move(rows));
+      if (!inserted.is_ok()) return inserted.status();
+      EXPECT_EQ(*inserted, n);
+      return Status::ok();
+    }).is_ok());
+  }
+  EXPECT_EQ(count_items(), 101);
+  ASSERT_TRUE(store_->transact(TxMode::kWrite, [&](Transaction& tx) -> Status {
+    std::vector<std::vector<Value>> rows = {{std::string("row-100-7"), int64_t(7)}, {std::string("fresh"), int64_t(1)}};
+    auto inserted = insert_rows(tx, "t_items", "name, qty", std::move(rows), "ON CONFLICT (name) DO NOTHING");
+    if (!inserted.is_ok()) return inserted.status();
+    EXPECT_EQ(*inserted, 1);
+    return Status::ok();
+  }).is_ok());
+  EXPECT_EQ(count_items(), 102);
+  // A failing row fails the statement, and the transaction changes nothing.
+  Status s = store_->transact(TxMode::kWrite, [&](Transaction& tx) {
+    std::vector<std::vector<Value>> rows = {{std::string("new-1"), int64_t(1)}, {std::string("fresh"), int64_t(2)}};
+    return insert_rows(tx, "t_items", "name, qty", std::move(rows)).status();
+  });
+  EXPECT_EQ(s.code(), ErrorCode::kConflict);
+  EXPECT_EQ(count_items(), 102);
 }
 
 TEST_P(StoreConformance, ReadTransactionsCannotWrite) {
