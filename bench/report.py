@@ -134,7 +134,9 @@ def main():
                       at_most=2.0))
 
     # The same scenarios across backends: PostgreSQL within 2x of SQLite.
-    cross = [("S2 FHIR read by the holder (req/s)", F.get(("S2", "postgres", "holder_rps")), F.get(("S2", "sqlite", "holder_rps")), True)]
+    cross = [("S2 FHIR read by the holder (req/s)", F.get(("S2", "postgres", "holder_rps")), F.get(("S2", "sqlite", "holder_rps")), True),
+             ("S2 FHIR read by a professional, audited (req/s)", F.get(("S2", "postgres", "audited_rps")),
+              F.get(("S2", "sqlite", "audited_rps")), True)]
     for n in sizes:
         cross.append((f"S5 search p99 at {n:,} resources (ms)", F.get(("S5", "postgres", f"search_{n}_c16_p99_ms")),
                       F.get(("S5", "sqlite", f"search_{n}_c16_p99_ms")), False))
