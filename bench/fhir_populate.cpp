@@ -108,7 +108,7 @@ class BatchingTransaction final : public store::Transaction {
  private:
   struct Shape {
     std::string table, head, tuple, suffix;  // head: "INSERT INTO t (...) VALUES "
-    size_t per_tuple = 0;                    // placeholders in a tuple
+    size_t per_tuple = 0;                    // the `?` of one tuple
   };
   struct Held {
     Shape shape;

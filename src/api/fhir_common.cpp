@@ -123,15 +123,14 @@ Result<std::vector<std::pair<std::string, std::string>>> decode_form(std::string
 
 Result<Call> authenticate_call(identity::Accounts& accounts, access::Gate& gate, const Request& req,
                                bool confirmed_by_gate) {
-  std::optional<identity::Principal> remembered;
-  std::optional<SessionToken> token;
-  if (confirmed_by_gate && (req.method == "GET" || req.method == "HEAD") && (token = session_token(req))) {
-    remembered = accounts.remembered(token->token, token->kind);
+  std::optional<identity::Accounts::RememberedSession> remembered;
+  if (confirmed_by_gate && (req.method == "GET" || req.method == "HEAD")) {
+    if (auto token = session_token(req)) remembered = accounts.remembered(token->token, token->kind);
   }
-  auto who = remembered ? Result<identity::Principal>(std::move(*remembered)) : authenticate(accounts, req);
+  auto who = remembered ? Result<identity::Principal>(remembered->who) : authenticate(accounts, req);
   if (!who.is_ok()) return who.status();
   Call call{std::move(*who), {}, &gate};
-  if (remembered) call.caller.unconfirmed_session = accounts.confirmation(token->token);
+  if (remembered) call.caller.unconfirmed_session = std::move(remembered->confirmation);
   access::Caller& c = call.caller;
   c.client_address = req.client_address;
   c.actor.account_id = call.who.account_id;

@@ -184,7 +184,7 @@ Result<Principal> Accounts::authenticate(const std::string& token, SessionKind k
   }
   if (acting_elsewhere) {
     std::lock_guard lock(remembered_mu_);
-    remembered_.erase(token_hash);  // confirmation() checks a session acting in its own space
+    remembered_.erase(token_hash);  // the confirmation checks a session acting in its own space
   } else {
     remember(token_hash, p, kind);
   }
@@ -202,25 +202,26 @@ void Accounts::remember(const std::string& token_hash, const Principal& who, Ses
   remembered_[token_hash] = {who, kind, clock_.now()};
 }
 
-std::optional<Principal> Accounts::remembered(const std::string& token, SessionKind kind) const {
+std::optional<Accounts::RememberedSession> Accounts::remembered(const std::string& token, SessionKind kind) const {
   if (token.empty() || token.size() > 100) return std::nullopt;
   std::string token_hash = ring_.lookup_hash("session", token);
-  std::lock_guard lock(remembered_mu_);
-  auto it = remembered_.find(token_hash);
-  if (it == remembered_.end() || it->second.kind != kind || clock_.now() - it->second.at >= kRememberFor) {
-    return std::nullopt;
-  }
-  return it->second.who;
-}
-
-store::Condition Accounts::confirmation(const std::string& token) const {
   auto now_tp = clock_.now();
+  RememberedSession out;
+  {
+    std::lock_guard lock(remembered_mu_);
+    auto it = remembered_.find(token_hash);
+    if (it == remembered_.end() || it->second.kind != kind || now_tp - it->second.at >= kRememberFor) {
+      return std::nullopt;
+    }
+    out.who = it->second.who;
+  }
   // What authenticate() checks on the session row, as it stands when the statement runs.
-  return {"EXISTS (SELECT 1 FROM sessions se JOIN accounts ac ON ac.account_id = se.account_id "
-          "WHERE se.token_hash = ? AND se.revoked_at IS NULL AND se.expires_at > ? AND se.last_seen_at > ? "
-          "AND ac.disabled = 0 AND (se.acting_space_id IS NULL OR se.acting_space_id = ac.space_id))",
-          {store::Blob{ring_.lookup_hash("session", token)}, format_instant(now_tp),
-           format_instant(now_tp - options_.session_idle)}};
+  out.confirmation = {"EXISTS (SELECT 1 FROM sessions se JOIN accounts ac ON ac.account_id = se.account_id "
+                      "WHERE se.token_hash = ? AND se.revoked_at IS NULL AND se.expires_at > ? AND se.last_seen_at > ? "
+                      "AND ac.disabled = 0 AND (se.acting_space_id IS NULL OR se.acting_space_id = ac.space_id))",
+                      {store::Blob{std::move(token_hash)}, format_instant(now_tp),
+                       format_instant(now_tp - options_.session_idle)}};
+  return out;
 }
 
 void Accounts::forget(const std::string& token) const {

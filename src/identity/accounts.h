@@ -119,12 +119,15 @@ class Accounts {
   Result<Principal> authenticate(const std::string& token, SessionKind kind, const std::optional<std::string>& csrf);
   // The principal of `token`'s session when authenticate() on this instance found it valid
   // less than a minute ago, acting in its own space (nullopt: call authenticate()). This is
-  // NOT a decision: the request's next statement must check confirmation(token), which reads
-  // the session as it stands in the database (revoked, expired, idle, account disabled,
-  // space switched), so that a session ended through any instance is refused at once.
-  // Saves a round trip per request to a database server.
-  std::optional<Principal> remembered(const std::string& token, SessionKind kind) const;
-  store::Condition confirmation(const std::string& token) const;
+  // NOT a decision: the request's next statement must check `confirmation`, which reads the
+  // session as it stands in the database (revoked, expired, idle, account disabled, space
+  // switched), so that a session ended through any instance is refused at once. Saves a
+  // round trip per request to a database server.
+  struct RememberedSession {
+    Principal who;
+    store::Condition confirmation;  // a boolean SQL expression
+  };
+  std::optional<RememberedSession> remembered(const std::string& token, SessionKind kind) const;
   // Drops what remembered() knows of `token` (a confirmation failed).
   void forget(const std::string& token) const;
   Result<std::vector<SessionView>> list_sessions(const Principal& who);
