@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <future>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "core/csv.h"
@@ -14,6 +16,7 @@
 #include "identity/nir.h"
 #include "identity/traits.h"
 #include "notify/outbox.h"
+#include "store/insert_rows.h"
 #include "store/space_keys.h"
 
 namespace carnet::identity {
@@ -110,6 +113,90 @@ std::string normalize_provisional_code(std::string_view typed) {
 Enroller::Enroller(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, EnrolmentOptions options)
     : store_(store), ring_(ring), clock_(clock), options_(options) {}
 
+namespace {
+
+// A line with everything computed that needs no database: the keyed hash of the NIR, a new
+// space with its data key, sealed identity and provisional code, and its notice. Computed
+// while the previous batch is being written.
+struct Prepared {
+  size_t line = 0;
+  std::string reason;    // why the line is invalid, when ins_hash is empty
+  std::string ins_hash;
+  std::string space_id;
+  std::vector<store::Value> key_row, space_row, notice_row;
+  std::vector<std::vector<store::Value>> representative_rows;
+};
+
+constexpr std::string_view kSpaceColumns =
+    "space_id, ins_hash, state, enrolled_at, opposition_deadline, state_changed_at, adult_on, identity, code_hash, "
+    "code_expires_at";
+
+// One transaction for a batch: who is already known (one look-up per 64 lines), then the
+// new spaces as multi-row inserts. The outcomes in line order.
+Result<std::vector<LineOutcome>> write_batch(store::Store& store, const std::vector<Prepared>& batch) {
+  std::vector<LineOutcome> outcomes;
+  Status s = store.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    outcomes.clear();  // the store may run this again after a conflict
+    struct Known {
+      std::string space_id, state, since;
+    };
+    std::unordered_map<std::string, Known> known;  // by ins_hash: enrolled before, or earlier in this batch
+    std::vector<store::Value> hashes;
+    for (const Prepared& p : batch) {
+      if (!p.ins_hash.empty()) hashes.push_back(store::Blob{p.ins_hash});
+    }
+    CARNET_RETURN_IF_ERROR(store::query_in(tx, "SELECT ins_hash, space_id, state, state_changed_at FROM spaces",
+                                           "ins_hash", hashes, [&](const store::Row& r) {
+                                             known[r.text(0)] = {r.text(1), r.text(2), r.text(3)};
+                                             return Status::ok();
+                                           }));
+    std::vector<std::vector<store::Value>> keys, spaces, representatives, notices;
+    for (const Prepared& p : batch) {
+      LineOutcome o;
+      o.line = p.line;
+      if (p.ins_hash.empty()) {
+        o.status = LineStatus::kInvalid;
+        o.reason = p.reason;
+      } else if (auto it = known.find(p.ins_hash); it != known.end()) {
+        const Known& k = it->second;
+        if (k.state == "opposed") {
+          o.status = LineStatus::kObjected;
+          o.reason = "this person objected to their space on " + k.since.substr(0, 10) + "; they are never enrolled again";
+        } else if (k.state == "closed") {
+          o.status = LineStatus::kObjected;
+          o.reason = "this person closed their space; they are not enrolled again";
+        } else {
+          o.status = LineStatus::kAlreadyEnrolled;
+          o.space_id = k.space_id;
+        }
+      } else {
+        known.emplace(p.ins_hash, Known{p.space_id, "notified", {}});
+        keys.push_back(p.key_row);
+        spaces.push_back(p.space_row);
+        notices.push_back(p.notice_row);
+        representatives.insert(representatives.end(), p.representative_rows.begin(), p.representative_rows.end());
+        o.status = LineStatus::kEnrolled;
+        o.space_id = p.space_id;
+      }
+      outcomes.push_back(std::move(o));
+    }
+    CARNET_RETURN_IF_ERROR(store::insert_rows(tx, "space_keys", store::SpaceKeys::kColumns, std::move(keys)).status());
+    CARNET_RETURN_IF_ERROR(store::insert_rows(tx, "spaces", kSpaceColumns, std::move(spaces)).status());
+    CARNET_RETURN_IF_ERROR(store::insert_rows(tx, "representatives", "space_id, representative_ins_hash, since",
+                                              std::move(representatives),
+                                              "ON CONFLICT (space_id, representative_ins_hash) DO NOTHING")
+                               .status());
+    return store::insert_rows(tx, "outbox", notify::Outbox::kColumns, std::move(notices)).status();
+  });
+  if (!s.is_ok()) {
+    return s.with_context("writing lines " + std::to_string(batch.front().line) + "-" +
+                          std::to_string(batch.back().line));
+  }
+  return outcomes;
+}
+
+}  // namespace
+
 Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSink& sink) {
   EnrolmentSummary summary;
   std::array<int, kColumnCount> index;
@@ -124,94 +211,71 @@ Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSi
   store::SpaceKeys keys(ring_);
   notify::Outbox outbox(ring_);
 
-  auto flush = [&]() -> Status {
-    if (batch.empty()) return Status::ok();
-    std::vector<LineOutcome> outcomes;
-    Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
-      outcomes.clear();  // the store may run this again after a conflict
-      for (const Pending& p : batch) {
-        LineOutcome o;
-        o.line = p.line;
-        if (!p.candidate) {
-          o.status = LineStatus::kInvalid;
-          o.reason = p.reason;
-          outcomes.push_back(std::move(o));
-          continue;
-        }
-        const Candidate& c = *p.candidate;
-        std::string ins_hash = ins_lookup_hash(ring_, c.nir.value);
-        auto existing = tx.query_one("SELECT space_id, state, state_changed_at FROM spaces WHERE ins_hash = ?",
-                                     {store::Blob{ins_hash}});
-        if (!existing.is_ok()) return existing.status();
-        if (*existing) {
-          const store::Row& r = **existing;
-          if (r.text(1) == "opposed" || r.text(1) == "closed") {
-            o.status = LineStatus::kObjected;
-            o.reason = r.text(1) == "opposed" ? "this person objected to their space on " + r.text(2).substr(0, 10) +
-                                                    "; they are never enrolled again"
-                                              : "this person closed their space; they are not enrolled again";
-          } else {
-            o.status = LineStatus::kAlreadyEnrolled;
-            o.space_id = r.text(0);
-          }
-          outcomes.push_back(std::move(o));
-          continue;
-        }
-        std::string space_id = crypto::time_ordered_uuid();
-        auto key = keys.create(tx, space_id, now);
-        if (!key.is_ok()) return key.status();
-        nlohmann::json identity = {
-            {"nir", c.nir.value},
-            {"birth_name", c.traits.birth_name},
-            {"first_names", c.traits.first_names},
-            {"birth_date", c.traits.birth_date.iso()},
-            {"sex", c.traits.sex == Sex::kMale ? "M" : "F"},
-            {"birthplace", c.traits.birthplace},
-            {"email", c.contacts.email},
-            {"mobile", c.contacts.mobile},
-            {"address", c.contacts.address},
-        };
-        std::string sealed = crypto::seal(*key, identity.dump(), "carnet.space-identity.v1:" + space_id);
-        std::string code = new_provisional_code();
-        auto ins = tx.exec(
-            "INSERT INTO spaces (space_id, ins_hash, state, enrolled_at, opposition_deadline, state_changed_at, "
-            "adult_on, identity, code_hash, code_expires_at) VALUES (?, ?, 'notified', ?, ?, ?, ?, ?, ?, ?)",
-            {space_id, store::Blob{ins_hash}, now, deadline, now,
-             c.adult_on ? store::Value(*c.adult_on) : store::Value(nullptr), store::Blob{sealed},
-             store::Blob{provisional_code_hash(ring_, space_id, code)}, deadline});
-        if (!ins.is_ok()) return ins.status();
-        for (const auto& rep : c.representative_nirs) {
-          auto r = tx.exec("INSERT INTO representatives (space_id, representative_ins_hash, since) VALUES (?, ?, ?) "
-                           "ON CONFLICT (space_id, representative_ins_hash) DO NOTHING",
-                           {space_id, store::Blob{ins_lookup_hash(ring_, rep)}, now});
-          if (!r.is_ok()) return r.status();
-        }
-        notify::Notice notice;
-        notice.space_id = space_id;
-        if (!c.contacts.email.empty()) {
-          notice.channel = notify::Channel::kEmail;
-          notice.recipient = c.contacts.email;
-        } else if (!c.contacts.mobile.empty()) {
-          notice.channel = notify::Channel::kSms;
-          notice.recipient = c.contacts.mobile;
-        } else {
-          notice.channel = notify::Channel::kLetter;
-          notice.recipient = c.traits.first_names.front() + " " + c.traits.birth_name + "\n" + c.contacts.address;
-        }
-        notice.template_id = c.adult_on ? "enrolment_notice_minor" : "enrolment_notice";
-        notice.params = {{"first_name", c.traits.first_names.front()},
-                         {"code", code},
-                         {"deadline", deadline.substr(0, 10)}};
-        CARNET_RETURN_IF_ERROR(outbox.enqueue(tx, notice, now));
-        o.status = LineStatus::kEnrolled;
-        o.space_id = space_id;
-        outcomes.push_back(std::move(o));
-      }
-      return Status::ok();
-    });
-    if (!s.is_ok()) return s.with_context("writing lines " + std::to_string(batch.front().line) + "-" +
-                                          std::to_string(batch.back().line));
-    for (const auto& o : outcomes) {
+  auto prepare = [&](Pending& pending) -> Prepared {
+    Prepared p;
+    p.line = pending.line;
+    if (!pending.candidate) {
+      p.reason = std::move(pending.reason);
+      return p;
+    }
+    const Candidate& c = *pending.candidate;
+    p.ins_hash = ins_lookup_hash(ring_, c.nir.value);
+    p.space_id = crypto::time_ordered_uuid();
+    auto key = keys.fresh(p.space_id, now);
+    p.key_row = std::move(key.row);
+    nlohmann::json identity = {
+        {"nir", c.nir.value},
+        {"birth_name", c.traits.birth_name},
+        {"first_names", c.traits.first_names},
+        {"birth_date", c.traits.birth_date.iso()},
+        {"sex", c.traits.sex == Sex::kMale ? "M" : "F"},
+        {"birthplace", c.traits.birthplace},
+        {"email", c.contacts.email},
+        {"mobile", c.contacts.mobile},
+        {"address", c.contacts.address},
+    };
+    std::string sealed = crypto::seal(key.key, identity.dump(), "carnet.space-identity.v1:" + p.space_id);
+    std::string code = new_provisional_code();
+    p.space_row = {p.space_id,
+                   store::Blob{p.ins_hash},
+                   std::string("notified"),
+                   now,
+                   deadline,
+                   now,
+                   c.adult_on ? store::Value(*c.adult_on) : store::Value(nullptr),
+                   store::Blob{std::move(sealed)},
+                   store::Blob{provisional_code_hash(ring_, p.space_id, code)},
+                   deadline};
+    for (const auto& rep : c.representative_nirs) {
+      p.representative_rows.push_back({p.space_id, store::Blob{ins_lookup_hash(ring_, rep)}, now});
+    }
+    notify::Notice notice;
+    notice.space_id = p.space_id;
+    if (!c.contacts.email.empty()) {
+      notice.channel = notify::Channel::kEmail;
+      notice.recipient = c.contacts.email;
+    } else if (!c.contacts.mobile.empty()) {
+      notice.channel = notify::Channel::kSms;
+      notice.recipient = c.contacts.mobile;
+    } else {
+      notice.channel = notify::Channel::kLetter;
+      notice.recipient = c.traits.first_names.front() + " " + c.traits.birth_name + "\n" + c.contacts.address;
+    }
+    notice.template_id = c.adult_on ? "enrolment_notice_minor" : "enrolment_notice";
+    notice.params = {{"first_name", c.traits.first_names.front()}, {"code", code}, {"deadline", deadline.substr(0, 10)}};
+    p.notice_row = outbox.row(notice, now);
+    return p;
+  };
+
+  // Batch k is written on another thread while batch k+1 is read, checked and prepared on
+  // this one; its lines are reported (in order, on this thread) before batch k+1 is handed
+  // over. At most two prepared batches exist at a time: memory stays flat.
+  std::future<Result<std::vector<LineOutcome>>> writing;
+  auto deliver = [&]() -> Status {
+    if (!writing.valid()) return Status::ok();
+    auto outcomes = writing.get();
+    if (!outcomes.is_ok()) return outcomes.status();
+    for (const auto& o : *outcomes) {
       switch (o.status) {
         case LineStatus::kEnrolled: summary.enrolled++; break;
         case LineStatus::kAlreadyEnrolled: summary.already_enrolled++; break;
@@ -220,7 +284,17 @@ Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSi
       }
       sink(o);
     }
+    return Status::ok();
+  };
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::ok();
+    std::vector<Prepared> prepared;
+    prepared.reserve(batch.size());
+    for (Pending& p : batch) prepared.push_back(prepare(p));
     batch.clear();
+    CARNET_RETURN_IF_ERROR(deliver());
+    writing = std::async(std::launch::async,
+                         [&store = store_, prepared = std::move(prepared)] { return write_batch(store, prepared); });
     return Status::ok();
   };
 
@@ -331,19 +405,25 @@ Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSi
     return Status::ok();
   });
 
-  std::vector<char> buf(64 * 1024);
-  for (;;) {
-    auto n = source(buf.data(), buf.size());
-    if (!n.is_ok()) {
-      CARNET_RETURN_IF_ERROR(flush());
-      return n.status();
+  auto read_all = [&]() -> Status {
+    std::vector<char> buf(64 * 1024);
+    for (;;) {
+      auto n = source(buf.data(), buf.size());
+      if (!n.is_ok()) {
+        CARNET_RETURN_IF_ERROR(flush());
+        return n.status();
+      }
+      if (*n == 0) break;
+      CARNET_RETURN_IF_ERROR(reader.feed(std::string_view(buf.data(), *n)));
     }
-    if (*n == 0) break;
-    CARNET_RETURN_IF_ERROR(reader.feed(std::string_view(buf.data(), *n)));
-  }
-  CARNET_RETURN_IF_ERROR(reader.finish());
-  if (!header_seen) return Status::invalid("the file is empty (a header line is required)");
-  CARNET_RETURN_IF_ERROR(flush());
+    CARNET_RETURN_IF_ERROR(reader.finish());
+    if (!header_seen) return Status::invalid("the file is empty (a header line is required)");
+    return flush();
+  };
+  Status read = read_all();
+  Status written = deliver();  // the last batch handed over, even after an error
+  if (!read.is_ok()) return read;
+  if (!written.is_ok()) return written;
   return summary;
 }
 

@@ -178,6 +178,42 @@ TEST_F(EnrolmentTest, CrashMidFileThenRerunEqualsOneCleanRun) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM space_keys"), 60);
 }
 
+TEST_F(EnrolmentTest, ThePipelineReportsLinesInOrderAndEnrolsAPersonOnceWithinAndAcrossBatches) {
+  // Batches of 3 are written while the next is prepared: the same person twice in a batch,
+  // again two batches later, and lines reported in file order all the same.
+  std::string file = kHeader;
+  std::vector<std::string> lines;
+  for (int i = 0; i < 20; ++i) {
+    std::string body = "1840575123" + std::to_string(200 + i);
+    int key = int(97 - std::stoull(body) % 97);
+    lines.push_back(body + (key < 10 ? "0" : "") + std::to_string(key) + ",Nom,Jean,1984-05-17,M,75056,q" + std::to_string(i) +
+                    "@example.fr,,,\n");
+  }
+  for (int i = 0; i < 20; ++i) {
+    file += lines[size_t(i)];
+    if (i == 4) file += lines[3];   // same batch as line 3's first occurrence or the next
+    if (i == 12) file += lines[0];  // batches later
+  }
+  file += "184057512345626,Durand,Paul,1984-05-17,M,75056,paul@example.fr,,,\n";  // bad key, last
+  std::vector<LineOutcome> out;
+  auto r = enrol(file, &out, 3);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->lines, 23u);
+  EXPECT_EQ(r->enrolled, 20u);
+  EXPECT_EQ(r->already_enrolled, 2u);
+  EXPECT_EQ(r->invalid, 1u);
+  ASSERT_EQ(out.size(), 23u);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].line, i + 2) << "reported in file order";
+  EXPECT_EQ(out[5].status, LineStatus::kAlreadyEnrolled);  // line 7: the person of line 5, same batch
+  EXPECT_EQ(out[5].space_id, out[3].space_id);
+  EXPECT_EQ(out[14].status, LineStatus::kAlreadyEnrolled);  // line 16: the person of line 2
+  EXPECT_EQ(out[14].space_id, out[0].space_id);
+  EXPECT_EQ(out[22].status, LineStatus::kInvalid);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM spaces"), 20);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM outbox"), 20);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM space_keys"), 20);
+}
+
 TEST_F(EnrolmentTest, BadFilesAreRefusedWithAClearMessage) {
   auto unknown = enrol("nir,birth_name,first_names,birth_date,sex,birthplace,shoe_size\n");
   ASSERT_FALSE(unknown.is_ok());

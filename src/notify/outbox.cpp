@@ -32,14 +32,15 @@ std::string_view channel_name(Channel c) {
 Outbox::Outbox(const crypto::KeyRing& ring) : key_(ring.service_key(crypto::ServiceKey::kOutbox)) {}
 
 Status Outbox::enqueue(store::Transaction& tx, const Notice& n, const std::string& now) const {
+  return tx.exec("INSERT INTO outbox (" + std::string(kColumns) + ") VALUES (?, ?, ?, ?, ?, ?)", row(n, now)).status();
+}
+
+std::vector<store::Value> Outbox::row(const Notice& n, const std::string& now) const {
   nlohmann::json payload = {{"recipient", n.recipient}, {"params", n.params}};
   std::string channel(channel_name(n.channel));
   std::string sealed = crypto::seal(key_, payload.dump(), associated_data(channel, n.template_id));
   store::Value space = n.space_id ? store::Value(*n.space_id) : store::Value(nullptr);
-  return tx.exec("INSERT INTO outbox (space_id, channel, template, payload, created_at, next_attempt_at) "
-                 "VALUES (?, ?, ?, ?, ?, ?)",
-                 {space, channel, n.template_id, store::Blob{sealed}, now, now})
-      .status();
+  return {space, channel, n.template_id, store::Blob{std::move(sealed)}, now, now};
 }
 
 Result<Notice> Outbox::read(store::Transaction& tx, int64_t id) const {

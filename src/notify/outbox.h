@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "crypto/keyring.h"
@@ -31,6 +32,10 @@ class Outbox {
   explicit Outbox(const crypto::KeyRing& ring);
   // Adds the notice inside the caller's transaction.
   Status enqueue(store::Transaction& tx, const Notice& notice, const std::string& now) const;
+  // The notice's outbox row (payload sealed), in the order of kColumns, for adding many
+  // notices at once with store::insert_rows.
+  static constexpr std::string_view kColumns = "space_id, channel, template, payload, created_at, next_attempt_at";
+  std::vector<store::Value> row(const Notice& notice, const std::string& now) const;
   // Reads a notice back (delivery, tests). kNotFound when there is no such id.
   Result<Notice> read(store::Transaction& tx, int64_t id) const;
 

@@ -7,17 +7,20 @@ Result<crypto::SecretKey> SpaceKeys::create(Transaction& tx, std::string_view sp
   auto shredded = tx.query_one("SELECT 1 FROM shredded_spaces WHERE space_id = ?", {std::string(space_id)});
   if (!shredded.is_ok()) return shredded.status();
   if (*shredded) return Status::conflict("space " + std::string(space_id) + " was erased; its key cannot be recreated");
-  auto dk = ring_.new_data_key(space_id);
-  auto ins = tx.exec(
-      "INSERT INTO space_keys (space_id, wrapped_key, master_fingerprint, created_at) VALUES (?, ?, ?, ?)",
-      {std::string(space_id), Blob{dk.wrapped}, ring_.fingerprint(), now});
+  NewKey k = fresh(space_id, now);
+  auto ins = tx.exec("INSERT INTO space_keys (" + std::string(kColumns) + ") VALUES (?, ?, ?, ?)", k.row);
   if (!ins.is_ok()) {
     if (ins.status().code() == ErrorCode::kConflict) {
       return Status::conflict("space " + std::string(space_id) + " already has a data key");
     }
     return ins.status();
   }
-  return dk.key;
+  return k.key;
+}
+
+SpaceKeys::NewKey SpaceKeys::fresh(std::string_view space_id, const std::string& now) const {
+  auto dk = ring_.new_data_key(space_id);
+  return {dk.key, {std::string(space_id), Blob{std::move(dk.wrapped)}, ring_.fingerprint(), now}};
 }
 
 Result<crypto::SecretKey> SpaceKeys::get(Transaction& tx, std::string_view space_id) const {

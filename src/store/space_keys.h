@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "crypto/keyring.h"
@@ -18,6 +19,15 @@ class SpaceKeys {
   // Creates the space's data key. kConflict if the space has a key or had one (shredded).
   Result<crypto::SecretKey> create(Transaction& tx, std::string_view space_id,
                                    const std::string& now) const;
+  // For many spaces at once (enrolment): a key for a space id just generated (a new
+  // time-ordered id never had a key, so none was shredded) and its space_keys row, in the
+  // order of kColumns, to insert with insert_rows.
+  struct NewKey {
+    crypto::SecretKey key;
+    std::vector<Value> row;
+  };
+  static constexpr std::string_view kColumns = "space_id, wrapped_key, master_fingerprint, created_at";
+  NewKey fresh(std::string_view space_id, const std::string& now) const;
   // kNotFound when the space never had a key or its key was shredded (the message says
   // which); kCorrupt when the stored key fails authentication.
   Result<crypto::SecretKey> get(Transaction& tx, std::string_view space_id) const;

@@ -72,29 +72,58 @@ bool valid_channel(std::string_view channel) {
   return true;
 }
 
+namespace {
+
+// Splits `count` items into runs of 64, 32, ... 1 (a handful of statement texts, each
+// prepared once per connection, cover every count) and calls `run(start, n)` for each.
+Status in_chunks(size_t count, const std::function<Status(size_t start, size_t n)>& run) {
+  for (size_t start = 0, chunk = 64; start < count; start += chunk) {
+    while (chunk > count - start) chunk /= 2;
+    CARNET_RETURN_IF_ERROR(run(start, chunk));
+  }
+  return Status::ok();
+}
+
+std::string placeholders(size_t n) {
+  std::string list = "(";
+  for (size_t c = 0; c < n; ++c) list += c ? ", ?" : "?";
+  return list + ")";
+}
+
+}  // namespace
+
 Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string_view columns,
                             std::vector<std::vector<Value>> rows, std::string_view suffix) {
+  if (rows.empty()) return int64_t{0};
+  const size_t width = rows.front().size();
+  const std::string tuple = placeholders(width);
   int64_t inserted = 0;
-  for (size_t start = 0, chunk = 64; start < rows.size(); start += chunk) {
-    while (chunk > rows.size() - start) chunk /= 2;
-    const size_t width = rows[start].size();
-    std::string tuple = "(";
-    for (size_t c = 0; c < width; ++c) tuple += c ? ", ?" : "?";
-    tuple += ")";
+  Status s = in_chunks(rows.size(), [&](size_t start, size_t n) -> Status {
     std::string sql = "INSERT INTO " + std::string(table) + " (" + std::string(columns) + ") VALUES ";
     std::vector<Value> params;
-    params.reserve(chunk * width);
-    for (size_t i = start; i < start + chunk; ++i) {
+    params.reserve(n * width);
+    for (size_t i = start; i < start + n; ++i) {
       if (rows[i].size() != width) return Status::internal("insert_rows: rows of different widths");
       sql += i == start ? tuple : ", " + tuple;
       for (auto& v : rows[i]) params.push_back(std::move(v));
     }
     if (!suffix.empty()) sql += " " + std::string(suffix);
-    auto n = tx.exec(sql, params);
-    if (!n.is_ok()) return n.status();
-    inserted += *n;
-  }
+    auto changed = tx.exec(sql, params);
+    if (!changed.is_ok()) return changed.status();
+    inserted += *changed;
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
   return inserted;
+}
+
+Status query_in(Transaction& tx, std::string_view select, std::string_view column, const std::vector<Value>& keys,
+                const std::function<Status(const Row&)>& each) {
+  return in_chunks(keys.size(), [&](size_t start, size_t n) -> Status {
+    std::string sql = std::string(select) + " WHERE " + std::string(column) + " IN " + placeholders(n);
+    std::vector<Value> params(keys.begin() + ptrdiff_t(start), keys.begin() + ptrdiff_t(start + n));
+    return tx.query_each(sql, params, each);
+  });
 }
 
 Result<int64_t> reference_version(Transaction& tx) {

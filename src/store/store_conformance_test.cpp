@@ -3,6 +3,8 @@
 // scripts/postgres-test-server starts, and fails without it).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -164,6 +166,33 @@ TEST_P(StoreConformance, InsertRowsWritesEveryRowInFewStatements) {
   });
   EXPECT_EQ(s.code(), ErrorCode::kConflict);
   EXPECT_EQ(count_items(), 102);
+}
+
+TEST_P(StoreConformance, QueryInFindsEveryKeyInFewStatements) {
+  ASSERT_TRUE(store_->transact(TxMode::kWrite, [&](Transaction& tx) -> Status {
+    std::vector<std::vector<Value>> rows;
+    for (int i = 0; i < 150; ++i) rows.push_back({"key-" + std::to_string(i), int64_t(i)});
+    return insert_rows(tx, "t_items", "name, qty", std::move(rows)).status();
+  }).is_ok());
+  // 100 keys (statements of 64, 32 and 4): 70 present, 30 absent, one repeated.
+  std::vector<Value> keys;
+  for (int i = 80; i < 179; ++i) keys.push_back("key-" + std::to_string(i));
+  keys.push_back(std::string("key-100"));
+  std::multiset<int64_t> found;
+  ASSERT_TRUE(store_->transact(TxMode::kRead, [&](Transaction& tx) {
+    found.clear();
+    return query_in(tx, "SELECT qty FROM t_items", "name", keys, [&](const Row& r) {
+      found.insert(r.integer(0));
+      return Status::ok();
+    });
+  }).is_ok());
+  EXPECT_EQ(found.size(), 70u);  // each row once, even when its key is asked twice in one statement
+  EXPECT_EQ(*found.begin(), 80);
+  EXPECT_EQ(*found.rbegin(), 149);
+  // No keys, no statement and no row.
+  EXPECT_TRUE(store_->transact(TxMode::kRead, [&](Transaction& tx) {
+    return query_in(tx, "SELECT qty FROM t_items", "name", {}, [&](const Row&) { return Status::internal("no row expected"); });
+  }).is_ok());
 }
 
 TEST_P(StoreConformance, ReadTransactionsCannotWrite) {
