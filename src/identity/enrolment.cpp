@@ -143,7 +143,7 @@ Result<std::vector<LineOutcome>> write_batch(store::Store& store, const std::vec
     std::unordered_map<std::string, Known> known;  // by ins_hash: enrolled before, or earlier in this batch
     std::vector<store::Value> hashes;
     for (const Prepared& p : batch) {
-      if (!p.ins_hash.empty()) hashes.push_back(store::Blob{p.ins_hash});
+      if (!p.ins_hash.empty()) hashes.emplace_back(std::in_place_type<store::Blob>, store::Blob{p.ins_hash});
     }
     CARNET_RETURN_IF_ERROR(store::query_in(tx, "SELECT ins_hash, space_id, state, state_changed_at FROM spaces",
                                            "ins_hash", hashes, [&](const store::Row& r) {

@@ -20,7 +20,8 @@ Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string
                             std::vector<std::vector<Value>> rows, std::string_view suffix = {});
 
 // Runs `<select> WHERE <column> IN (?, ...)` for `keys`, in statements of 64, 32, ... 1 keys
-// like insert_rows, calling `each` for every row found (in no particular order).
+// like insert_rows, calling `each` for every row found (in no particular order; a key given
+// twice in different statements finds its rows twice).
 Status query_in(Transaction& tx, std::string_view select, std::string_view column, const std::vector<Value>& keys,
                 const std::function<Status(const Row&)>& each);
 

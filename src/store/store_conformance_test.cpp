@@ -174,10 +174,10 @@ TEST_P(StoreConformance, QueryInFindsEveryKeyInFewStatements) {
     for (int i = 0; i < 150; ++i) rows.push_back({"key-" + std::to_string(i), int64_t(i)});
     return insert_rows(tx, "t_items", "name, qty", std::move(rows)).status();
   }).is_ok());
-  // 100 keys (statements of 64, 32 and 4): 70 present, 30 absent, one repeated.
+  // 100 keys (statements of 64, 32 and 4): 69 present, 30 absent, one asked twice in the
+  // first statement.
   std::vector<Value> keys;
-  for (int i = 80; i < 179; ++i) keys.push_back("key-" + std::to_string(i));
-  keys.push_back(std::string("key-100"));
+  for (int i = 80; i < 180; ++i) keys.emplace_back(std::in_place_type<std::string>, "key-" + std::to_string(i == 81 ? 80 : i));
   std::multiset<int64_t> found;
   ASSERT_TRUE(store_->transact(TxMode::kRead, [&](Transaction& tx) {
     found.clear();
@@ -186,7 +186,8 @@ TEST_P(StoreConformance, QueryInFindsEveryKeyInFewStatements) {
       return Status::ok();
     });
   }).is_ok());
-  EXPECT_EQ(found.size(), 70u);  // each row once, even when its key is asked twice in one statement
+  EXPECT_EQ(found.size(), 69u);
+  EXPECT_EQ(found.count(80), 1u);  // once, though its key was asked twice
   EXPECT_EQ(*found.begin(), 80);
   EXPECT_EQ(*found.rbegin(), 149);
   // No keys, no statement and no row.
