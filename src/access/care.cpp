@@ -52,8 +52,10 @@ Care::Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock,
            CareOptions options)
     : store_(store), ring_(ring), clock_(clock), audit_(audit), gate_(gate), options_(options) {}
 
-Result<std::string> professional_name(store::Transaction& tx, const crypto::KeyRing& ring, const Clock& clock,
-                                      std::string_view idnatps) {
+namespace {
+
+Result<ProfessionalIdentity> read_professional(store::Transaction& tx, const crypto::KeyRing& ring, const Clock& clock,
+                                               std::string_view idnatps) {
   fhir::ResourceStore resources(ring, clock);
   auto v = resources.read(tx, fhir::kDirectoryCompartment, "Practitioner", identity::practitioner_id(std::string(idnatps)));
   if (!v.is_ok()) {
@@ -63,10 +65,28 @@ Result<std::string> professional_name(store::Transaction& tx, const crypto::KeyR
     return v.status();
   }
   auto doc = nlohmann::json::parse(v->json);
-  const auto& name = doc["name"][0];
-  std::string given = name.contains("given") ? name["given"][0].get<std::string>() + " " : "";
-  std::string prefix = name.contains("prefix") ? name["prefix"][0].get<std::string>() + " " : "";
-  return prefix + given + name.value("family", "");
+  ProfessionalIdentity out;
+  if (doc.contains("name") && doc["name"].is_array() && !doc["name"].empty()) {
+    const auto& name = doc["name"][0];
+    std::string given = name.contains("given") ? name["given"][0].get<std::string>() + " " : "";
+    std::string prefix = name.contains("prefix") ? name["prefix"][0].get<std::string>() + " " : "";
+    out.name = prefix + given + name.value("family", "");
+  }
+  for (const auto& q : doc.value("qualification", nlohmann::json::array())) {
+    for (const auto& c : q["code"].value("coding", nlohmann::json::array())) {
+      if (out.profession.empty() && c.contains("display") && c["display"].is_string()) out.profession = c["display"];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> professional_name(store::Transaction& tx, const crypto::KeyRing& ring, const Clock& clock,
+                                      std::string_view idnatps) {
+  auto p = read_professional(tx, ring, clock, idnatps);
+  if (!p.is_ok()) return p.status();
+  return p->name;
 }
 
 Status Care::allowed(store::Transaction& tx, const Caller& c, Action action, std::string_view type,
@@ -96,7 +116,7 @@ Status Care::holder_action(store::Transaction& tx, const Caller& holder, std::st
   return audit_.record_in(tx, {std::move(e)});
 }
 
-Result<std::string> Care::find_patient(const Caller& pro, std::string_view nir_text, std::string_view birth_date) {
+Result<FoundPatient> Care::find_patient(const Caller& pro, std::string_view nir_text, std::string_view birth_date) {
   {
     ResourceFacts lookup;
     lookup.type = std::string(kPatientLookup);
@@ -105,9 +125,9 @@ Result<std::string> Care::find_patient(const Caller& pro, std::string_view nir_t
   }
   auto nir = identity::parse_nir(nir_text);
   if (!nir.is_ok()) return nir.status();
-  std::string found;
+  FoundPatient found;
   Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
-    found.clear();
+    found = {};
     auto row = tx.query_one("SELECT space_id, state, activated_at, identity FROM spaces WHERE ins_hash = ?",
                             {store::Blob{identity::ins_lookup_hash(ring_, nir->value)}});
     if (!row.is_ok()) return row.status();
@@ -118,13 +138,18 @@ Result<std::string> Care::find_patient(const Caller& pro, std::string_view nir_t
     if (!key.is_ok()) return Status::ok();
     auto plain = crypto::open(*key, (*row)->text(3), "carnet.space-identity.v1:" + space);
     if (!plain.is_ok()) return plain.status();
-    if (nlohmann::json::parse(*plain).value("birth_date", "") != birth_date) return Status::ok();
-    found = space;
+    auto person = nlohmann::json::parse(*plain);
+    if (person.value("birth_date", "") != birth_date) return Status::ok();
+    std::string first_names;
+    for (const auto& n : person.value("first_names", nlohmann::json::array())) {
+      if (n.is_string()) first_names += (first_names.empty() ? "" : " ") + n.get<std::string>();
+    }
+    found = {space, person.value("birth_name", ""), first_names, person.value("birth_date", ""), person.value("sex", "")};
     return Status::ok();
   });
   if (!s.is_ok()) return s;
-  if (found.empty()) return Status::not_found(kNoPatient);
-  CARNET_RETURN_IF_ERROR(audit_.record(event_for(pro, found, "find-patient", "allowed", "INS look-up")));
+  if (found.space_id.empty()) return Status::not_found(kNoPatient);
+  CARNET_RETURN_IF_ERROR(audit_.record(event_for(pro, found.space_id, "find-patient", "allowed", "INS look-up")));
   return found;
 }
 
@@ -439,6 +464,73 @@ Result<std::vector<Relationship>> Care::relationships(const Caller& holder) {
           out.push_back({r.text(0), r.text(1), r.text(2), r.text(3)});
           return Status::ok();
         });
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+Result<std::vector<Care::Block>> Care::blocks(const Caller& holder) {
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kRead));
+  std::vector<Block> out;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
+    out.clear();
+    return tx.query_each("SELECT idnatps, since, emergency_allowed FROM blocked_professionals WHERE space_id = ? ORDER BY since",
+                         {holder.acting_space}, [&](const store::Row& r) {
+                           out.push_back({r.text(0), r.text(1), r.integer(2) != 0});
+                           return Status::ok();
+                         });
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+Result<bool> Care::emergency_forbidden(const Caller& holder) {
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kRead));
+  bool forbidden = false;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    auto row = tx.query_one("SELECT emergency_forbidden FROM space_access_settings WHERE space_id = ?", {holder.acting_space});
+    if (!row.is_ok()) return row.status();
+    forbidden = *row && (*row)->integer(0) != 0;
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return forbidden;
+}
+
+Result<std::vector<Care::Hidden>> Care::hidden(const Caller& holder) {
+  CARNET_RETURN_IF_ERROR(holder_may(holder, Action::kRead));
+  std::vector<Hidden> out;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) {
+    out.clear();
+    return tx.query_each(
+        "SELECT resource_type, resource_id, hidden_from_professionals, hidden_from_representatives FROM resource_access "
+        "WHERE compartment = ? AND resource_type <> 'Binary' "
+        "AND (hidden_from_professionals <> 0 OR hidden_from_representatives <> 0) ORDER BY resource_type, resource_id",
+        {holder.acting_space}, [&](const store::Row& r) {
+          out.push_back({r.text(0), r.text(1), r.integer(2) != 0, r.integer(3) != 0});
+          return Status::ok();
+        });
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+Result<std::map<std::string, ProfessionalIdentity>> Care::professionals(const std::vector<std::string>& idnatps) {
+  std::map<std::string, ProfessionalIdentity> out;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    out.clear();
+    for (const auto& id : idnatps) {
+      if (out.count(id) || !valid_idnatps(id)) continue;
+      auto p = read_professional(tx, ring_, clock_, id);
+      if (p.is_ok()) {
+        out[id] = *p;
+      } else if (p.status().code() == ErrorCode::kNotFound) {
+        out[id] = {};
+      } else {
+        return p.status();
+      }
+    }
+    return Status::ok();
   });
   if (!s.is_ok()) return s;
   return out;

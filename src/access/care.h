@@ -43,6 +43,19 @@ struct Relationship {
 Result<std::string> professional_name(store::Transaction& tx, const crypto::KeyRing& ring, const Clock& clock,
                                       std::string_view idnatps);
 
+// How the portal names a professional to a holder: name and profession ("Pharmacien"), from
+// the directory. Empty strings for a professional the directory does not list (any more).
+struct ProfessionalIdentity {
+  std::string name, profession;
+};
+
+// A person found by INS: the space, and the identity traits the professional checks against
+// the person in front of them (identitovigilance).
+struct FoundPatient {
+  std::string space_id;
+  std::string birth_name, first_names, birth_date, sex;
+};
+
 class Care {
  public:
   Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, const Gate& gate,
@@ -51,7 +64,7 @@ class Care {
   // Professionals.
   // The space of the person with this NIR and birth date, if it is open (or activated) —
   // kNotFound otherwise, with the same message whatever the reason. Audited.
-  Result<std::string> find_patient(const Caller& pro, std::string_view nir, std::string_view birth_date);
+  Result<FoundPatient> find_patient(const Caller& pro, std::string_view nir, std::string_view birth_date);
   Status declare_care_team(const Caller& pro, std::string_view space_id);
   // kForbidden when the holder forbids emergency access, or blocked this professional without
   // allowing emergency access.
@@ -80,6 +93,23 @@ class Care {
   Status revoke_delegation(const Caller& holder, std::string_view delegate_space_id);
   Result<std::vector<Delegation>> delegations(const Caller& holder);
   Result<std::vector<Relationship>> relationships(const Caller& holder);
+  struct Block {
+    std::string idnatps, since;
+    bool emergency_allowed = false;
+  };
+  Result<std::vector<Block>> blocks(const Caller& holder);
+  // Whether the holder forbade emergency access.
+  Result<bool> emergency_forbidden(const Caller& holder);
+  // What the holder hid, and from whom (documents and profile items; a document's bytes
+  // follow it and are not listed).
+  struct Hidden {
+    std::string type, id;
+    bool from_professionals = false, from_representatives = false;
+  };
+  Result<std::vector<Hidden>> hidden(const Caller& holder);
+  // Names and professions of professionals, for lists shown to the holder (reference data:
+  // anyone signed in may read the directory).
+  Result<std::map<std::string, ProfessionalIdentity>> professionals(const std::vector<std::string>& idnatps);
   // How the holder is told of each kind of event (first_access, emergency, new_document):
   // email, sms or none ("default": the first contact they gave).
   Status set_notification(const Caller& holder, std::string_view kind, std::string_view channel);

@@ -1,4 +1,5 @@
 #include "access/gate.h"
+#include "store/insert_rows.h"
 
 #include <nlohmann/json.hpp>
 
@@ -183,6 +184,17 @@ Result<Matrix> Gate::matrix(store::Transaction& tx) const {
       }));
   if (!any) return Matrix::national_default();
   return m;
+}
+
+Status Gate::replace_matrix(store::Transaction& tx, const Matrix& m) {
+  CARNET_RETURN_IF_ERROR(tx.exec("DELETE FROM access_matrix").status());
+  std::vector<std::vector<store::Value>> rows;
+  for (const auto& [code, label] : m.professions()) {
+    for (std::string_view c : kCategories) rows.push_back({code, label, std::string(c), int64_t{m.allows(code, c)}});
+  }
+  CARNET_RETURN_IF_ERROR(
+      store::insert_rows(tx, "access_matrix", "profession_code, profession_label, category, allowed", std::move(rows)).status());
+  return store::bump_reference_version(tx);
 }
 
 void Gate::drop_caches() const {

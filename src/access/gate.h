@@ -98,6 +98,9 @@ class Gate {
                         ResourceFacts& resource) const;
   // The matrix in force: the operator's import, or the national default.
   Result<Matrix> matrix(store::Transaction& tx) const;
+  // Replaces the matrix in force (every profession of `m` × every category); running
+  // instances see the reference-data version change and read it again.
+  static Status replace_matrix(store::Transaction& tx, const Matrix& m);
 
   // Forgets the reference data kept here (matrix, professions), e.g. when an instance
   // announces a change; the next access reads them again.

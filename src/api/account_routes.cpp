@@ -144,15 +144,47 @@ std::vector<Route> account_routes(identity::Accounts& accounts, std::chrono::sec
                       if (!r.is_ok()) return error_response(r.status(), req.request_id);
                       return session_response(*r, *kind, req, nlohmann::json::object(), max_age);
                     }, kSmallJson});
+  // Passwords: a change by the signed-in person; a forgotten one reset with an e-mailed code.
+  routes.push_back({"POST", "/api/v1/password", "", [&accounts](const Request& req) {
+                      auto who = authenticate(accounts, req);
+                      if (!who.is_ok()) return error_response(who.status(), req.request_id);
+                      auto f = read_string_fields(req, {"current_password", "new_password"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      Status s = accounts.change_password(*who, (*f)["current_password"], (*f)["new_password"]);
+                      if (!s.is_ok()) return error_response(s, req.request_id);
+                      return Response::empty(204);
+                    }, kSmallJson});
+  routes.push_back({"POST", "/api/v1/password-reset", "", [&accounts](const Request& req) {
+                      auto f = read_string_fields(req, {"login"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      Status s = accounts.request_password_reset((*f)["login"], client_of(req));
+                      if (!s.is_ok()) return error_response(s, req.request_id);
+                      return Response::json(202, R"({"status":"a code was e-mailed if an account uses this login"})");
+                    }, kSmallJson});
+  routes.push_back({"POST", "/api/v1/password-reset/confirm", "", [&accounts](const Request& req) {
+                      auto f = read_string_fields(req, {"login", "code", "password"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      Status s = accounts.reset_password((*f)["login"], (*f)["code"], (*f)["password"], client_of(req));
+                      if (!s.is_ok()) return error_response(s, req.request_id);
+                      return Response::empty(204);
+                    }, kSmallJson});
   routes.push_back({"GET", "/api/v1/me", "", [&accounts](const Request& req) {
                       auto who = authenticate(accounts, req);
                       if (!who.is_ok()) return error_response(who.status(), req.request_id);
-                      return Response::json(200, nlohmann::json{{"account_id", who->account_id},
-                                                                {"kind", who->kind},
-                                                                {"idnatps", who->idnatps},
-                                                                {"space_id", who->space_id},
-                                                                {"acting_space_id", who->acting_space_id},
-                                                                {"session_id", who->session_id}}.dump());
+                      auto about = accounts.about(*who);
+                      if (!about.is_ok()) return error_response(about.status(), req.request_id);
+                      nlohmann::json me = {{"account_id", who->account_id},
+                                           {"kind", who->kind},
+                                           {"idnatps", who->idnatps},
+                                           {"space_id", who->space_id},
+                                           {"acting_space_id", who->acting_space_id},
+                                           {"session_id", who->session_id},
+                                           {"first_name", about->first_name},
+                                           {"previous_visit_at", about->previous_visit_at}};
+                      // A page loaded again gets its cookie session's CSRF token here (same origin only: no CORS).
+                      auto t = session_token(req);
+                      if (t && t->kind == identity::SessionKind::kCookie) me["csrf_token"] = accounts.csrf_token_of(t->token);
+                      return Response::json(200, me.dump());
                     }});
   routes.push_back({"GET", "/api/v1/spaces", "", [&accounts](const Request& req) {
                       auto who = authenticate(accounts, req);

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+
 #include "api/account_routes.h"
 #include "api/fhir_common.h"
 #include "api/json_body.h"
@@ -39,6 +41,34 @@ json event_json(const access::AuditEvent& e) {
           {"outcome", e.outcome}, {"reason", e.reason},   {"emergency", e.emergency}};
 }
 
+// Adds the directory's name and profession to each entry that names a professional (field
+// `id_field`), so that lists read "Dr Claire MARTIN (Médecin)" rather than an RPPS number.
+Status name_professionals(access::Care& care, json& entries, const std::string& id_field, const std::string& prefix,
+                          const std::function<bool(const json&)>& is_professional) {
+  std::vector<std::string> ids;
+  for (const auto& e : entries) {
+    if (is_professional(e)) ids.push_back(e[id_field].get<std::string>());
+  }
+  if (ids.empty()) return Status::ok();
+  auto names = care.professionals(ids);
+  if (!names.is_ok()) return names.status();
+  for (auto& e : entries) {
+    if (!is_professional(e)) continue;
+    auto it = names->find(e[id_field].get<std::string>());
+    if (it == names->end()) continue;
+    e[prefix + "name"] = it->second.name;
+    e[prefix + "profession"] = it->second.profession;
+  }
+  return Status::ok();
+}
+
+Response named_list(access::Care& care, const Request& req, const char* key, json list, const std::string& id_field,
+                    const std::string& prefix, const std::function<bool(const json&)>& is_professional) {
+  Status s = name_professionals(care, list, id_field, prefix, is_professional);
+  if (!s.is_ok()) return error_response(s, req.request_id);
+  return Response::json(200, json{{key, list}}.dump());
+}
+
 }  // namespace
 
 std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate, access::Care& care) {
@@ -57,9 +87,16 @@ std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate,
   routes.push_back({"POST", "/api/v1/care/patients/lookup", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_string_fields(req, {"nir", "birth_date"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
-                      auto space = care.find_patient(c, (*f)["nir"], (*f)["birth_date"]);
-                      if (!space.is_ok()) return error_response(space.status(), req.request_id);
-                      return Response::json(200, json{{"space_id", *space}, {"patient", "Patient/" + *space}}.dump());
+                      auto found = care.find_patient(c, (*f)["nir"], (*f)["birth_date"]);
+                      if (!found.is_ok()) return error_response(found.status(), req.request_id);
+                      // The identity traits, for the professional to check it is the person in front of them.
+                      return Response::json(200, json{{"space_id", found->space_id},
+                                                      {"patient", "Patient/" + found->space_id},
+                                                      {"birth_name", found->birth_name},
+                                                      {"first_names", found->first_names},
+                                                      {"birth_date", found->birth_date},
+                                                      {"sex", found->sex}}
+                                                     .dump());
                     }), kSmallJson});
   routes.push_back({"POST", "/api/v1/care/spaces/{space}/care-team", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       return done(care.declare_care_team(c, req.param("space")), req);
@@ -90,7 +127,7 @@ std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate,
                         out.push_back({{"idnatps", r.idnatps}, {"kind", r.kind}, {"since", r.since},
                                        {"expires_at", r.expires_at}});
                       }
-                      return Response::json(200, json{{"relationships", out}}.dump());
+                      return named_list(care, req, "relationships", std::move(out), "idnatps", "", [](const json&) { return true; });
                     })});
   routes.push_back({"PUT", "/api/v1/care/designated-physician", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       auto f = read_string_fields(req, {"idnatps"});
@@ -110,6 +147,31 @@ std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate,
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
                       return done(care.block(c, req.param("idnatps"), (*f)["emergency_allowed"]), req);
                     }), kSmallJson});
+  routes.push_back({"GET", "/api/v1/care/blocks", "", with_caller([&care](const Request& req, const access::Caller& c) {
+                      auto list = care.blocks(c);
+                      if (!list.is_ok()) return error_response(list.status(), req.request_id);
+                      json out = json::array();
+                      for (const auto& b : *list) {
+                        out.push_back({{"idnatps", b.idnatps}, {"since", b.since}, {"emergency_allowed", b.emergency_allowed}});
+                      }
+                      return named_list(care, req, "blocks", std::move(out), "idnatps", "", [](const json&) { return true; });
+                    })});
+  routes.push_back({"GET", "/api/v1/care/hidden", "", with_caller([&care](const Request& req, const access::Caller& c) {
+                      auto list = care.hidden(c);
+                      if (!list.is_ok()) return error_response(list.status(), req.request_id);
+                      json out = json::array();
+                      for (const auto& h : *list) {
+                        out.push_back({{"resource_type", h.type}, {"resource_id", h.id},
+                                       {"from_professionals", h.from_professionals},
+                                       {"from_representatives", h.from_representatives}});
+                      }
+                      return Response::json(200, json{{"hidden", out}}.dump());
+                    })});
+  routes.push_back({"GET", "/api/v1/care/settings", "", with_caller([&care](const Request& req, const access::Caller& c) {
+                      auto forbidden = care.emergency_forbidden(c);
+                      if (!forbidden.is_ok()) return error_response(forbidden.status(), req.request_id);
+                      return Response::json(200, json{{"emergency_forbidden", *forbidden}}.dump());
+                    })});
   routes.push_back({"DELETE", "/api/v1/care/blocks/{idnatps}", "", with_caller([&care](const Request& req, const access::Caller& c) {
                       return done(care.unblock(c, req.param("idnatps")), req);
                     })});
@@ -169,7 +231,8 @@ std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate,
                         if (!events.is_ok()) return error_response(events.status(), req.request_id);
                         json out = json::array();
                         for (const auto& e : *events) out.push_back(event_json(e));
-                        return Response::json(200, json{{"events", out}}.dump());
+                        return named_list(care, req, "events", std::move(out), "actor_id", "actor_",
+                                          [](const json& e) { return e["actor_kind"] == "professional"; });
                       })});
   }
   return routes;

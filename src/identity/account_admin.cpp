@@ -27,13 +27,18 @@ using namespace internal;
 // ---- operators ---------------------------------------------------------------------------------
 
 Result<std::string> Accounts::create_operator(const std::string& login_text, const std::string& password) {
+  return create_operator(login_text, password, crypto::random_bytes(crypto::kTotpSecretBytes));
+}
+
+Result<std::string> Accounts::create_operator(const std::string& login_text, const std::string& password,
+                                              const std::string& secret) {
+  if (secret.size() != crypto::kTotpSecretBytes) return Status::invalid("a TOTP secret has " + std::to_string(crypto::kTotpSecretBytes) + " bytes");
   auto login = normalize_login(login_text);
   if (!login.is_ok()) return login.status();
   std::string local = login->substr(0, login->find('@'));
   CARNET_RETURN_IF_ERROR(check_password(password, {local}));
   auto hash = hasher_.hash(password);
   if (!hash.is_ok()) return hash.status();
-  std::string secret = crypto::random_bytes(crypto::kTotpSecretBytes);
   std::string account_id = crypto::random_uuid();
   std::string now = format_instant(clock_.now());
   Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -113,6 +118,30 @@ Result<std::vector<SpaceSummary>> Accounts::my_spaces(const Principal& who) {
       }
       out.push_back(std::move(summary));
     }
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+Result<Accounts::About> Accounts::about(const Principal& who) {
+  About out;
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    out = {};
+    auto previous = tx.query_one("SELECT MAX(last_seen_at) FROM sessions WHERE account_id = ? AND session_id <> ?",
+                                 {who.account_id, who.session_id});
+    if (!previous.is_ok()) return previous.status();
+    if (*previous && !(*previous)->is_null(0)) out.previous_visit_at = (*previous)->text(0);
+    if (who.space_id.empty()) return Status::ok();
+    auto row = tx.query_one("SELECT identity FROM spaces WHERE space_id = ?", {who.space_id});
+    if (!row.is_ok()) return row.status();
+    if (!*row || (*row)->is_null(0)) return Status::ok();
+    auto key = store::SpaceKeys(ring_).get(tx, who.space_id);
+    if (!key.is_ok()) return Status::ok();  // a shredded space has no name to show
+    auto plain = crypto::open(*key, (*row)->text(0), "carnet.space-identity.v1:" + who.space_id);
+    if (!plain.is_ok()) return plain.status();
+    auto names = nlohmann::json::parse(*plain).value("first_names", std::vector<std::string>{});
+    if (!names.empty()) out.first_name = names.front();
     return Status::ok();
   });
   if (!s.is_ok()) return s;

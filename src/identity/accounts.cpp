@@ -102,6 +102,10 @@ Status Accounts::record_failure(store::Transaction& tx, const std::vector<std::s
 
 // ---- sessions ----------------------------------------------------------------------------
 
+std::string Accounts::csrf_token_of(const std::string& session_token) const {
+  return base64url_encode(ring_.lookup_hash("csrf-token", session_token)).substr(0, 32);
+}
+
 Result<NewSession> Accounts::create_session(store::Transaction& tx, const std::string& account_id, SessionKind kind,
                                             const ClientInfo& client, const std::string& now) {
   NewSession s;
@@ -111,7 +115,7 @@ Result<NewSession> Accounts::create_session(store::Transaction& tx, const std::s
   s.expires_at = format_instant(clock_.now() + options_.session_absolute);
   store::Value csrf(nullptr);
   if (kind == SessionKind::kCookie) {
-    s.csrf_token = crypto::random_token(24);
+    s.csrf_token = csrf_token_of(s.token);
     csrf = store::Blob{ring_.lookup_hash("csrf", s.csrf_token)};
   }
   auto ins = tx.exec(

@@ -114,6 +114,20 @@ class Accounts {
   Result<NewSession> finish_sign_in(const std::string& challenge_id, const std::string& code, SessionKind kind,
                                     const ClientInfo& client);
 
+  // Passwords after activation (passwords.cpp). Neither bypasses the second factor, and both
+  // end the account's other sessions and tell the person by e-mail.
+  // The signed-in person changes theirs: kUnauthenticated when `current` is wrong (counted
+  // like a failed sign-in), kInvalid when `next` breaks the password policy.
+  Status change_password(const Principal& who, const std::string& current, const std::string& next);
+  // Forgotten password, step 1: a code e-mailed to the login, valid 30 minutes. The answer is
+  // the same whether or not the login exists (no account discovery); at most one e-mail a
+  // minute per account; kThrottled for an address that failed too often.
+  Status request_password_reset(const std::string& login, const ClientInfo& client);
+  // Step 2: the code and the new password. kUnauthenticated (one message for every reason)
+  // when the code is wrong, used, expired or tried five times; kInvalid for the policy.
+  Status reset_password(const std::string& login, const std::string& code, const std::string& password,
+                        const ClientInfo& client);
+
   // A cookie session must present its CSRF token for unsafe methods (`csrf` set); pass
   // nullopt for safe methods. kUnauthenticated for anything wrong.
   Result<Principal> authenticate(const std::string& token, SessionKind kind, const std::optional<std::string>& csrf);
@@ -147,9 +161,23 @@ class Accounts {
   // Creates an operator account (no space) with TOTP as second factor. Returns the TOTP
   // secret (raw bytes) to show once. kConflict when the login is taken.
   Result<std::string> create_operator(const std::string& login, const std::string& password);
+  // The same with a given TOTP secret (raw bytes, kTotpSecretBytes): the demonstration data
+  // set's operator, whose code anyone trying Carnet can compute.
+  Result<std::string> create_operator(const std::string& login, const std::string& password, const std::string& secret);
 
   // The spaces the holder may act in: their own and those of the minors they represent.
   Result<std::vector<SpaceSummary>> my_spaces(const Principal& who);
+  // What the portal greets the person with: their first name (holders, from their space's
+  // identity) and when their previous visit ended (the latest activity of their other
+  // sessions; empty on a first visit), for "what is new since my last visit".
+  struct About {
+    std::string first_name;
+    std::string previous_visit_at;
+  };
+  Result<About> about(const Principal& who);
+  // The CSRF token of a cookie session, derived from its token: a page loaded again (or a
+  // new tab) gets it from /api/v1/me without it being stored anywhere.
+  std::string csrf_token_of(const std::string& session_token) const;
   // Makes the session act in `space_id` (own or represented); kNotFound otherwise.
   Status switch_space(const Principal& who, const std::string& space_id);
   // Sends the minor's other legal representative (listed at enrolment) an invitation at
@@ -168,6 +196,11 @@ class Accounts {
   Result<ActivationStarted> start_factor_enrolment(const std::string& space_id, const std::string& login,
                                                    const std::string& password_hash, const std::string& second_factor,
                                                    const std::string& phone, const std::string& idnatps);
+  // What a new password must not contain: the login's local part and the holder's names.
+  Result<std::vector<std::string>> personal_words(store::Transaction& tx, const std::string& account_id);
+  // Writes a new password hash, ends the other sessions (all but `keep_session`), tells the person.
+  Status store_password(store::Transaction& tx, const std::string& account_id, const std::string& hash,
+                        const std::string& keep_session, const std::string& now);
   Status send_code(store::Transaction& tx, const std::string& factor, const std::string& destination,
                    const std::string& code, const std::string& now);
 

@@ -1,5 +1,7 @@
 #include "identity/spaces.h"
 
+#include "fhir/resource_store.h"
+
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
@@ -260,6 +262,35 @@ Result<int64_t> Spaces::open_expired(int64_t limit) {
   });
   if (!s.is_ok()) return s;
   return changed;
+}
+
+Result<Spaces::Statistics> Spaces::statistics() {
+  Statistics out;
+  const auto now = clock_.now();
+  out.at = format_instant(now);
+  const std::string month_ago = format_instant(now - std::chrono::hours(24 * 30));
+  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
+    out.spaces_by_state.clear();
+    CARNET_RETURN_IF_ERROR(tx.query_each("SELECT state, COUNT(*) FROM spaces GROUP BY state", {}, [&](const store::Row& r) {
+      out.spaces_by_state[r.text(0)] = r.integer(1);
+      return Status::ok();
+    }));
+    auto counts = tx.query_one(
+        "SELECT (SELECT COUNT(*) FROM spaces WHERE activated_at IS NOT NULL), "
+        "(SELECT COUNT(*) FROM spaces WHERE activated_at >= ?), "
+        "(SELECT COUNT(*) FROM resources WHERE compartment = ? AND resource_type = 'Practitioner' AND deleted = 0), "
+        "(SELECT COUNT(*) FROM accounts WHERE kind = 'professional' AND disabled = 0)",
+        {month_ago, std::string(fhir::kDirectoryCompartment)});
+    if (!counts.is_ok()) return counts.status();
+    const store::Row& r = **counts;
+    out.activated = r.integer(0);
+    out.activated_last_30_days = r.integer(1);
+    out.professionals = r.integer(2);
+    out.professional_accounts = r.integer(3);
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return out;
 }
 
 }  // namespace carnet::identity

@@ -74,6 +74,16 @@ class Spaces {
   // `validity` is how long that code stays valid. Returns how many spaces changed.
   Result<int64_t> end_minority(std::chrono::milliseconds validity, int64_t limit = 10'000);
 
+  // Counts for operators (never health content): spaces by state (the state index answers
+  // it), spaces activated in all and in the last 30 days, professionals in the directory and
+  // professionals with an account.
+  struct Statistics {
+    std::map<std::string, int64_t> spaces_by_state;
+    int64_t activated = 0, activated_last_30_days = 0, professionals = 0, professional_accounts = 0;
+    std::string at;
+  };
+  Result<Statistics> statistics();
+
  private:
   store::Store& store_;
   const crypto::KeyRing& ring_;

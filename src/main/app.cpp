@@ -175,11 +175,11 @@ int run_carnetd(int argc, const char* const* argv) {
   std::vector<api::Route> routes = api::system_routes(**store, metrics);
   for (auto& r : api::identity_routes(spaces)) routes.push_back(std::move(r));
   for (auto& r : api::account_routes(accounts, security.session_absolute)) routes.push_back(std::move(r));
-  for (auto& r : api::operator_routes({accounts, spaces, **store, *ring, clock, cfg.opposition_window})) {
-    routes.push_back(std::move(r));
-  }
   access::AuditLog audit(**store, *ring, clock);
   access::Gate gate(**store, *ring, audit, clock);
+  for (auto& r : api::operator_routes({accounts, spaces, gate, **store, *ring, clock, cfg.opposition_window})) {
+    routes.push_back(std::move(r));
+  }
   gate.set_withheld_release_after(std::chrono::duration_cast<std::chrono::seconds>(cfg.withheld_release_after));
   for (auto& r : api::fhir_routes(accounts, gate, **store, *ring, clock, vault)) routes.push_back(std::move(r));
   for (auto& r : api::document_routes(cfg.max_document_bytes)) routes.push_back(std::move(r));

@@ -17,6 +17,7 @@
 #include "crypto/random.h"
 #include "crypto/totp.h"
 #include "identity/accounts.h"
+#include "api/operator_routes.h"
 #include "identity/directory.h"
 #include "identity/enrolment.h"
 #include "main/demo.h"
@@ -112,17 +113,8 @@ int cmd_matrix(const std::string& data_dir, const std::string& key_file, const s
   std::string text((std::istreambuf_iterator<char>(in)), {});
   auto m = access::Matrix::parse_csv(text);
   if (!m.is_ok()) return fail(m.status().with_context(file));
-  Status s = ctx->store->transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
-    CARNET_RETURN_IF_ERROR(tx.exec("DELETE FROM access_matrix").status());
-    for (const auto& [code, label] : m->professions()) {
-      for (std::string_view c : access::kCategories) {
-        auto r = tx.exec("INSERT INTO access_matrix (profession_code, profession_label, category, allowed) VALUES (?, ?, ?, ?)",
-                         {code, label, std::string(c), int64_t{m->allows(code, c)}});
-        if (!r.is_ok()) return r.status();
-      }
-    }
-    return store::bump_reference_version(tx);  // running instances drop their copy
-  });
+  Status s = ctx->store->transact(store::TxMode::kWrite,
+                                  [&](store::Transaction& tx) { return access::Gate::replace_matrix(tx, *m); });
   if (!s.is_ok()) return fail(s);
   std::cout << "matrix replaced: " << m->professions().size() << " professions\n";
   return 0;
@@ -155,21 +147,10 @@ int cmd_enrol(const std::string& data_dir, const std::string& key_file, const st
         if (n == 0 && std::ferror(in)) return Status::unavailable("read error");
         return n;
       },
-      [report](const identity::LineOutcome& o) {
-        nlohmann::json line = {{"line", o.line}, {"status", identity::line_status_name(o.status)}};
-        if (!o.reason.empty()) line["reason"] = o.reason;
-        if (!o.space_id.empty()) line["space_id"] = o.space_id;
-        *report << line.dump() << "\n";
-      });
+      [report](const identity::LineOutcome& o) { *report << api::enrolment_line_json(o).dump() << "\n"; });
   if (in != stdin) std::fclose(in);
   if (!summary.is_ok()) return fail(summary.status().with_context(file));
-  nlohmann::json total = {{"summary",
-                           {{"lines", summary->lines},
-                            {"enrolled", summary->enrolled},
-                            {"already_enrolled", summary->already_enrolled},
-                            {"objected", summary->objected},
-                            {"invalid", summary->invalid}}}};
-  *report << total.dump() << "\n";
+  *report << api::enrolment_summary_json(*summary).dump() << "\n";
   report->flush();
   std::cerr << "carnet: " << summary->lines << " lines: " << summary->enrolled << " enrolled, "
             << summary->already_enrolled << " already enrolled, " << summary->objected << " objected before, "
@@ -195,19 +176,7 @@ int cmd_directory_import(const std::string& data_dir, const std::string& key_fil
       });
   if (in != stdin) std::fclose(in);
   if (!s.is_ok()) return fail(s.status().with_context(file));
-  std::cout << nlohmann::json{{"summary",
-                               {{"lines", s->lines},
-                                {"invalid", s->invalid},
-                                {"practitioners", {{"created", s->practitioners_created},
-                                                   {"updated", s->practitioners_updated},
-                                                   {"deactivated", s->practitioners_deactivated}}},
-                                {"roles", {{"created", s->roles_created},
-                                           {"updated", s->roles_updated},
-                                           {"deactivated", s->roles_deactivated}}},
-                                {"organizations", {{"created", s->organizations_created},
-                                                   {"updated", s->organizations_updated}}}}}}
-                   .dump()
-            << "\n";
+  std::cout << api::directory_summary_json(*s).dump() << "\n";
   return 0;
 }
 

@@ -58,6 +58,17 @@ constexpr Template kTemplates[] = {
      "(RPPS). Pour le créer, ouvrez le portail Carnet, choisissez « Je suis professionnel de santé » puis "
      "« J'ai reçu une invitation », et saisissez ce code d'invitation, valable 7 jours :\n\n{invitation}\n\n"
      "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."},
+    {"password_reset", "Changer votre mot de passe Carnet",
+     "Bonjour,\n\n"
+     "Vous avez demandé à changer le mot de passe de votre compte Carnet. Votre code : {code}\n\n"
+     "Il est valable {minutes} minutes. Saisissez-le sur la page « Mot de passe oublié » avec votre nouveau "
+     "mot de passe. Votre second facteur vous sera demandé à la connexion suivante.\n\n"
+     "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe ne change pas."},
+    {"password_changed", "Votre mot de passe Carnet a été changé",
+     "Bonjour,\n\n"
+     "Le mot de passe de votre compte Carnet a été changé le {date}. Vos autres sessions ont été fermées.\n\n"
+     "Si vous n'êtes pas à l'origine de ce changement, utilisez « Mot de passe oublié » sur le portail "
+     "pour en choisir un nouveau, puis contactez votre caisse d'assurance maladie."},
     {"one_time_code", "Votre code Carnet",
      "Votre code Carnet : {code}\n"
      "Il expire dans 10 minutes. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message "

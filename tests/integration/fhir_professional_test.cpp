@@ -203,5 +203,73 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
   EXPECT_EQ(code, 0) << verify;
 }
 
+TEST_F(Professionals, TheHolderReadsTheirControlsWithNamesAndTheLookUpGivesTheIdentityTraits) {
+  std::string space = json::parse(api("GET", "/api/v1/me", jean_)->body)["space_id"];
+  std::string patient = "Patient/" + space;
+  // The INS look-up gives the traits the professional checks against the person in front of them.
+  auto found = api("POST", "/api/v1/care/patients/lookup", julie_, R"({"nir":"184057512345625","birth_date":"1984-05-17"})");
+  ASSERT_EQ(found->status, 200) << found->body;
+  json traits = json::parse(found->body);
+  EXPECT_EQ(traits["birth_name"], "DUPONT");
+  EXPECT_EQ(traits["first_names"], "JEAN");
+  EXPECT_EQ(traits["birth_date"], "1984-05-17");
+  EXPECT_EQ(traits["sex"], "M");
+  ASSERT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/care-team", julie_)->status, 204);
+  auto obs = call("POST", "/fhir/r4/Observation", jean_,
+                  R"({"resourceType":"Observation","status":"final","code":{"text":"Poids"},"subject":{"reference":")" + patient + R"("}})");
+  ASSERT_EQ(obs->status, 201) << obs->body;
+  std::string obs_id = json::parse(obs->body)["id"];
+  ASSERT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, julie_)->status, 200);
+
+  // Relationships and history name the professional, with their profession.
+  json rel = json::parse(api("GET", "/api/v1/care/relationships", jean_)->body)["relationships"];
+  ASSERT_EQ(rel.size(), 1u) << rel;
+  EXPECT_EQ(rel[0]["idnatps"], "810100000003");
+  EXPECT_NE(std::string(rel[0]["name"]).find("LEROY"), std::string::npos) << rel;
+  EXPECT_FALSE(std::string(rel[0]["profession"]).empty()) << rel;
+  json history = json::parse(api("GET", "/api/v1/care/history", jean_)->body)["events"];
+  bool named = false;
+  for (const auto& e : history) {
+    if (e["actor_kind"] == "professional" && e["action"] == "read") {
+      named = std::string(e["actor_name"]).find("LEROY") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(named) << history;
+
+  // Blocks, the emergency setting and hidden items read back as set.
+  EXPECT_EQ(json::parse(api("GET", "/api/v1/care/blocks", jean_)->body)["blocks"].size(), 0u);
+  ASSERT_EQ(api("PUT", "/api/v1/care/blocks/810100000001", jean_, R"({"emergency_allowed":true})")->status, 204);
+  json blocks = json::parse(api("GET", "/api/v1/care/blocks", jean_)->body)["blocks"];
+  ASSERT_EQ(blocks.size(), 1u) << blocks;
+  EXPECT_EQ(blocks[0]["emergency_allowed"], true);
+  EXPECT_NE(std::string(blocks[0]["name"]).find("MARTIN"), std::string::npos) << blocks;
+  EXPECT_EQ(json::parse(api("GET", "/api/v1/care/settings", jean_)->body)["emergency_forbidden"], false);
+  ASSERT_EQ(api("PUT", "/api/v1/care/settings", jean_, R"({"emergency_forbidden":true})")->status, 204);
+  EXPECT_EQ(json::parse(api("GET", "/api/v1/care/settings", jean_)->body)["emergency_forbidden"], true);
+  EXPECT_EQ(json::parse(api("GET", "/api/v1/care/hidden", jean_)->body)["hidden"].size(), 0u);
+  std::string doc = R"({"resourceType":"DocumentReference","status":"current","subject":{"reference":")" + patient +
+                    R"("},"content":[{"attachment":{"contentType":"application/pdf","data":"JVBERi0xLjQK","title":"Bilan"}}]})";
+  auto added = call("POST", "/fhir/r4/DocumentReference", jean_, doc);
+  ASSERT_EQ(added->status, 201) << added->body;
+  std::string doc_id = json::parse(added->body)["id"];
+  ASSERT_EQ(api("PUT", "/api/v1/care/hidden/DocumentReference/" + doc_id, jean_,
+                R"({"from_professionals":true,"from_representatives":false})")->status, 204);
+  json hidden = json::parse(api("GET", "/api/v1/care/hidden", jean_)->body)["hidden"];
+  ASSERT_EQ(hidden.size(), 1u) << hidden;  // the document, not its bytes
+  EXPECT_EQ(hidden[0]["resource_type"], "DocumentReference");
+  EXPECT_EQ(hidden[0]["resource_id"], doc_id);
+  EXPECT_EQ(hidden[0]["from_professionals"], true);
+  ASSERT_EQ(api("PUT", "/api/v1/care/hidden/DocumentReference/" + doc_id, jean_,
+                R"({"from_professionals":false,"from_representatives":false})")->status, 204);
+  EXPECT_EQ(json::parse(api("GET", "/api/v1/care/hidden", jean_)->body)["hidden"].size(), 0u);
+
+  // A professional has no controls of their own to read, and nobody reads another's.
+  for (const char* path : {"/api/v1/care/blocks", "/api/v1/care/settings", "/api/v1/care/hidden"}) {
+    auto r = api("GET", path, julie_);
+    EXPECT_TRUE(r->status == 403 || r->status == 400) << path << " " << r->status << " " << r->body;
+    EXPECT_EQ(http_get(d_.port(), path)->status, 401) << path;
+  }
+}
+
 }  // namespace
 }  // namespace carnet::itest
