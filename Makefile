@@ -10,7 +10,7 @@ all: build
 
 # Installs what is missing (Debian packages, npm packages from the lock file). Re-run when
 # the package list or the lock file changes.
-build/.setup-done: scripts/setup scripts/debian-packages.txt web/package-lock.json src/fhir/definitions/package-lock.json tests/external/package-lock.json
+build/.setup-done: scripts/setup scripts/debian-packages.txt web/package-lock.json src/fhir/definitions/package-lock.json tests/external/package-lock.json tests/e2e/package-lock.json
 	scripts/setup
 
 setup:
