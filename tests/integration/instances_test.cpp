@@ -39,13 +39,13 @@ class Instances : public Fhir {
     lb_port_ = free_port();
     std::string cfg = d_.dir().file("haproxy.cfg");
     std::ofstream(cfg) << "global\n  maxconn 512\n"
-                          "defaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n"
+                          "defaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n  timeout check 2s\n"
                           "  retries 3\n  option redispatch 1\n  retry-on conn-failure empty-response response-timeout 503\n"
                           "frontend carnet\n  bind 127.0.0.1:" << lb_port_ << "\n  default_backend instances\n"
                           "  http-response set-header X-Carnet-Instance %s\n"
                           "backend instances\n  balance roundrobin\n  option httpchk GET /readyz\n"
-                          "  server a 127.0.0.1:" << port_a_ << " check inter 100ms fall 1 rise 2\n"
-                          "  server b 127.0.0.1:" << port_b_ << " check inter 100ms fall 1 rise 2\n";
+                          "  server a 127.0.0.1:" << port_a_ << " check inter 100ms fall 3 rise 2\n"
+                          "  server b 127.0.0.1:" << port_b_ << " check inter 100ms fall 3 rise 2\n";
     pid_t parent = ::getpid();
     haproxy_ = ::fork();
     if (haproxy_ == 0) {
