@@ -7,6 +7,7 @@
 #include <future>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/csv.h"
@@ -117,7 +118,7 @@ namespace {
 
 // A line with everything computed that needs no database: the keyed hash of the NIR, a new
 // space with its data key, sealed identity and provisional code, and its notice. Computed
-// while the previous batch is being written.
+// while the previous batch is being written (wasted for a person already enrolled).
 struct Prepared {
   size_t line = 0;
   std::string reason;    // why the line is invalid, when ins_hash is empty
@@ -131,57 +132,64 @@ constexpr std::string_view kSpaceColumns =
     "space_id, ins_hash, state, enrolled_at, opposition_deadline, state_changed_at, adult_on, identity, code_hash, "
     "code_expires_at";
 
-// One transaction for a batch: who is already known (one look-up per 64 lines), then the
-// new spaces as multi-row inserts. The outcomes in line order.
+// One transaction for a batch: the new spaces as multi-row INSERTs, the unique index on the
+// NIR's hash skipping people enrolled before (they are then looked up one by one: a re-import
+// is rare), then their keys, representatives and notices. The outcomes in line order.
 Result<std::vector<LineOutcome>> write_batch(store::Store& store, const std::vector<Prepared>& batch) {
   std::vector<LineOutcome> outcomes;
   Status s = store.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
-    outcomes.clear();  // the store may run this again after a conflict
-    struct Known {
-      std::string space_id, state, since;
-    };
-    std::unordered_map<std::string, Known> known;  // by ins_hash: enrolled before, or earlier in this batch
-    std::vector<store::Value> hashes;
-    for (const Prepared& p : batch) {
-      if (!p.ins_hash.empty()) hashes.emplace_back(std::in_place_type<store::Blob>, store::Blob{p.ins_hash});
+    outcomes.assign(batch.size(), LineOutcome{});  // the store may run this again after a conflict
+    std::unordered_map<std::string, size_t> first;  // by ins_hash: the person's first line in this batch
+    std::vector<std::vector<store::Value>> spaces;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!batch[i].ins_hash.empty() && first.emplace(batch[i].ins_hash, i).second) spaces.push_back(batch[i].space_row);
     }
-    CARNET_RETURN_IF_ERROR(store::query_in(tx, "SELECT ins_hash, space_id, state, state_changed_at FROM spaces",
-                                           "ins_hash", hashes, [&](const store::Row& r) {
-                                             known[r.text(0)] = {r.text(1), r.text(2), r.text(3)};
-                                             return Status::ok();
-                                           }));
-    std::vector<std::vector<store::Value>> keys, spaces, representatives, notices;
-    for (const Prepared& p : batch) {
-      LineOutcome o;
+    std::unordered_set<std::string> created;
+    CARNET_RETURN_IF_ERROR(store::insert_rows_returning(tx, "spaces", kSpaceColumns, std::move(spaces),
+                                                        "ON CONFLICT (ins_hash) DO NOTHING RETURNING space_id",
+                                                        [&](const store::Row& r) {
+                                                          created.insert(r.text(0));
+                                                          return Status::ok();
+                                                        }));
+    std::vector<std::vector<store::Value>> keys, representatives, notices;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Prepared& p = batch[i];
+      LineOutcome& o = outcomes[i];
       o.line = p.line;
       if (p.ins_hash.empty()) {
         o.status = LineStatus::kInvalid;
         o.reason = p.reason;
-      } else if (auto it = known.find(p.ins_hash); it != known.end()) {
-        const Known& k = it->second;
-        if (k.state == "opposed") {
-          o.status = LineStatus::kObjected;
-          o.reason = "this person objected to their space on " + k.since.substr(0, 10) + "; they are never enrolled again";
-        } else if (k.state == "closed") {
-          o.status = LineStatus::kObjected;
-          o.reason = "this person closed their space; they are not enrolled again";
-        } else {
-          o.status = LineStatus::kAlreadyEnrolled;
-          o.space_id = k.space_id;
-        }
-      } else {
-        known.emplace(p.ins_hash, Known{p.space_id, "notified", {}});
-        keys.push_back(p.key_row);
-        spaces.push_back(p.space_row);
-        notices.push_back(p.notice_row);
-        representatives.insert(representatives.end(), p.representative_rows.begin(), p.representative_rows.end());
-        o.status = LineStatus::kEnrolled;
-        o.space_id = p.space_id;
+        continue;
       }
-      outcomes.push_back(std::move(o));
+      const Prepared& earliest = batch[first.at(p.ins_hash)];
+      if (created.count(earliest.space_id)) {
+        if (&earliest == &p) {
+          keys.push_back(p.key_row);
+          notices.push_back(p.notice_row);
+          representatives.insert(representatives.end(), p.representative_rows.begin(), p.representative_rows.end());
+          o.status = LineStatus::kEnrolled;
+        } else {
+          o.status = LineStatus::kAlreadyEnrolled;  // twice in this batch
+        }
+        o.space_id = earliest.space_id;
+        continue;
+      }
+      auto row = tx.query_one("SELECT space_id, state, state_changed_at FROM spaces WHERE ins_hash = ?", {store::Blob{p.ins_hash}});
+      if (!row.is_ok()) return row.status();
+      if (!*row) return Status::internal("line " + std::to_string(p.line) + ": neither inserted nor found");
+      const store::Row& r = **row;
+      if (r.text(1) == "opposed") {
+        o.status = LineStatus::kObjected;
+        o.reason = "this person objected to their space on " + r.text(2).substr(0, 10) + "; they are never enrolled again";
+      } else if (r.text(1) == "closed") {
+        o.status = LineStatus::kObjected;
+        o.reason = "this person closed their space; they are not enrolled again";
+      } else {
+        o.status = LineStatus::kAlreadyEnrolled;
+        o.space_id = r.text(0);
+      }
     }
     CARNET_RETURN_IF_ERROR(store::insert_rows(tx, "space_keys", store::SpaceKeys::kColumns, std::move(keys)).status());
-    CARNET_RETURN_IF_ERROR(store::insert_rows(tx, "spaces", kSpaceColumns, std::move(spaces)).status());
     CARNET_RETURN_IF_ERROR(store::insert_rows(tx, "representatives", "space_id, representative_ins_hash, since",
                                               std::move(representatives),
                                               "ON CONFLICT (space_id, representative_ins_hash) DO NOTHING")

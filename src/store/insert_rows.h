@@ -1,6 +1,6 @@
 // Many rows in few statements: on a database server each statement is a round trip, so a
 // resource's index rows, a batch of audit events or a batch of enrolled spaces go as
-// multi-row INSERTs, and a batch's look-ups as one SELECT ... IN (...) per 64 keys.
+// multi-row INSERTs.
 #pragma once
 
 #include <functional>
@@ -19,10 +19,12 @@ namespace carnet::store {
 Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string_view columns,
                             std::vector<std::vector<Value>> rows, std::string_view suffix = {});
 
-// Runs `<select> WHERE <column> IN (?, ...)` for `keys`, in statements of 64, 32, ... 1 keys
-// like insert_rows, calling `each` for every row found (in no particular order; a key given
-// twice in different statements finds its rows twice).
-Status query_in(Transaction& tx, std::string_view select, std::string_view column, const std::vector<Value>& keys,
-                const std::function<Status(const Row&)>& each);
+// The same with a RETURNING clause at the end of `suffix` ("ON CONFLICT (k) DO NOTHING
+// RETURNING id"): calls `each` for every row the statements return, e.g. the rows actually
+// inserted. Conflicts are found by the unique index the insert maintains anyway, with no
+// look-up whose plan could go stale while a table grows.
+Status insert_rows_returning(Transaction& tx, std::string_view table, std::string_view columns,
+                             std::vector<std::vector<Value>> rows, std::string_view suffix,
+                             const std::function<Status(const Row&)>& each);
 
 }  // namespace carnet::store

@@ -92,13 +92,15 @@ std::string placeholders(size_t n) {
 
 }  // namespace
 
-Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string_view columns,
-                            std::vector<std::vector<Value>> rows, std::string_view suffix) {
-  if (rows.empty()) return int64_t{0};
+namespace {
+
+// INSERT statements of 64, 32, ... 1 rows of `rows`; `run` executes each (sql, params).
+Status insert_chunks(std::string_view table, std::string_view columns, std::vector<std::vector<Value>>& rows,
+                     std::string_view suffix, const std::function<Status(const std::string&, std::vector<Value>&)>& run) {
+  if (rows.empty()) return Status::ok();
   const size_t width = rows.front().size();
   const std::string tuple = placeholders(width);
-  int64_t inserted = 0;
-  Status s = in_chunks(rows.size(), [&](size_t start, size_t n) -> Status {
+  return in_chunks(rows.size(), [&](size_t start, size_t n) -> Status {
     std::string sql = "INSERT INTO " + std::string(table) + " (" + std::string(columns) + ") VALUES ";
     std::vector<Value> params;
     params.reserve(n * width);
@@ -108,6 +110,16 @@ Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string
       for (auto& v : rows[i]) params.push_back(std::move(v));
     }
     if (!suffix.empty()) sql += " " + std::string(suffix);
+    return run(sql, params);
+  });
+}
+
+}  // namespace
+
+Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string_view columns,
+                            std::vector<std::vector<Value>> rows, std::string_view suffix) {
+  int64_t inserted = 0;
+  Status s = insert_chunks(table, columns, rows, suffix, [&](const std::string& sql, std::vector<Value>& params) -> Status {
     auto changed = tx.exec(sql, params);
     if (!changed.is_ok()) return changed.status();
     inserted += *changed;
@@ -117,13 +129,11 @@ Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string
   return inserted;
 }
 
-Status query_in(Transaction& tx, std::string_view select, std::string_view column, const std::vector<Value>& keys,
-                const std::function<Status(const Row&)>& each) {
-  return in_chunks(keys.size(), [&](size_t start, size_t n) -> Status {
-    std::string sql = std::string(select) + " WHERE " + std::string(column) + " IN " + placeholders(n);
-    std::vector<Value> params(keys.begin() + ptrdiff_t(start), keys.begin() + ptrdiff_t(start + n));
-    return tx.query_each(sql, params, each);
-  });
+Status insert_rows_returning(Transaction& tx, std::string_view table, std::string_view columns,
+                             std::vector<std::vector<Value>> rows, std::string_view suffix,
+                             const std::function<Status(const Row&)>& each) {
+  return insert_chunks(table, columns, rows, suffix,
+                       [&](const std::string& sql, std::vector<Value>& params) { return tx.query_each(sql, params, each); });
 }
 
 Result<int64_t> reference_version(Transaction& tx) {
