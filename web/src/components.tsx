@@ -175,3 +175,43 @@ export function ActionLabel(props: { text: string; about: string }) {
     </>
   );
 }
+
+// A file chooser with its label, hint and error next to it, like Field. A new `reset` value
+// empties it (after an upload).
+export function FileField(props: {
+  id: string;
+  label: string;
+  hint?: string;
+  error?: string;
+  accept?: string;
+  reset?: number;
+  onFile: (file: File | null) => void;
+}) {
+  const { id, error, hint } = props;
+  const described = [hint ? `${id}-aide` : '', error ? `${id}-erreur` : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <div class={error ? 'champ champ-erreur' : 'champ'}>
+      <label for={id}>{props.label}</label>
+      {hint && (
+        <p class="aide" id={`${id}-aide`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p class="erreur-champ" id={`${id}-erreur`}>
+          <span class="sr-only">{t('errorPrefix')}</span>
+          {error}
+        </p>
+      )}
+      <input
+        key={props.reset ?? 0}
+        type="file"
+        id={id}
+        accept={props.accept}
+        aria-describedby={described}
+        aria-invalid={error ? 'true' : undefined}
+        onChange={(e) => props.onFile((e.target as HTMLInputElement).files?.[0] ?? null)}
+      />
+    </div>
+  );
+}

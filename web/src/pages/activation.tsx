@@ -7,7 +7,8 @@ import { useState } from 'preact/hooks';
 import { Choice, Field, Notice, Page, Steps } from '../components';
 import { t } from '../messages';
 import { ApiError, errorMessage, post } from '../lib/api';
-import { compactCode, compactNir, nirProblem, parseFrenchDate } from '../lib/format';
+import { identityErrors, passwordMessage } from '../lib/checks';
+import { compactCode, compactNir, parseFrenchDate } from '../lib/format';
 import { navigate } from '../lib/router';
 import { signedIn } from '../lib/session';
 
@@ -43,21 +44,9 @@ export function Activation() {
 
   const labels = [t('activationStep1'), t('activationStep2'), t('activationStep3')];
 
-  function checkFirst(): Record<string, string> {
-    const e: Record<string, string> = {};
-    const problem = nirProblem(nir);
-    if (problem === 'length') e.nir = t('nirLength').replace('{n}', String(compactNir(nir).length));
-    else if (problem === 'characters') e.nir = t('nirCharacters');
-    else if (problem === 'key') e.nir = t('nirKey');
-    if (!parseFrenchDate(birth)) e.birth = t('birthDateInvalid');
-    const c = compactCode(code);
-    if (c.length !== 12) e.code = t('codeLength').replace('{n}', String(c.length));
-    return e;
-  }
-
   function toSecond(event: Event) {
     event.preventDefault();
-    const e = checkFirst();
+    const e = identityErrors({ nir, birth, code });
     setErrors(e);
     if (!Object.keys(e).length) setStep(1);
   }
@@ -106,7 +95,7 @@ export function Activation() {
       } else if (err.status === 400 && /^login/.test(err.detail)) {
         setErrors({ login: t('loginInvalid') });
       } else if (err.status === 400 && /^password/.test(err.detail)) {
-        setErrors({ password: passwordProblem(err.detail) });
+        setErrors({ password: passwordMessage(err.detail) });
       } else if (err.status === 400 && /mobile|sms/i.test(err.detail)) {
         setErrors({ factor: t('factorNoMobile') });
       } else if (err.status === 400 && /nir|social|birth/i.test(err.detail)) {
@@ -256,13 +245,4 @@ export function Activation() {
       )}
     </Page>
   );
-}
-
-function passwordProblem(detail: string): string {
-  if (/at least/.test(detail)) return t('passwordTooShort');
-  if (/at most/.test(detail)) return t('passwordTooLong');
-  if (/too common/.test(detail)) return t('passwordCommon');
-  if (/too simple/.test(detail)) return t('passwordSimple');
-  if (/login or your name/.test(detail)) return t('passwordPersonal');
-  return t('passwordRules');
 }

@@ -2,7 +2,7 @@
 // progress bar), and — next to each document, not in a settings page — hide it from
 // professionals or delete it when the holder added it.
 import { useEffect, useState } from 'preact/hooks';
-import { ActionLabel, Field, Loading, Notice, Page, Progress, WhoCanSee } from '../components';
+import { ActionLabel, Field, FileField, Loading, Notice, Page, Progress, WhoCanSee } from '../components';
 import { t } from '../messages';
 import { ApiError, del, errorMessage, get, put, uploadBinary } from '../lib/api';
 import { fileSize, frenchDate } from '../lib/format';
@@ -108,30 +108,18 @@ function Upload(props: { types: DocumentTypes | null; space: string; onDone: (ti
       <h2 id="ajout-titre">{t('uploadTitle')}</h2>
       <form onSubmit={send} noValidate>
         {errors.form && <Notice kind="error">{errors.form}</Notice>}
-        <div class={errors.file ? 'champ champ-erreur' : 'champ'}>
-          <label for="fichier">{t('uploadFile')}</label>
-          <p class="aide" id="fichier-aide">
-            {t('uploadFileHint').replace('{max}', fileSize(max))}
-          </p>
-          {errors.file && (
-            <p class="erreur-champ" id="fichier-erreur">
-              {errors.file}
-            </p>
-          )}
-          <input
-            key={inputKey}
-            type="file"
-            id="fichier"
-            accept={accept}
-            aria-describedby={errors.file ? 'fichier-aide fichier-erreur' : 'fichier-aide'}
-            aria-invalid={errors.file ? 'true' : undefined}
-            onChange={(e) => {
-              const f = (e.target as HTMLInputElement).files?.[0] ?? null;
-              setFile(f);
-              if (f && !title) setTitle(f.name.replace(/\.[^.]+$/, ''));
-            }}
-          />
-        </div>
+        <FileField
+          id="fichier"
+          label={t('uploadFile')}
+          hint={t('uploadFileHint').replace('{max}', fileSize(max))}
+          error={errors.file}
+          accept={accept}
+          reset={inputKey}
+          onFile={(f) => {
+            setFile(f);
+            if (f && !title) setTitle(f.name.replace(/\.[^.]+$/, ''));
+          }}
+        />
         <Field id="titre-document" label={t('uploadDocTitle')} value={title} onValue={setTitle} error={errors.title} required />
         <div class="champ">
           <label for="type-document">{t('uploadType')}</label>

@@ -6,7 +6,7 @@ import { t } from '../messages';
 import { ApiError, errorMessage, post } from '../lib/api';
 import { compactCode } from '../lib/format';
 import { navigate } from '../lib/router';
-import { passwordMessage } from './security';
+import { passwordMessage } from '../lib/checks';
 
 export function ForgottenPassword() {
   const [step, setStep] = useState(0);

@@ -1,7 +1,7 @@
 // The operator's view: counts (never health content), enrolment of a beneficiary file with
 // its report of bad lines, import of the professionals' directory, the access matrix.
 import { useEffect, useState } from 'preact/hooks';
-import { Loading, Notice, Page, Progress } from '../components';
+import { FileField, Loading, Notice, Page, Progress } from '../components';
 import { messages, t, type MessageKey } from '../messages';
 import { ApiError, errorMessage, get, put, upload } from '../lib/api';
 import { fileSize, frenchDateTime } from '../lib/format';
@@ -110,32 +110,41 @@ function FileUpload(props: {
   }
   return (
     <form onSubmit={send} noValidate>
-      <div class={fieldError ? 'champ champ-erreur' : 'champ'}>
-        <label for={props.id}>{props.label}</label>
-        <p class="aide" id={`${props.id}-aide`}>
-          {props.hint}
-        </p>
-        {fieldError && (
-          <p class="erreur-champ" id={`${props.id}-erreur`}>
-            {fieldError}
-          </p>
-        )}
-        <input
-          type="file"
-          id={props.id}
-          accept={props.accept}
-          aria-invalid={fieldError ? 'true' : undefined}
-          aria-describedby={fieldError ? `${props.id}-aide ${props.id}-erreur` : `${props.id}-aide`}
-          onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0] ?? null)}
-        />
-        {file && <p class="aide">{t('operatorFileChosen').replace('{name}', file.name).replace('{size}', fileSize(file.size))}</p>}
-      </div>
+      <FileField id={props.id} label={props.label} hint={props.hint} error={fieldError} accept={props.accept} onFile={setFile} />
+      {file && <p class="aide">{t('operatorFileChosen').replace('{name}', file.name).replace('{size}', fileSize(file.size))}</p>}
       {progress !== null && <Progress label={t('uploadProgress')} fraction={progress} id={`${props.id}-progression`} />}
       {progress === 1 && <p role="status">{t('operatorProcessing')}</p>}
       <button type="submit" class="principal" disabled={progress !== null}>
         {props.submit}
       </button>
     </form>
+  );
+}
+
+// The lines a file's import refused: number, what happened, why (the server's words).
+function BadLines(props: { lines: { line: number; status?: string; reason?: string }[] }) {
+  if (props.lines.length === 0) return null;
+  const withStatus = props.lines.some((l) => l.status);
+  return (
+    <table>
+      <caption>{t('enrolBadLines')}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{t('enrolLine')}</th>
+          {withStatus && <th scope="col">{t('enrolStatus')}</th>}
+          <th scope="col">{t('enrolReason')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.lines.map((b) => (
+          <tr key={b.line}>
+            <td>{b.line}</td>
+            {withStatus && <td>{b.status === 'objected' ? t('enrolObjected') : t('enrolInvalid')}</td>}
+            <td lang="en">{b.reason}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
@@ -187,27 +196,7 @@ export function OperatorEnrol() {
               .replace('{objected}', String(summary.objected))
               .replace('{invalid}', String(summary.invalid))}
           </Notice>
-          {bad.length > 0 && (
-            <table>
-              <caption>{t('enrolBadLines')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('enrolLine')}</th>
-                  <th scope="col">{t('enrolStatus')}</th>
-                  <th scope="col">{t('enrolReason')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {bad.map((b) => (
-                  <tr key={b.line}>
-                    <td>{b.line}</td>
-                    <td>{b.status === 'invalid' ? t('enrolInvalid') : t('enrolObjected')}</td>
-                    <td lang="en">{b.reason}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <BadLines lines={bad} />
         </section>
       )}
     </Page>
@@ -261,25 +250,7 @@ export function OperatorDirectory() {
               .replace('{deactivated}', String(s.practitioners.deactivated))
               .replace('{invalid}', String(s.invalid))}
           </Notice>
-          {report.invalid_lines.length > 0 && (
-            <table>
-              <caption>{t('enrolBadLines')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('enrolLine')}</th>
-                  <th scope="col">{t('enrolReason')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {report.invalid_lines.map((b) => (
-                  <tr key={b.line}>
-                    <td>{b.line}</td>
-                    <td lang="en">{b.reason}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <BadLines lines={report.invalid_lines} />
         </section>
       )}
     </Page>

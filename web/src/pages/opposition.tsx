@@ -4,7 +4,8 @@ import { useState } from 'preact/hooks';
 import { Field, Notice, Page } from '../components';
 import { t } from '../messages';
 import { ApiError, errorMessage, post } from '../lib/api';
-import { compactCode, compactNir, frenchDate, nirProblem, parseFrenchDate } from '../lib/format';
+import { identityErrors } from '../lib/checks';
+import { compactCode, compactNir, frenchDate, parseFrenchDate } from '../lib/format';
 
 export function Opposition() {
   const [nir, setNir] = useState('');
@@ -17,14 +18,7 @@ export function Opposition() {
 
   function check(event: Event) {
     event.preventDefault();
-    const e: Record<string, string> = {};
-    const problem = nirProblem(nir);
-    if (problem === 'length') e.nir = t('nirLength').replace('{n}', String(compactNir(nir).length));
-    else if (problem === 'characters') e.nir = t('nirCharacters');
-    else if (problem === 'key') e.nir = t('nirKey');
-    if (!parseFrenchDate(birth)) e.birth = t('birthDateInvalid');
-    const c = compactCode(code);
-    if (c.length !== 12) e.code = t('codeLength').replace('{n}', String(c.length));
+    const e = identityErrors({ nir, birth, code });
     setErrors(e);
     if (!Object.keys(e).length) setConfirming(true);
   }

@@ -2,10 +2,11 @@
 // declare the care relationship or use emergency access (with a reason), then see what the
 // access matrix allows for their profession, add a document and add profile items.
 import { useEffect, useState } from 'preact/hooks';
-import { ActionLabel, Field, Loading, Notice, Page, Progress } from '../components';
+import { ActionLabel, Field, FileField, Loading, Notice, Page, Progress } from '../components';
 import { t } from '../messages';
 import { ApiError, errorMessage, post, uploadBinary } from '../lib/api';
-import { compactNir, fileSize, frenchDate, nirProblem, parseFrenchDate } from '../lib/format';
+import { identityErrors } from '../lib/checks';
+import { compactNir, fileSize, frenchDate, parseFrenchDate } from '../lib/format';
 import { binaryId, create, documentTitle, resources, search, text, type DocumentReference, type Resource } from '../lib/fhir';
 import { navigate } from '../lib/router';
 import { useDocumentTypes } from '../lib/document-types';
@@ -39,13 +40,8 @@ export function ProfessionalSearch() {
 
   async function find(event: Event) {
     event.preventDefault();
-    const e: Record<string, string> = {};
-    const problem = nirProblem(nir);
-    if (problem === 'length') e.nir = t('nirLength').replace('{n}', String(compactNir(nir).length));
-    else if (problem === 'characters') e.nir = t('nirCharacters');
-    else if (problem === 'key') e.nir = t('nirKey');
+    const e = identityErrors({ nir, birth });
     const iso = parseFrenchDate(birth);
-    if (!iso) e.birth = t('birthDateInvalid');
     setErrors(e);
     if (Object.keys(e).length || !iso) return;
     setBusy(true);
@@ -266,27 +262,17 @@ function AddDocument(props: { space: string; onDone: () => void }) {
       {done && <Notice kind="success">{done}</Notice>}
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
       <form onSubmit={send} noValidate>
-        <div class={errors.file ? 'champ champ-erreur' : 'champ'}>
-          <label for="fichier-pro">{t('uploadFile')}</label>
-          {errors.file && (
-            <p class="erreur-champ" id="fichier-pro-erreur">
-              {errors.file}
-            </p>
-          )}
-          <input
-            key={inputKey}
-            type="file"
-            id="fichier-pro"
-            accept={types?.formats.map((f) => f.content_type).join(',')}
-            aria-invalid={errors.file ? 'true' : undefined}
-            aria-describedby={errors.file ? 'fichier-pro-erreur' : undefined}
-            onChange={(e) => {
-              const f = (e.target as HTMLInputElement).files?.[0] ?? null;
-              setFile(f);
-              if (f && !title) setTitle(f.name.replace(/\.[^.]+$/, ''));
-            }}
-          />
-        </div>
+        <FileField
+          id="fichier-pro"
+          label={t('uploadFile')}
+          error={errors.file}
+          accept={types?.formats.map((f) => f.content_type).join(',')}
+          reset={inputKey}
+          onFile={(f) => {
+            setFile(f);
+            if (f && !title) setTitle(f.name.replace(/\.[^.]+$/, ''));
+          }}
+        />
         <Field id="titre-pro" label={t('uploadDocTitle')} value={title} onValue={setTitle} error={errors.title} required />
         <div class={errors.type ? 'champ champ-erreur' : 'champ'}>
           <label for="type-pro">{t('uploadType')}</label>

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Field, Loading, Notice, Page } from '../components';
 import { t } from '../messages';
 import { ApiError, del, errorMessage, get, post } from '../lib/api';
+import { passwordMessage } from '../lib/checks';
 import { frenchDateTime } from '../lib/format';
 import { signOut } from '../lib/session';
 
@@ -62,15 +63,6 @@ function PasswordChange() {
       </form>
     </section>
   );
-}
-
-export function passwordMessage(detail: string): string {
-  if (/at least/.test(detail)) return t('passwordTooShort');
-  if (/at most/.test(detail)) return t('passwordTooLong');
-  if (/too common/.test(detail)) return t('passwordCommon');
-  if (/too simple/.test(detail)) return t('passwordSimple');
-  if (/login or your name/.test(detail)) return t('passwordPersonal');
-  return t('passwordRules');
 }
 
 export function Security() {
