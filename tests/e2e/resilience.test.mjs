@@ -1,0 +1,103 @@
+// The portal with a keyboard only, and when a session ends under the person's feet: signing
+// in and moving around without a mouse (skip link first, a visible focus ring), and a
+// session revoked from another device bringing the person back to sign-in, then to the page
+// they were on.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JEAN, api, emailCode, lastNoticeId, launch, newPage, review, startServer, waitNotice } from './lib.mjs';
+
+describe('keyboard and session expiry', () => {
+  let server;
+  let browser;
+  const problems = [];
+
+  before(async () => {
+    server = await startServer();
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    assert.deepEqual(problems, [], 'no CSP violation, page error or third-party request');
+  });
+
+  test('a holder signs in and reaches a document with the keyboard only', async () => {
+    const page = await newPage(browser, server, problems);
+    await page.goto(server.url + '/connexion');
+    await page.locator('h1').waitFor();
+    // The first Tab reaches the skip link, with a visible focus ring.
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => {
+      const el = document.activeElement;
+      const style = el ? getComputedStyle(el) : null;
+      return { text: el?.textContent, top: el?.getBoundingClientRect().top ?? -1, outline: style?.outlineStyle };
+    });
+    assert.equal(first.text, 'Aller au contenu');
+    assert.ok(first.top >= 0, 'the skip link shows when focused');
+    assert.notEqual(first.outline, 'none');
+    await page.keyboard.press('Enter');
+    // Tab to the e-mail field (past the header's home link), type, Tab to the password.
+    for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.id)) !== 'login'; i++) await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'login');
+    await page.keyboard.type(JEAN.login);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'password');
+    await page.keyboard.type(JEAN.password);
+    const before = lastNoticeId(server.dataDir);
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Code de vérification').waitFor();
+    await page.getByLabel('Code de vérification').focus();
+    await page.keyboard.type(await emailCode(server, JEAN.login, before));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+    // The page's heading has the focus after a page change (screen readers start there).
+    await page.keyboard.press('Tab');
+    for (let i = 0; i < 12 && (await page.evaluate(() => document.activeElement?.textContent)) !== 'Documents'; i++) await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Documents');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Mes documents' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1');
+    await page.context().close();
+  });
+
+  test('a session ended elsewhere leads back to sign-in, then to the page the person was on', async () => {
+    const page = await newPage(browser, server, problems);
+    await page.goto(server.url + '/connexion');
+    await page.getByLabel('Adresse e-mail').fill(JEAN.login);
+    await page.getByLabel('Mot de passe').fill(JEAN.password);
+    let mark = lastNoticeId(server.dataDir);
+    await page.getByRole('button', { name: 'Continuer' }).click();
+    await page.getByLabel('Code de vérification').fill(await emailCode(server, JEAN.login, mark));
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+    await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Profil médical' }).click();
+    await page.getByRole('heading', { name: 'Mon profil médical' }).waitFor();
+    const sessionId = await page.evaluate(async () => (await (await fetch('/api/v1/me')).json()).session_id);
+
+    // From another device: Jean signs in with a bearer session and ends the browser's.
+    mark = lastNoticeId(server.dataDir);
+    const step1 = await api(server, 'POST', '/api/v1/sign-in', { login: JEAN.login, password: JEAN.password });
+    assert.equal(step1.status, 200);
+    const code = (await waitNotice(server.dataDir, (n) => n.template === 'one_time_code' && n.to === JEAN.login, mark)).params.code;
+    const other = await api(server, 'POST', '/api/v1/sign-in/verify', { challenge_id: step1.body.challenge_id, code, session: 'bearer' });
+    assert.equal(other.status, 200);
+    const ended = await api(server, 'DELETE', `/api/v1/sessions/${sessionId}`, undefined, { Authorization: `Bearer ${other.body.access_token}` });
+    assert.equal(ended.status, 204);
+
+    // The next request answers 401: sign-in, saying why, then back to the access page.
+    await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Accès et confidentialité' }).click();
+    await page.getByText('Votre session a expiré').waitFor();
+    assert.match(page.url(), /\/connexion\?retour=%2Fespace%2Facces/);
+    await review(page, 'session-expiree');
+    await page.getByLabel('Adresse e-mail').fill(JEAN.login);
+    await page.getByLabel('Mot de passe').fill(JEAN.password);
+    mark = lastNoticeId(server.dataDir);
+    await page.getByRole('button', { name: 'Continuer' }).click();
+    await page.getByLabel('Code de vérification').fill(await emailCode(server, JEAN.login, mark));
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByRole('heading', { name: 'Accès et confidentialité' }).waitFor();
+    assert.match(page.url(), /\/espace\/acces$/);
+    await page.context().close();
+  });
+});
