@@ -1,12 +1,15 @@
-// The portal with a keyboard only, and when a session ends under the person's feet: signing
-// in and moving around without a mouse (skip link first, a visible focus ring), and a
-// session revoked from another device bringing the person back to sign-in, then to the page
-// they were on.
+// The portal with a keyboard only, when a session ends under the person's feet, and the
+// medical profile: signing in and moving around without a mouse (skip link first, a visible
+// focus ring); a session revoked from another device bringing the person back to sign-in,
+// then to the page they were on; a holder filling in measurements (chart and table), the
+// organ-donation choice and a person to contact.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JEAN, api, emailCode, lastNoticeId, launch, newPage, review, startServer, waitNotice } from './lib.mjs';
+import { JEAN, api, emailCode, lastNoticeId, launch, newPage, review, signIn, startServer, waitNotice } from './lib.mjs';
 
-describe('keyboard and session expiry', () => {
+const SOPHIE = { login: 'sophie.martin@demo.carnet', password: 'Piano-Bleu-Riviere-26' };
+
+describe('keyboard, session expiry and the medical profile', () => {
   let server;
   let browser;
   const problems = [];
@@ -98,6 +101,40 @@ describe('keyboard and session expiry', () => {
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await page.getByRole('heading', { name: 'Accès et confidentialité' }).waitFor();
     assert.match(page.url(), /\/espace\/acces$/);
+    await page.context().close();
+  });
+
+  test('a holder fills in the medical profile: measurements with a chart, organ donation, a person to contact', async () => {
+    const page = await newPage(browser, server, problems);
+    await signIn(page, server, SOPHIE, (after) => emailCode(server, SOPHIE.login, after));
+    await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+    await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Profil médical' }).click();
+    await page.getByRole('heading', { name: 'Mon profil médical' }).waitFor();
+    for (const [value, date] of [['64,5', '01/09/2026'], ['63', '01/10/2026'], ['62,2', '15/11/2026']]) {
+      await page.getByLabel('Valeur (kg)').fill(value);
+      await page.getByLabel('Date (facultative)', { exact: true }).last().fill(date);
+      await page.getByRole('button', { name: 'Enregistrer la mesure' }).click();
+      await page.getByText('La mesure a été enregistrée.').waitFor();
+    }
+    await page.getByText('dernière valeur : 62,2 kg le 15 novembre 2026').waitFor();
+    assert.equal(await page.locator('svg.courbe circle').count(), 3);
+    // An implausible value is refused next to the field, in the server's French words.
+    await page.getByLabel('Valeur (kg)').fill('-5');
+    await page.getByRole('button', { name: 'Enregistrer la mesure' }).click();
+    await page.locator('#mesure-valeur-erreur').waitFor();
+    await page.getByLabel('Je refuse').check();
+    await page.locator('#don-titre').locator('..').getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Votre choix est enregistré.').waitFor();
+    await page.getByLabel('Nom et prénom').fill('Paul Martin');
+    await page.getByLabel('Lien avec vous (facultatif)').fill('conjoint');
+    await page.getByLabel('Téléphone').fill('06 98 76 54 32');
+    await page.getByRole('button', { name: 'Ajouter cette personne' }).click();
+    await page.getByText('Paul Martin (conjoint) — 0698765432').waitFor();
+    await review(page, 'titulaire-profil');
+    // Read back after a reload: the choice and the contact were stored.
+    await page.reload();
+    await page.getByText('Paul Martin (conjoint) — 0698765432').waitFor();
+    assert.equal(await page.getByLabel('Je refuse').isChecked(), true);
     await page.context().close();
   });
 });

@@ -7,6 +7,7 @@ import { t } from '../messages';
 import { ApiError, del, errorMessage, get, put, uploadBinary } from '../lib/api';
 import { fileSize, frenchDate } from '../lib/format';
 import { create, documentTitle, nextLink, resources, search, text, type Bundle, type DocumentReference } from '../lib/fhir';
+import { useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { useDocumentTypes, type DocumentTypes } from '../lib/document-types';
 import { useHidden, type HiddenEntry } from '../lib/hidden';
@@ -53,10 +54,10 @@ export function HideButton(props: { doc: DocumentReference; hidden: HiddenEntry 
   );
 }
 
-function Upload(props: { types: DocumentTypes | null; space: string; onDone: (title: string) => void }) {
+function Upload(props: { types: DocumentTypes | null; space: string; initialType: string; onDone: (title: string) => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [title, setTitle] = useState('');
-  const [type, setType] = useState('');
+  const [type, setType] = useState(props.initialType);
   const [progress, setProgress] = useState<number | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [inputKey, setInputKey] = useState(0);  // a new key empties the file input
@@ -143,6 +144,7 @@ function Upload(props: { types: DocumentTypes | null; space: string; onDone: (ti
 
 export function Documents() {
   const { me } = useSession();
+  const { query } = useLocation();
   const types = useDocumentTypes();
   const hidden = useHidden();
   const [category, setCategory] = useState('');
@@ -281,6 +283,7 @@ export function Documents() {
         <Upload
           types={types}
           space={me.acting_space_id}
+          initialType={query.get('type') ?? ''}
           onDone={(title) => {
             setMessage({ kind: 'success', text: t('uploadDone').replace('{title}', title) });
             setReload(reload + 1);

@@ -9,6 +9,7 @@ import { frenchDate, parseFrenchDate } from '../lib/format';
 import { create, resources, search, type CodeableConcept, type Reference, type Resource } from '../lib/fhir';
 import { useSession } from '../lib/session';
 import { Chart } from './chart';
+import { AdvanceDirectives, OrganDonation, PeopleToContact } from './profile-extra';
 
 interface Item extends Resource {
   code?: CodeableConcept;
@@ -292,6 +293,9 @@ export function Profile() {
         <ProfileSection key={s.type + me.acting_space_id} section={s} patient={patient} />
       ))}
       <Measurements key={me.acting_space_id} patient={patient} />
+      <OrganDonation key={`don-${me.acting_space_id}`} patient={patient} />
+      <AdvanceDirectives key={`dir-${me.acting_space_id}`} />
+      <PeopleToContact key={`contacts-${me.acting_space_id}`} space={me.acting_space_id} />
     </Page>
   );
 }
