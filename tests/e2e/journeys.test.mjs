@@ -125,6 +125,13 @@ describe('portal journeys', () => {
     await page.getByRole('button', { name: 'Déposer le document' }).click();
     await page.getByText(`« ${docTitle} » a été déposé`).waitFor();
     await page.getByText(docTitle, { exact: true }).waitFor();
+    // A profile item, seen at once in the patient's medical profile (IPS summary).
+    await page.getByLabel('Rubrique').selectOption({ label: 'Allergies' });
+    await page.getByLabel('Description').fill('Pénicilline');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('« Pénicilline » a été ajouté.').waitFor();
+    await page.getByRole('heading', { name: 'Profil médical', exact: true }).waitFor();
+    await page.locator('.bloc li', { hasText: 'Pénicilline' }).waitFor();
     await review(page, 'pro-patient-document-ajoute');
     await page.context().close();
   });

@@ -487,6 +487,10 @@ export const messages = {
   proTypeMissing: 'Choisissez le type du document.',
   proNotAllowedAdd: "Votre profession ne permet pas d'ajouter cet élément.",
   proAddProfile: 'Ajouter au profil médical',
+  proSummaryTitle: 'Profil médical',
+  proSectionWithheld: 'Votre profession ne permet pas de voir cette rubrique.',
+  proSectionEmpty: 'Rien de renseigné.',
+  proNotAllowedSummary: 'Votre profession ne permet pas de voir le profil médical de ce patient.',
   proProfileKind: 'Rubrique',
   proProfileWords: 'Description',
 

@@ -4,10 +4,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ActionLabel, Field, FileField, Loading, Notice, Page, Progress } from '../components';
 import { t } from '../messages';
-import { ApiError, errorMessage, post, uploadBinary } from '../lib/api';
+import { ApiError, errorMessage, get, post, uploadBinary } from '../lib/api';
 import { identityErrors } from '../lib/checks';
 import { compactNir, fileSize, frenchDate, parseFrenchDate } from '../lib/format';
-import { binaryId, create, documentTitle, resources, search, text, type DocumentReference, type Resource } from '../lib/fhir';
+import { binaryId, create, documentTitle, resources, search, text, type Bundle, type CodeableConcept, type DocumentReference, type Resource } from '../lib/fhir';
 import { navigate } from '../lib/router';
 import { useDocumentTypes } from '../lib/document-types';
 
@@ -208,6 +208,82 @@ function PatientDocuments(props: { space: string; version: number }) {
   );
 }
 
+interface SummarySection {
+  title?: string;
+  entry?: { reference?: string }[];
+  emptyReason?: { coding?: { code?: string }[] };
+}
+interface SummaryItem extends Resource {
+  code?: CodeableConcept;
+  vaccineCode?: CodeableConcept;
+  medicationCodeableConcept?: CodeableConcept;
+  effectiveDateTime?: string;
+  occurrenceDateTime?: string;
+  recordedDate?: string;
+  onsetDateTime?: string;
+  valueQuantity?: { value?: number; unit?: string };
+}
+
+// The patient's medical profile as the access matrix lets this professional see it (HL7 IPS
+// summary: allergies, problems, treatments, vaccinations, recent results); a section their
+// profession may not see says so.
+function PatientSummary(props: { space: string; version: number }) {
+  const [sections, setSections] = useState<{ title: string; withheld: boolean; items: SummaryItem[] }[] | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    get<Bundle>(`/fhir/r4/Patient/${encodeURIComponent(props.space)}/$summary`).then(
+      (b) => {
+        const all = (b.entry ?? []).map((e) => e.resource);
+        const byRef = new Map(all.map((r) => [`${r.resourceType}/${r.id}`, r as SummaryItem]));
+        const composition = all.find((r) => r.resourceType === 'Composition') as (Resource & { section?: SummarySection[] }) | undefined;
+        setSections(
+          (composition?.section ?? []).map((sec) => ({
+            title: sec.title ?? '',
+            withheld: sec.emptyReason?.coding?.[0]?.code === 'withheld',
+            items: (sec.entry ?? []).map((e) => byRef.get(e.reference ?? '')).filter((r): r is SummaryItem => !!r),
+          })),
+        );
+      },
+      (e) => {
+        setSections([]);
+        setError(e instanceof ApiError && e.status === 403 ? t('proNotAllowedSummary') : errorMessage(e));
+      },
+    );
+  }, [props.space, props.version]);
+  const label = (r: SummaryItem) => {
+    const what = text(r.code ?? r.vaccineCode ?? r.medicationCodeableConcept);
+    const value = r.valueQuantity?.value !== undefined ? ` : ${r.valueQuantity.value.toLocaleString('fr-FR')} ${r.valueQuantity.unit ?? ''}` : '';
+    const when = r.effectiveDateTime ?? r.occurrenceDateTime ?? r.onsetDateTime ?? r.recordedDate;
+    return `${what}${value}${when ? ` (${frenchDate(when)})` : ''}`;
+  };
+  return (
+    <section aria-labelledby="synthese-titre">
+      <h2 id="synthese-titre">{t('proSummaryTitle')}</h2>
+      {error && <Notice kind="info">{error}</Notice>}
+      {sections === null ? (
+        <Loading />
+      ) : (
+        sections.map((sec) => (
+          <div key={sec.title} class="bloc">
+            <h3>{sec.title}</h3>
+            {sec.withheld ? (
+              <p class="aide">{t('proSectionWithheld')}</p>
+            ) : sec.items.length === 0 ? (
+              <p class="aide">{t('proSectionEmpty')}</p>
+            ) : (
+              <ul>
+                {sec.items.map((r) => (
+                  <li key={r.id}>{label(r)}</li>
+                ))}
+              </ul>
+            )}
+          </div>
+        ))
+      )}
+    </section>
+  );
+}
+
 function AddDocument(props: { space: string; onDone: () => void }) {
   const types = useDocumentTypes();
   const [file, setFile] = useState<File | null>(null);
@@ -299,7 +375,7 @@ function AddDocument(props: { space: string; onDone: () => void }) {
   );
 }
 
-function AddProfileItem(props: { space: string }) {
+function AddProfileItem(props: { space: string; onDone: () => void }) {
   const [kind, setKind] = useState('AllergyIntolerance');
   const [words, setWords] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -325,6 +401,7 @@ function AddProfileItem(props: { space: string }) {
       setDone(t('profileAdded').replace('{what}', words.trim()));
       setWords('');
       setErrors({});
+      props.onDone();
     } catch (err) {
       setErrors({ form: err instanceof ApiError && err.status === 403 ? t('proNotAllowedAdd') : errorMessage(err) });
     }
@@ -382,8 +459,9 @@ export function ProfessionalPatient({ params }: { params: Record<string, string>
         <>
           <Notice kind="info">{t('proTraced')}</Notice>
           <PatientDocuments space={space} version={version} />
+          <PatientSummary space={space} version={version} />
           <AddDocument space={space} onDone={() => setVersion(version + 1)} />
-          <AddProfileItem space={space} />
+          <AddProfileItem space={space} onDone={() => setVersion(version + 1)} />
         </>
       )}
     </Page>
