@@ -9,7 +9,7 @@ import { JEAN, api, emailCode, lastNoticeId, launch, newPage, review, signIn, st
 
 const SOPHIE = { login: 'sophie.martin@demo.carnet', password: 'Piano-Bleu-Riviere-26' };
 
-describe('keyboard, session expiry and the medical profile', () => {
+describe('keyboard, session expiry, profile, children and forgotten password', () => {
   let server;
   let browser;
   const problems = [];
@@ -135,6 +135,44 @@ describe('keyboard, session expiry and the medical profile', () => {
     await page.reload();
     await page.getByText('Paul Martin (conjoint) — 0698765432').waitFor();
     assert.equal(await page.getByLabel('Je refuse').isChecked(), true);
+    await page.context().close();
+  });
+
+  test('a parent switches to their child\'s space and back', async () => {
+    const page = await newPage(browser, server, problems);
+    await signIn(page, server, JEAN, (after) => emailCode(server, JEAN.login, after));
+    await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+    await page.getByRole('button', { name: "Passer à l'espace de Lea" }).click();
+    await page.getByText("Vous consultez l'espace de Lea.").waitFor();
+    await review(page, 'titulaire-espace-enfant');
+    // (The first name as enrolled: capitals without accents, shown as "Lea".) Back to Jean's own.
+    await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Accueil' }).click();
+    await page.getByRole('button', { name: 'Revenir à mon espace' }).click();
+    await page.getByRole('button', { name: "Passer à l'espace de Lea" }).waitFor();
+    await page.context().close();
+  });
+
+  test('a forgotten password is reset with the e-mailed code, then the second factor is asked', async () => {
+    const page = await newPage(browser, server, problems);
+    await page.goto(server.url + '/connexion');
+    await page.getByRole('link', { name: "J'ai oublié mon mot de passe" }).click();
+    await page.getByText('Étape 1 sur 2').waitFor();
+    await page.getByLabel('Adresse e-mail').fill(SOPHIE.login);
+    const mark = lastNoticeId(server.dataDir);
+    await page.getByRole('button', { name: 'Recevoir un code' }).click();
+    await page.getByText('Étape 2 sur 2').waitFor();
+    const mail = await waitNotice(server.dataDir, (n) => n.template === 'password_reset' && n.to === SOPHIE.login, mark);
+    await page.getByLabel('Code reçu par e-mail').fill(mail.params.code.toLowerCase());
+    await page.getByLabel('Nouveau mot de passe').fill('court');
+    await page.getByRole('button', { name: 'Enregistrer le nouveau mot de passe' }).click();
+    await page.getByText('au moins 12 caractères').first().waitFor();
+    await review(page, 'mot-de-passe-oublie-etape-2');
+    await page.getByLabel('Nouveau mot de passe').fill('Violon-Gris-Estuaire-27');
+    await page.getByRole('button', { name: 'Enregistrer le nouveau mot de passe' }).click();
+    await page.getByText('Votre mot de passe a été changé.').waitFor();
+    SOPHIE.password = 'Violon-Gris-Estuaire-27';
+    await signIn(page, server, SOPHIE, (after) => emailCode(server, SOPHIE.login, after));
+    await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
     await page.context().close();
   });
 });
