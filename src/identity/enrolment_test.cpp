@@ -29,6 +29,12 @@ const char kBad[] =
     "285016956789044,Bernard,Chloé,1985-01-20,F,69123,,,,\n"                         // no contact
     "184057512345625,Dupont,Jean,1984-05-17,M,75056,not-an-email,,,\n";              // bad e-mail
 
+// A valid NIR (its key computed) from its first 13 characters.
+std::string with_key(const std::string& body13) {
+  int key = int(97 - std::stoull(body13) % 97);
+  return body13 + (key < 10 ? "0" : "") + std::to_string(key);
+}
+
 class EnrolmentTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -159,9 +165,7 @@ TEST_F(EnrolmentTest, CrashMidFileThenRerunEqualsOneCleanRun) {
   std::string file = kHeader;
   for (int i = 0; i < 60; ++i) {
     // Valid, distinct NIRs: vary the order number and recompute the key.
-    std::string body = "1840575123" + std::to_string(100 + i);
-    int key = int(97 - std::stoull(body) % 97);
-    file += body + (key < 10 ? "0" : "") + std::to_string(key) + ",Nom" + std::string(1, char('A' + i % 26)) +
+    file += with_key("1840575123" + std::to_string(100 + i)) + ",Nom" + std::string(1, char('A' + i % 26)) +
             ",Jean,1984-05-17,M,75056,p" + std::to_string(i) + "@example.fr,,,\n";
   }
   auto crashed = enrol(file, nullptr, 7, file.size() / 2);
@@ -184,9 +188,7 @@ TEST_F(EnrolmentTest, ThePipelineReportsLinesInOrderAndEnrolsAPersonOnceWithinAn
   std::string file = kHeader;
   std::vector<std::string> lines;
   for (int i = 0; i < 20; ++i) {
-    std::string body = "1840575123" + std::to_string(200 + i);
-    int key = int(97 - std::stoull(body) % 97);
-    lines.push_back(body + (key < 10 ? "0" : "") + std::to_string(key) + ",Nom,Jean,1984-05-17,M,75056,q" + std::to_string(i) +
+    lines.push_back(with_key("1840575123" + std::to_string(200 + i)) + ",Nom,Jean,1984-05-17,M,75056,q" + std::to_string(i) +
                     "@example.fr,,,\n");
   }
   for (int i = 0; i < 20; ++i) {

@@ -14,7 +14,6 @@ import {
   JEAN,
   PHARMACIST,
   emailCode,
-  launch,
   lastNoticeId,
   newPage,
   nextTotp,
@@ -22,31 +21,18 @@ import {
   review,
   samplePdf,
   signIn,
-  startServer,
   totp,
+  suiteSetUp,
   waitNotice,
 } from './lib.mjs';
 
 describe('portal journeys', () => {
-  let server;
-  let browser;
-  const problems = [];
+  const env = suiteSetUp(before, after);
   const files = mkdtempSync(join(tmpdir(), 'carnet-e2e-files-'));
   const docTitle = 'Compte rendu de consultation du 23 novembre';
 
-  before(async () => {
-    server = await startServer();
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    assert.deepEqual(problems, [], 'no CSP violation, page error or third-party request');
-  });
-
   test('public pages are accessible', async () => {
-    const page = await newPage(browser, server, problems);
+    const page = await newPage(env.browser, env.server, env.problems);
     for (const [path, name] of [
       ['/', 'accueil-public'],
       ['/comprendre', 'comprendre'],
@@ -54,7 +40,7 @@ describe('portal journeys', () => {
       ['/mot-de-passe-oublie', 'mot-de-passe-oublie'],
       ['/connexion', 'connexion'],
     ]) {
-      await page.goto(server.url + path);
+      await page.goto(env.server.url + path);
       await page.locator('h1').waitFor();
       await review(page, name);
     }
@@ -62,9 +48,9 @@ describe('portal journeys', () => {
   });
 
   test('a holder activates their space with an authenticator app in three steps', async () => {
-    const letter = await waitNotice(server.dataDir, (n) => n.template === 'enrolment_notice' && /Chlo/i.test(n.params.first_name ?? ''), 0);
-    const page = await newPage(browser, server, problems);
-    await page.goto(server.url + '/');
+    const letter = await waitNotice(env.server.dataDir, (n) => n.template === 'enrolment_notice' && /Chlo/i.test(n.params.first_name ?? ''), 0);
+    const page = await newPage(env.browser, env.server, env.problems);
+    await page.goto(env.server.url + '/');
     await page.getByRole('link', { name: 'Activer mon espace' }).first().click();
     await page.getByText('Étape 1 sur 3').waitFor();
     // Typed as people do: spaces in the number, the code in lower case with spaces.
@@ -104,8 +90,8 @@ describe('portal journeys', () => {
   test('a GP finds a patient, declares the care relationship and adds a PDF', async () => {
     const pdf = join(files, 'compte-rendu.pdf');
     writeFileSync(pdf, samplePdf());
-    const page = await newPage(browser, server, problems);
-    await signIn(page, server, GP, (after) => emailCode(server, GP.login, after));
+    const page = await newPage(env.browser, env.server, env.problems);
+    await signIn(page, env.server, GP, (after) => emailCode(env.server, GP.login, after));
     await page.getByRole('heading', { name: 'Trouver un patient' }).waitFor();
     await review(page, 'pro-recherche');
     await page.getByLabel('Numéro de sécurité sociale (INS) du patient').fill(JEAN.nir);
@@ -137,8 +123,8 @@ describe('portal journeys', () => {
   });
 
   test('the pharmacist in the care team sees the document', async () => {
-    const page = await newPage(browser, server, problems);
-    await signIn(page, server, PHARMACIST, (after) => emailCode(server, PHARMACIST.login, after));
+    const page = await newPage(env.browser, env.server, env.problems);
+    await signIn(page, env.server, PHARMACIST, (after) => emailCode(env.server, PHARMACIST.login, after));
     await page.getByLabel('Numéro de sécurité sociale (INS) du patient').fill(JEAN.nir);
     await page.getByLabel('Date de naissance').fill(JEAN.birth);
     await page.getByRole('button', { name: 'Rechercher' }).click();
@@ -148,8 +134,8 @@ describe('portal journeys', () => {
   });
 
   test('the holder signs in, previews the PDF, hides it and reads the access history', async () => {
-    const page = await newPage(browser, server, problems);
-    await signIn(page, server, JEAN, (after) => emailCode(server, JEAN.login, after));
+    const page = await newPage(env.browser, env.server, env.problems);
+    await signIn(page, env.server, JEAN, (after) => emailCode(env.server, JEAN.login, after));
     await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
     await page.getByRole('link', { name: docTitle }).first().waitFor();
     await review(page, 'titulaire-accueil');
@@ -185,8 +171,8 @@ describe('portal journeys', () => {
   });
 
   test('the pharmacist no longer sees the hidden document', async () => {
-    const page = await newPage(browser, server, problems);
-    await signIn(page, server, PHARMACIST, (after) => emailCode(server, PHARMACIST.login, after));
+    const page = await newPage(env.browser, env.server, env.problems);
+    await signIn(page, env.server, PHARMACIST, (after) => emailCode(env.server, PHARMACIST.login, after));
     await page.getByLabel('Numéro de sécurité sociale (INS) du patient').fill(JEAN.nir);
     await page.getByLabel('Date de naissance').fill(JEAN.birth);
     await page.getByRole('button', { name: 'Rechercher' }).click();
@@ -210,13 +196,13 @@ describe('portal journeys', () => {
         `${nir('2861175123456')},ROUX,Anne,1986-11-02,F,75056,anne.roux@example.fr`,
       ].join('\n') + '\n',
     );
-    const page = await newPage(browser, server, problems);
-    await signIn(page, server, operator, await nextTotp(operator));
+    const page = await newPage(env.browser, env.server, env.problems);
+    await signIn(page, env.server, operator, await nextTotp(operator));
     await page.getByRole('heading', { name: 'Tableau de bord' }).waitFor();
     await review(page, 'operateur-tableau');
     await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Inscriptions' }).click();
     await page.getByLabel('Fichier de bénéficiaires (CSV)').setInputFiles(csv);
-    const before = lastNoticeId(server.dataDir);
+    const before = lastNoticeId(env.server.dataDir);
     await page.getByRole('button', { name: 'Inscrire' }).click();
     await page.getByRole('heading', { name: "Rapport d'inscription" }).waitFor();
     await page.getByText('3 lignes lues : 2 espaces créés').waitFor();
@@ -224,7 +210,7 @@ describe('portal journeys', () => {
     assert.equal(await rows.count(), 1, 'one bad line reported');
     assert.equal(await rows.first().locator('td').first().innerText(), '3');
     await review(page, 'operateur-inscriptions-rapport');
-    await waitNotice(server.dataDir, (n) => n.template === 'enrolment_notice' && n.to === 'paul.petit@example.fr', before);
+    await waitNotice(env.server.dataDir, (n) => n.template === 'enrolment_notice' && n.to === 'paul.petit@example.fr', before);
     await page.context().close();
   });
 });

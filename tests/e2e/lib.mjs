@@ -186,6 +186,22 @@ export async function newPage(browser, server, problems) {
   return page;
 }
 
+// A suite's carnetd and browser, started before its tests and stopped after them; the suite
+// fails on any CSP violation, page error or third-party request seen by its pages.
+export function suiteSetUp(before, after) {
+  const env = { server: null, browser: null, problems: [] };
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+    assert.deepEqual(env.problems, [], 'no CSP violation, page error or third-party request');
+  });
+  return env;
+}
+
 const checked = new Set();
 
 // axe-core on the page as it stands (WCAG 2.0/2.1 A and AA rules): no violation allowed.

@@ -5,29 +5,16 @@
 // organ-donation choice and a person to contact.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JEAN, api, emailCode, lastNoticeId, launch, newPage, review, signIn, startServer, waitNotice } from './lib.mjs';
+import { JEAN, api, emailCode, lastNoticeId, newPage, review, signIn, suiteSetUp, waitNotice } from './lib.mjs';
 
 const SOPHIE = { login: 'sophie.martin@demo.carnet', password: 'Piano-Bleu-Riviere-26' };
 
 describe('keyboard, session expiry, profile, children and forgotten password', () => {
-  let server;
-  let browser;
-  const problems = [];
-
-  before(async () => {
-    server = await startServer();
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    assert.deepEqual(problems, [], 'no CSP violation, page error or third-party request');
-  });
+  const env = suiteSetUp(before, after);
 
   test('a holder signs in and reaches a document with the keyboard only', async () => {
-    const page = await newPage(browser, server, problems);
-    await page.goto(server.url + '/connexion');
+    const page = await newPage(env.browser, env.server, env.problems);
+    await page.goto(env.server.url + '/connexion');
     await page.locator('h1').waitFor();
     // The first Tab reaches the skip link, with a visible focus ring.
     await page.keyboard.press('Tab');
@@ -47,11 +34,11 @@ describe('keyboard, session expiry, profile, children and forgotten password', (
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'password');
     await page.keyboard.type(JEAN.password);
-    const before = lastNoticeId(server.dataDir);
+    const before = lastNoticeId(env.server.dataDir);
     await page.keyboard.press('Enter');
     await page.getByLabel('Code de vérification').waitFor();
     await page.getByLabel('Code de vérification').focus();
-    await page.keyboard.type(await emailCode(server, JEAN.login, before));
+    await page.keyboard.type(await emailCode(env.server, JEAN.login, before));
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
     // The page's heading has the focus after a page change (screen readers start there).
@@ -65,13 +52,13 @@ describe('keyboard, session expiry, profile, children and forgotten password', (
   });
 
   test('a session ended elsewhere leads back to sign-in, then to the page the person was on', async () => {
-    const page = await newPage(browser, server, problems);
-    await page.goto(server.url + '/connexion');
+    const page = await newPage(env.browser, env.server, env.problems);
+    await page.goto(env.server.url + '/connexion');
     await page.getByLabel('Adresse e-mail').fill(JEAN.login);
     await page.getByLabel('Mot de passe').fill(JEAN.password);
-    let mark = lastNoticeId(server.dataDir);
+    let mark = lastNoticeId(env.server.dataDir);
     await page.getByRole('button', { name: 'Continuer' }).click();
-    await page.getByLabel('Code de vérification').fill(await emailCode(server, JEAN.login, mark));
+    await page.getByLabel('Code de vérification').fill(await emailCode(env.server, JEAN.login, mark));
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
     await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Profil médical' }).click();
@@ -79,13 +66,13 @@ describe('keyboard, session expiry, profile, children and forgotten password', (
     const sessionId = await page.evaluate(async () => (await (await fetch('/api/v1/me')).json()).session_id);
 
     // From another device: Jean signs in with a bearer session and ends the browser's.
-    mark = lastNoticeId(server.dataDir);
-    const step1 = await api(server, 'POST', '/api/v1/sign-in', { login: JEAN.login, password: JEAN.password });
+    mark = lastNoticeId(env.server.dataDir);
+    const step1 = await api(env.server, 'POST', '/api/v1/sign-in', { login: JEAN.login, password: JEAN.password });
     assert.equal(step1.status, 200);
-    const code = (await waitNotice(server.dataDir, (n) => n.template === 'one_time_code' && n.to === JEAN.login, mark)).params.code;
-    const other = await api(server, 'POST', '/api/v1/sign-in/verify', { challenge_id: step1.body.challenge_id, code, session: 'bearer' });
+    const code = (await waitNotice(env.server.dataDir, (n) => n.template === 'one_time_code' && n.to === JEAN.login, mark)).params.code;
+    const other = await api(env.server, 'POST', '/api/v1/sign-in/verify', { challenge_id: step1.body.challenge_id, code, session: 'bearer' });
     assert.equal(other.status, 200);
-    const ended = await api(server, 'DELETE', `/api/v1/sessions/${sessionId}`, undefined, { Authorization: `Bearer ${other.body.access_token}` });
+    const ended = await api(env.server, 'DELETE', `/api/v1/sessions/${sessionId}`, undefined, { Authorization: `Bearer ${other.body.access_token}` });
     assert.equal(ended.status, 204);
 
     // The next request answers 401: sign-in, saying why, then back to the access page.
@@ -95,9 +82,9 @@ describe('keyboard, session expiry, profile, children and forgotten password', (
     await review(page, 'session-expiree');
     await page.getByLabel('Adresse e-mail').fill(JEAN.login);
     await page.getByLabel('Mot de passe').fill(JEAN.password);
-    mark = lastNoticeId(server.dataDir);
+    mark = lastNoticeId(env.server.dataDir);
     await page.getByRole('button', { name: 'Continuer' }).click();
-    await page.getByLabel('Code de vérification').fill(await emailCode(server, JEAN.login, mark));
+    await page.getByLabel('Code de vérification').fill(await emailCode(env.server, JEAN.login, mark));
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await page.getByRole('heading', { name: 'Accès et confidentialité' }).waitFor();
     assert.match(page.url(), /\/espace\/acces$/);
@@ -105,8 +92,8 @@ describe('keyboard, session expiry, profile, children and forgotten password', (
   });
 
   test('a holder fills in the medical profile: measurements with a chart, organ donation, a person to contact', async () => {
-    const page = await newPage(browser, server, problems);
-    await signIn(page, server, SOPHIE, (after) => emailCode(server, SOPHIE.login, after));
+    const page = await newPage(env.browser, env.server, env.problems);
+    await signIn(page, env.server, SOPHIE, (after) => emailCode(env.server, SOPHIE.login, after));
     await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
     await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Profil médical' }).click();
     await page.getByRole('heading', { name: 'Mon profil médical' }).waitFor();
@@ -139,8 +126,8 @@ describe('keyboard, session expiry, profile, children and forgotten password', (
   });
 
   test('a parent switches to their child\'s space and back', async () => {
-    const page = await newPage(browser, server, problems);
-    await signIn(page, server, JEAN, (after) => emailCode(server, JEAN.login, after));
+    const page = await newPage(env.browser, env.server, env.problems);
+    await signIn(page, env.server, JEAN, (after) => emailCode(env.server, JEAN.login, after));
     await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
     await page.getByRole('button', { name: "Passer à l'espace de Lea" }).click();
     await page.getByText("Vous consultez l'espace de Lea.").waitFor();
@@ -153,15 +140,15 @@ describe('keyboard, session expiry, profile, children and forgotten password', (
   });
 
   test('a forgotten password is reset with the e-mailed code, then the second factor is asked', async () => {
-    const page = await newPage(browser, server, problems);
-    await page.goto(server.url + '/connexion');
+    const page = await newPage(env.browser, env.server, env.problems);
+    await page.goto(env.server.url + '/connexion');
     await page.getByRole('link', { name: "J'ai oublié mon mot de passe" }).click();
     await page.getByText('Étape 1 sur 2').waitFor();
     await page.getByLabel('Adresse e-mail').fill(SOPHIE.login);
-    const mark = lastNoticeId(server.dataDir);
+    const mark = lastNoticeId(env.server.dataDir);
     await page.getByRole('button', { name: 'Recevoir un code' }).click();
     await page.getByText('Étape 2 sur 2').waitFor();
-    const mail = await waitNotice(server.dataDir, (n) => n.template === 'password_reset' && n.to === SOPHIE.login, mark);
+    const mail = await waitNotice(env.server.dataDir, (n) => n.template === 'password_reset' && n.to === SOPHIE.login, mark);
     await page.getByLabel('Code reçu par e-mail').fill(mail.params.code.toLowerCase());
     await page.getByLabel('Nouveau mot de passe').fill('court');
     await page.getByRole('button', { name: 'Enregistrer le nouveau mot de passe' }).click();
@@ -171,7 +158,7 @@ describe('keyboard, session expiry, profile, children and forgotten password', (
     await page.getByRole('button', { name: 'Enregistrer le nouveau mot de passe' }).click();
     await page.getByText('Votre mot de passe a été changé.').waitFor();
     SOPHIE.password = 'Violon-Gris-Estuaire-27';
-    await signIn(page, server, SOPHIE, (after) => emailCode(server, SOPHIE.login, after));
+    await signIn(page, env.server, SOPHIE, (after) => emailCode(env.server, SOPHIE.login, after));
     await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
     await page.context().close();
   });
