@@ -3,8 +3,6 @@
 // still guards the next sign-in, so a stolen mailbox alone does not open a space.
 #include <nlohmann/json.hpp>
 
-#include <cctype>
-
 #include "core/encoding.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
@@ -27,12 +25,7 @@ constexpr char kResetRefused[] = "this code is wrong or expired: ask for a new o
 constexpr std::string_view kResetAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
 std::string reset_hash(const crypto::KeyRing& ring, const std::string& account_id, std::string_view code) {
-  std::string typed;
-  for (char c : code) {
-    if (c == ' ' || c == '-') continue;
-    typed += char(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return ring.lookup_hash("password-reset", account_id + ":" + typed);
+  return ring.lookup_hash("password-reset", account_id + ":" + internal::normalize_code(code));
 }
 
 }  // namespace
