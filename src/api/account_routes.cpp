@@ -59,6 +59,17 @@ Response session_response(const identity::NewSession& s, identity::SessionKind k
   return r;
 }
 
+// A second factor waiting for its first code: the id to confirm it with, and for TOTP the
+// secret to scan (URI and QR code).
+nlohmann::json factor_started(const identity::ActivationStarted& r, const char* id_name) {
+  nlohmann::json out = {{id_name, r.activation_id}, {"second_factor", r.second_factor}};
+  if (!r.otpauth_uri.empty()) {
+    out["otpauth_uri"] = r.otpauth_uri;
+    out["qr_svg"] = r.qr_svg;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<SessionToken> session_token(const Request& req) {
@@ -90,12 +101,7 @@ std::vector<Route> account_routes(identity::Accounts& accounts, std::chrono::sec
                       auto r = accounts.start_activation({{m["nir"], m["birth_date"], m["code"]}, m["login"], m["password"],
                                                           m["second_factor"]});
                       if (!r.is_ok()) return error_response(r.status(), req.request_id);
-                      nlohmann::json out = {{"activation_id", r->activation_id}, {"second_factor", r->second_factor}};
-                      if (!r->otpauth_uri.empty()) {
-                        out["otpauth_uri"] = r->otpauth_uri;
-                        out["qr_svg"] = r->qr_svg;
-                      }
-                      return Response::json(200, out.dump());
+                      return Response::json(200, factor_started(*r, "activation_id").dump());
                     }, kSmallJson});
   routes.push_back({"POST", "/api/v1/professionals/invitation-requests", "", [&accounts](const Request& req) {
                       auto f = read_string_fields(req, {"idnatps", "email"});
@@ -111,12 +117,7 @@ std::vector<Route> account_routes(identity::Accounts& accounts, std::chrono::sec
                       auto r = accounts.start_professional_activation((*f)["invitation"], (*f)["password"],
                                                                       (*f)["second_factor"]);
                       if (!r.is_ok()) return error_response(r.status(), req.request_id);
-                      nlohmann::json out = {{"activation_id", r->activation_id}, {"second_factor", r->second_factor}};
-                      if (!r->otpauth_uri.empty()) {
-                        out["otpauth_uri"] = r->otpauth_uri;
-                        out["qr_svg"] = r->qr_svg;
-                      }
-                      return Response::json(200, out.dump());
+                      return Response::json(200, factor_started(*r, "activation_id").dump());
                     }, kSmallJson});
   routes.push_back({"POST", "/api/v1/activation/confirm", "", [&accounts, max_age](const Request& req) {
                       auto f = read_string_fields(req, {"activation_id", "code"}, {"session"});
@@ -154,6 +155,34 @@ std::vector<Route> account_routes(identity::Accounts& accounts, std::chrono::sec
                       if (!s.is_ok()) return error_response(s, req.request_id);
                       return Response::empty(204);
                     }, kSmallJson});
+  // The second factor: a new one proven by its first code, and new recovery codes.
+  routes.push_back({"POST", "/api/v1/second-factor", "", [&accounts](const Request& req) {
+                      auto who = authenticate(accounts, req);
+                      if (!who.is_ok()) return error_response(who.status(), req.request_id);
+                      auto f = read_string_fields(req, {"current_password", "second_factor"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      auto r = accounts.start_factor_change(*who, (*f)["current_password"], (*f)["second_factor"]);
+                      if (!r.is_ok()) return error_response(r.status(), req.request_id);
+                      return Response::json(200, factor_started(*r, "change_id").dump());
+                    }, kSmallJson});
+  routes.push_back({"POST", "/api/v1/second-factor/confirm", "", [&accounts](const Request& req) {
+                      auto who = authenticate(accounts, req);
+                      if (!who.is_ok()) return error_response(who.status(), req.request_id);
+                      auto f = read_string_fields(req, {"change_id", "code"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      auto codes = accounts.confirm_factor_change(*who, (*f)["change_id"], (*f)["code"]);
+                      if (!codes.is_ok()) return error_response(codes.status(), req.request_id);
+                      return Response::json(200, nlohmann::json{{"recovery_codes", *codes}}.dump());
+                    }, kSmallJson});
+  routes.push_back({"POST", "/api/v1/recovery-codes", "", [&accounts](const Request& req) {
+                      auto who = authenticate(accounts, req);
+                      if (!who.is_ok()) return error_response(who.status(), req.request_id);
+                      auto f = read_string_fields(req, {"current_password"});
+                      if (!f.is_ok()) return error_response(f.status(), req.request_id);
+                      auto codes = accounts.renew_recovery_codes(*who, (*f)["current_password"]);
+                      if (!codes.is_ok()) return error_response(codes.status(), req.request_id);
+                      return Response::json(200, nlohmann::json{{"recovery_codes", *codes}}.dump());
+                    }, kSmallJson});
   routes.push_back({"POST", "/api/v1/password-reset", "", [&accounts](const Request& req) {
                       auto f = read_string_fields(req, {"login"});
                       if (!f.is_ok()) return error_response(f.status(), req.request_id);
@@ -180,7 +209,9 @@ std::vector<Route> account_routes(identity::Accounts& accounts, std::chrono::sec
                                            {"acting_space_id", who->acting_space_id},
                                            {"session_id", who->session_id},
                                            {"first_name", about->first_name},
-                                           {"previous_visit_at", about->previous_visit_at}};
+                                           {"previous_visit_at", about->previous_visit_at},
+                                           {"second_factor", about->second_factor},
+                                           {"recovery_codes_left", about->recovery_codes_left}};
                       // A page loaded again gets its cookie session's CSRF token here (same origin only: no CORS).
                       auto t = session_token(req);
                       if (t && t->kind == identity::SessionKind::kCookie) me["csrf_token"] = accounts.csrf_token_of(t->token);

@@ -132,15 +132,19 @@ Result<Accounts::About> Accounts::about(const Principal& who) {
                                  {who.account_id, who.session_id});
     if (!previous.is_ok()) return previous.status();
     if (*previous && !(*previous)->is_null(0)) out.previous_visit_at = (*previous)->text(0);
+    auto factor = tx.query_one("SELECT second_factor, (SELECT COUNT(*) FROM recovery_codes r WHERE r.account_id = "
+                               "a.account_id AND r.used_at IS NULL) FROM accounts a WHERE a.account_id = ?",
+                               {who.account_id});
+    if (!factor.is_ok()) return factor.status();
+    if (*factor) {
+      out.second_factor = (*factor)->text(0);
+      out.recovery_codes_left = (*factor)->integer(1);
+    }
     if (who.space_id.empty()) return Status::ok();
-    auto row = tx.query_one("SELECT identity FROM spaces WHERE space_id = ?", {who.space_id});
-    if (!row.is_ok()) return row.status();
-    if (!*row || (*row)->is_null(0)) return Status::ok();
-    auto key = store::SpaceKeys(ring_).get(tx, who.space_id);
-    if (!key.is_ok()) return Status::ok();  // a shredded space has no name to show
-    auto plain = crypto::open(*key, (*row)->text(0), "carnet.space-identity.v1:" + who.space_id);
-    if (!plain.is_ok()) return plain.status();
-    auto names = nlohmann::json::parse(*plain).value("first_names", std::vector<std::string>{});
+    auto identity = space_identity_json(tx, who.space_id);
+    if (!identity.is_ok()) return identity.status();
+    if (identity->empty()) return Status::ok();  // a shredded space has no name to show
+    auto names = nlohmann::json::parse(*identity).value("first_names", std::vector<std::string>{});
     if (!names.empty()) out.first_name = names.front();
     return Status::ok();
   });

@@ -280,6 +280,21 @@ Status Accounts::send_code(store::Transaction& tx, const std::string& factor, co
   return notify::Outbox(ring_).enqueue(tx, n, now);
 }
 
+Status Accounts::tell_account(store::Transaction& tx, const std::string& account_id, const std::string& template_id,
+                              const std::string& now) {
+  auto row = tx.query_one("SELECT login_sealed FROM accounts WHERE account_id = ?", {account_id});
+  if (!row.is_ok()) return row.status();
+  if (!*row) return Status::not_found("no such account");
+  auto login = crypto::open(sealing_key_, (**row).text(0), "carnet.login.v1:" + account_id);
+  if (!login.is_ok()) return login.status();
+  notify::Notice n;
+  n.channel = notify::Channel::kEmail;
+  n.recipient = *login;
+  n.template_id = template_id;
+  n.params = {{"date", now.substr(0, 10)}};
+  return notify::Outbox(ring_).enqueue(tx, n, now);
+}
+
 // ---- sign-in -----------------------------------------------------------------------------------
 
 Result<SignInStarted> Accounts::start_sign_in(const std::string& login_text, const std::string& password,

@@ -165,6 +165,21 @@ class Accounts {
   // set's operator, whose code anyone trying Carnet can compute.
   Result<std::string> create_operator(const std::string& login, const std::string& password, const std::string& secret);
 
+  // Second factor and recovery codes after activation (second_factor.cpp). Both ask for the
+  // current password again (a wrong one counted like a failed sign-in).
+  // A new second factor ("totp", "email"; "sms" for a holder whose mobile is known): a TOTP
+  // secret to scan, or a code sent to the new destination; it replaces the old one only when
+  // confirmed with its first code (ten minutes, five tries). `activation_id` is the change's id.
+  Result<ActivationStarted> start_factor_change(const Principal& who, const std::string& current_password,
+                                                const std::string& second_factor);
+  // Confirms the change: the new factor is in use, the old recovery codes are replaced by new
+  // ones (returned, shown once), the account's other sessions end and the person is told by
+  // e-mail. kUnauthenticated when the code is wrong or the change expired.
+  Result<std::vector<std::string>> confirm_factor_change(const Principal& who, const std::string& change_id,
+                                                         const std::string& code);
+  // New recovery codes; the old ones stop working. The person is told by e-mail.
+  Result<std::vector<std::string>> renew_recovery_codes(const Principal& who, const std::string& current_password);
+
   // The spaces the holder may act in: their own and those of the minors they represent.
   Result<std::vector<SpaceSummary>> my_spaces(const Principal& who);
   // What the portal greets the person with: their first name (holders, from their space's
@@ -173,6 +188,8 @@ class Accounts {
   struct About {
     std::string first_name;
     std::string previous_visit_at;
+    std::string second_factor;     // "totp", "email" or "sms"
+    int64_t recovery_codes_left = 0;
   };
   Result<About> about(const Principal& who);
   // The CSRF token of a cookie session, derived from its token: a page loaded again (or a
@@ -196,11 +213,33 @@ class Accounts {
   Result<ActivationStarted> start_factor_enrolment(const std::string& space_id, const std::string& login,
                                                    const std::string& password_hash, const std::string& second_factor,
                                                    const std::string& phone, const std::string& idnatps);
+  // A new second factor before its first code: fills `started` (TOTP: the otpauth URI and its
+  // QR code) and returns what must be kept until confirmation, sealed by the caller.
+  struct PendingFactor {
+    std::string factor, secret, destination, otp;  // secret: TOTP bytes; otp: the code sent
+  };
+  Result<PendingFactor> prepare_factor(const std::string& factor, const std::string& login, const std::string& phone,
+                                       ActivationStarted& started);
+  // Whether `code` proves the pending factor (`otp_hash` is the stored hash for e-mail/SMS
+  // codes, keyed by `pending_id`); sets the TOTP step used.
+  bool pending_factor_matches(const PendingFactor& pending, const std::string& pending_id, const std::string& otp_hash,
+                              const std::string& code, uint64_t& step) const;
+  // The accounts.factor_sealed value for a confirmed factor (TOTP secret, SMS phone; NULL for e-mail).
+  store::Value sealed_factor(const PendingFactor& pending, const std::string& account_id) const;
+  // Replaces the account's recovery codes by kRecoveryCodes new ones, returned as shown ("ABCDE-FGHJK").
+  Result<std::vector<std::string>> issue_recovery_codes(store::Transaction& tx, const std::string& account_id);
+  // The signed-in person's password asked again: kUnauthenticated (and a failure counted) when wrong.
+  Status check_current_password(const Principal& who, const std::string& password);
+  // The decrypted identity of a space (empty when none is stored or the space was shredded).
+  Result<std::string> space_identity_json(store::Transaction& tx, const std::string& space_id);
   // What a new password must not contain: the login's local part and the holder's names.
   Result<std::vector<std::string>> personal_words(store::Transaction& tx, const std::string& account_id);
   // Writes a new password hash, ends the other sessions (all but `keep_session`), tells the person.
   Status store_password(store::Transaction& tx, const std::string& account_id, const std::string& hash,
                         const std::string& keep_session, const std::string& now);
+  // E-mails the account's login a notice (`template_id`, with the date in {date}).
+  Status tell_account(store::Transaction& tx, const std::string& account_id, const std::string& template_id,
+                      const std::string& now);
   Status send_code(store::Transaction& tx, const std::string& factor, const std::string& destination,
                    const std::string& code, const std::string& now);
 

@@ -90,17 +90,13 @@ Result<ActivationStarted> Accounts::start_factor_enrolment(const std::string& sp
                             {"login", login},
                             {"password_hash", password_hash},
                             {"factor", second_factor}};
-  std::string otp;
+  auto pending = prepare_factor(second_factor, login, phone, started);
+  if (!pending.is_ok()) return pending.status();
+  const std::string& otp = pending->otp;
   if (second_factor == "totp") {
-    std::string secret = crypto::random_bytes(crypto::kTotpSecretBytes);
-    payload["secret"] = base64_encode(secret);
-    started.otpauth_uri = crypto::otpauth_uri("Carnet", login, secret);
-    auto svg = qr_svg(started.otpauth_uri, "QR code à scanner avec votre application d'authentification");
-    if (!svg.is_ok()) return svg.status();
-    started.qr_svg = *svg;
+    payload["secret"] = base64_encode(pending->secret);
   } else {
-    payload["destination"] = second_factor == "sms" ? phone : login;
-    otp = new_numeric_code();
+    payload["destination"] = pending->destination;
   }
   std::string sealed = crypto::seal(sealing_key_, payload.dump(), "carnet.challenge.v1:" + hex(challenge_hash));
   Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
@@ -113,7 +109,7 @@ Result<ActivationStarted> Accounts::start_factor_enrolment(const std::string& sp
         {store::Blob{challenge_hash}, space, store::Blob{sealed}, otp_hash, now,
          format_instant(clock_.now() + options_.challenge_ttl)});
     if (!ins.is_ok()) return ins.status();
-    if (!otp.empty()) return send_code(tx, second_factor, payload["destination"].get<std::string>(), otp, now);
+    if (!otp.empty()) return send_code(tx, second_factor, pending->destination, otp, now);
     return Status::ok();
   });
   if (!s.is_ok()) return s;
@@ -273,18 +269,10 @@ Result<Activated> Accounts::confirm_activation(const std::string& activation_id,
     auto plain = crypto::open(sealing_key_, (*row)->text(0), "carnet.challenge.v1:" + hex(challenge_hash));
     if (!plain.is_ok()) return plain.status();
     auto payload = nlohmann::json::parse(*plain);
-    std::string factor = payload["factor"];
-    bool ok = false;
+    PendingFactor pending{payload["factor"], "", payload.value("destination", ""), ""};
+    if (pending.factor == "totp") pending.secret = *base64_decode(payload["secret"].get<std::string>());
     uint64_t step = 0;
-    std::string secret;
-    if (factor == "totp") {
-      secret = *base64_decode(payload["secret"].get<std::string>());
-      auto m = crypto::totp_match(secret, code, duration_cast<seconds>(now_tp.time_since_epoch()).count());
-      ok = m.has_value();
-      step = m.value_or(0);
-    } else {
-      ok = crypto::constant_time_equal(ring_.lookup_hash("otp", activation_id + ":" + code), (*row)->text(1));
-    }
+    bool ok = pending_factor_matches(pending, activation_id, (*row)->is_null(1) ? "" : (*row)->text(1), code, step);
     if (!ok) {
       CARNET_RETURN_IF_ERROR(count_challenge_failure(tx, challenge_hash, (*row)->integer(2)));
       outcome = Status::unauthenticated(kBadCode);
@@ -310,19 +298,12 @@ Result<Activated> Accounts::confirm_activation(const std::string& activation_id,
       return Status::ok();
     }
     std::string account_id = crypto::random_uuid();
-    store::Value factor_sealed(nullptr);
-    if (factor == "totp") {
-      factor_sealed = store::Blob{crypto::seal(sealing_key_, secret, "carnet.factor.v1:" + account_id)};
-    } else if (factor == "sms") {
-      factor_sealed = store::Blob{crypto::seal(sealing_key_, payload["destination"].get<std::string>(),
-                                               "carnet.factor.v1:" + account_id)};
-    }
     auto ins = tx.exec(
         "INSERT INTO accounts (account_id, kind, login_hash, login_sealed, password_hash, second_factor, "
         "factor_sealed, totp_last_step, space_id, idnatps, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {account_id, std::string(professional ? "professional" : "holder"), store::Blob{ring_.lookup_hash("login", login)},
          store::Blob{crypto::seal(sealing_key_, login, "carnet.login.v1:" + account_id)},
-         payload["password_hash"].get<std::string>(), factor, factor_sealed, int64_t(step),
+         payload["password_hash"].get<std::string>(), pending.factor, sealed_factor(pending, account_id), int64_t(step),
          professional ? store::Value(nullptr) : store::Value(space_id),
          professional ? store::Value(idnatps) : store::Value(nullptr), now});
     if (!ins.is_ok()) return ins.status();
@@ -330,14 +311,9 @@ Result<Activated> Accounts::confirm_activation(const std::string& activation_id,
       auto used = tx.exec("UPDATE invitations SET used_at = ? WHERE idnatps = ? AND used_at IS NULL", {now, idnatps});
       if (!used.is_ok()) return used.status();
     }
-    for (int i = 0; i < kRecoveryCodes; ++i) {
-      std::string raw = crypto::random_string(10, kRecoveryAlphabet);
-      std::string shown = raw.substr(0, 5) + "-" + raw.substr(5);
-      auto rc = tx.exec("INSERT INTO recovery_codes (account_id, code_hash) VALUES (?, ?)",
-                        {account_id, store::Blob{ring_.lookup_hash("recovery", account_id + ":" + raw)}});
-      if (!rc.is_ok()) return rc.status();
-      result.recovery_codes.push_back(shown);
-    }
+    auto codes = issue_recovery_codes(tx, account_id);
+    if (!codes.is_ok()) return codes.status();
+    result.recovery_codes = std::move(*codes);
     if (!professional) {
       auto upd = tx.exec(
           "UPDATE spaces SET state = 'open', activated_at = ?, state_changed_at = ?, code_hash = NULL, "

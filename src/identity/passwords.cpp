@@ -39,15 +39,10 @@ Result<std::vector<std::string>> Accounts::personal_words(store::Transaction& tx
   if (!login.is_ok()) return login.status();
   words.push_back(login->substr(0, login->find('@')));
   if ((*row)->is_null(1)) return words;
-  std::string space = (*row)->text(1);
-  auto identity = tx.query_one("SELECT identity FROM spaces WHERE space_id = ?", {space});
+  auto identity = space_identity_json(tx, (*row)->text(1));
   if (!identity.is_ok()) return identity.status();
-  if (!*identity || (*identity)->is_null(0)) return words;
-  auto key = store::SpaceKeys(ring_).get(tx, space);
-  if (!key.is_ok()) return words;
-  auto plain = crypto::open(*key, (*identity)->text(0), "carnet.space-identity.v1:" + space);
-  if (!plain.is_ok()) return plain.status();
-  auto person = nlohmann::json::parse(*plain);
+  if (identity->empty()) return words;
+  auto person = nlohmann::json::parse(*identity);
   for (const auto& n : person.value("first_names", std::vector<std::string>{})) words.push_back(n);
   words.push_back(person.value("birth_name", ""));
   return words;
@@ -59,44 +54,19 @@ Status Accounts::store_password(store::Transaction& tx, const std::string& accou
   CARNET_RETURN_IF_ERROR(tx.exec("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND session_id <> ? AND revoked_at IS NULL",
                                  {now, account_id, keep_session})
                              .status());
-  auto row = tx.query_one("SELECT login_sealed FROM accounts WHERE account_id = ?", {account_id});
-  if (!row.is_ok()) return row.status();
-  if (!*row) return Status::not_found("no such account");
-  auto login = crypto::open(sealing_key_, (**row).text(0), "carnet.login.v1:" + account_id);
-  if (!login.is_ok()) return login.status();
-  notify::Notice n;
-  n.channel = notify::Channel::kEmail;
-  n.recipient = *login;
-  n.template_id = "password_changed";
-  n.params = {{"date", now.substr(0, 10)}};
-  return notify::Outbox(ring_).enqueue(tx, n, now);
+  return tell_account(tx, account_id, "password_changed", now);
 }
 
 Status Accounts::change_password(const Principal& who, const std::string& current, const std::string& next) {
-  std::string now = format_instant(clock_.now());
-  const std::vector<std::string> keys = {"account:" + who.account_id};
-  std::string stored;
+  CARNET_RETURN_IF_ERROR(check_current_password(who, current));
+  const std::string now = format_instant(clock_.now());
   std::vector<std::string> personal;
-  Status s = store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
-    CARNET_RETURN_IF_ERROR(throttle_check(tx, keys, now));
-    auto row = tx.query_one("SELECT password_hash FROM accounts WHERE account_id = ? AND disabled = 0", {who.account_id});
-    if (!row.is_ok()) return row.status();
-    if (!*row) return Status::unauthenticated("not signed in, or the session has expired");
-    stored = (*row)->text(0);
+  CARNET_RETURN_IF_ERROR(store_.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
     auto words = personal_words(tx, who.account_id);
     if (!words.is_ok()) return words.status();
     personal = std::move(*words);
     return Status::ok();
-  });
-  if (!s.is_ok()) return s;
-  auto verified = hasher_.verify_and_upgrade(stored, current);
-  if (!verified.is_ok()) return verified.status();
-  if (!verified->match) {
-    CARNET_RETURN_IF_ERROR(store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) {
-      return record_failure(tx, keys, now);
-    }));
-    return Status::unauthenticated("the current password is incorrect");
-  }
+  }));
   std::vector<std::string_view> words(personal.begin(), personal.end());
   CARNET_RETURN_IF_ERROR(check_password(next, words));
   auto hash = hasher_.hash(next);

@@ -69,6 +69,18 @@ constexpr Template kTemplates[] = {
      "Le mot de passe de votre compte Carnet a été changé le {date}. Vos autres sessions ont été fermées.\n\n"
      "Si vous n'êtes pas à l'origine de ce changement, utilisez « Mot de passe oublié » sur le portail "
      "pour en choisir un nouveau, puis contactez votre caisse d'assurance maladie."},
+    {"second_factor_changed", "Votre second facteur Carnet a été changé",
+     "Bonjour,\n\n"
+     "Le second facteur de connexion de votre compte Carnet a été changé le {date}. Vos anciens codes de "
+     "secours ne fonctionnent plus et vos autres sessions ont été fermées.\n\n"
+     "Si vous n'êtes pas à l'origine de ce changement, contactez sans attendre votre caisse d'assurance "
+     "maladie pour faire bloquer votre compte."},
+    {"recovery_codes_renewed", "Vos nouveaux codes de secours Carnet",
+     "Bonjour,\n\n"
+     "De nouveaux codes de secours ont été créés pour votre compte Carnet le {date}. Les anciens ne "
+     "fonctionnent plus.\n\n"
+     "Si vous n'êtes pas à l'origine de cette demande, changez votre mot de passe depuis le portail et "
+     "contactez votre caisse d'assurance maladie."},
     {"one_time_code", "Votre code Carnet",
      "Votre code Carnet : {code}\n"
      "Il expire dans 10 minutes. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message "

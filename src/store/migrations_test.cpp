@@ -110,7 +110,7 @@ TEST(Migrations, SpaceDataIsKeyedBySpaceFirst) {
   const std::set<std::string> reference = {"schema_version", "job_leases", "directory_entries", "access_matrix",
                                            "reference_data_version"};
   const std::set<std::string> service = {"outbox", "accounts", "recovery_codes", "challenges", "sessions", "throttle",
-                                         "invitations", "events", "password_resets", "sqlite_sequence"};
+                                         "invitations", "events", "password_resets", "factor_changes", "sqlite_sequence"};
   // Encrypted document bytes (--document-storage database): named by a random blob id and
   // only readable with the key held in a space's row, so distributed by that id.
   const std::set<std::string> blob_bytes = {"blob_objects", "blob_chunks"};

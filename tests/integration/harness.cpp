@@ -3,6 +3,7 @@
 #include <sys/prctl.h>
 
 #include <arpa/inet.h>
+#include <ctime>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -332,6 +333,13 @@ std::string shell(const std::string& command, int* code) {
 
 std::optional<HttpResponse> http_get(int port, const std::string& path, const std::vector<std::string>& headers) {
   return http_request(port, "GET", path, "", headers);
+}
+
+std::string totp(const std::string& secret_b32, int64_t offset_seconds) {
+  std::time_t t = std::time(nullptr) + offset_seconds;
+  char when[64];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+  return shell("oathtool --totp -b --now '" + std::string(when) + "' " + secret_b32);
 }
 
 }  // namespace carnet::itest

@@ -89,6 +89,9 @@ int free_port();
 // Runs a shell command; returns its output (stdout and stderr) without the final newlines,
 // and its exit code in `code` when given.
 std::string shell(const std::string& command, int* code = nullptr);
+// The TOTP code of a base32 secret at now + `offset_seconds` (oathtool: an implementation
+// independent of Carnet's).
+std::string totp(const std::string& secret_b32, int64_t offset_seconds = 0);
 
 // The backend under test. With CARNET_TEST_POSTGRES set (scripts/test-all starts a server
 // and sets it), every data directory gets a PostgreSQL database of its own, named after the

@@ -170,6 +170,90 @@ TEST_F(Portal, APasswordChangeAsksTheCurrentOneAndEndsTheOtherSessions) {
   EXPECT_EQ(notice("jean@example.fr", "password_changed")["template"], "password_changed");
 }
 
+TEST_F(Portal, ASecondFactorChangeIsProvenByItsFirstCodeAndReplacesTheRecoveryCodes) {
+  json first = activate("184057512345625", "1984-05-17", "jean@example.fr", "Un parent tres organise");
+  std::vector<std::string> old_codes = first["recovery_codes"];
+  auto second = sign_in("jean@example.fr", "Un parent tres organise", 1);
+  ASSERT_EQ(second->status, 200) << second->body;
+  std::string here = bearer(json::parse(second->body)), other = bearer(first);
+  json me = json::parse(http_get(d_.port(), "/api/v1/me", {here})->body);
+  EXPECT_EQ(me["second_factor"], "email");
+  EXPECT_EQ(me["recovery_codes_left"], 10);
+
+  // The current password is asked again; the factor must be one Carnet has; no mobile, no SMS.
+  const char pw[] = "Un parent tres organise";
+  EXPECT_EQ(post("/api/v1/second-factor", {{"current_password", "wrong"}, {"second_factor", "totp"}}, {here})->status, 401);
+  EXPECT_EQ(post("/api/v1/second-factor", {{"current_password", pw}, {"second_factor", "fax"}}, {here})->status, 400);
+  EXPECT_EQ(post("/api/v1/second-factor", {{"current_password", pw}, {"second_factor", "sms"}}, {here})->status, 400);
+  EXPECT_EQ(post("/api/v1/second-factor", {{"current_password", pw}, {"second_factor", "totp"}})->status, 401);
+  auto start = post("/api/v1/second-factor", {{"current_password", pw}, {"second_factor", "totp"}}, {here});
+  ASSERT_EQ(start->status, 200) << start->body;
+  json s = json::parse(start->body);
+  std::string uri = s["otpauth_uri"];
+  std::string secret = uri.substr(uri.find("secret=") + 7, 32);
+  EXPECT_EQ(std::string(s["qr_svg"]).rfind("<svg", 0), 0u);
+
+  // Nothing changes before the first code: a wrong code, another session's attempt.
+  EXPECT_EQ(post("/api/v1/second-factor/confirm", {{"change_id", s["change_id"]}, {"code", "000000"}}, {here})->status, 401);
+  EXPECT_EQ(post("/api/v1/second-factor/confirm", {{"change_id", "made-up"}, {"code", totp(secret)}}, {here})->status, 401);
+  auto elsewhere = sign_in("jean@example.fr", pw, 2);
+  ASSERT_EQ(elsewhere->status, 200);
+  std::string third = bearer(json::parse(elsewhere->body));
+  EXPECT_EQ(json::parse(http_get(d_.port(), "/api/v1/me", {third})->body)["second_factor"], "email");
+
+  auto done = post("/api/v1/second-factor/confirm", {{"change_id", s["change_id"]}, {"code", totp(secret)}}, {here});
+  ASSERT_EQ(done->status, 200) << done->body;
+  std::vector<std::string> codes = json::parse(done->body)["recovery_codes"];
+  ASSERT_EQ(codes.size(), 10u);
+  EXPECT_EQ(http_get(d_.port(), "/api/v1/me", {here})->status, 200);
+  EXPECT_EQ(http_get(d_.port(), "/api/v1/me", {other})->status, 401);  // the other sessions ended
+  EXPECT_EQ(http_get(d_.port(), "/api/v1/me", {third})->status, 401);
+  EXPECT_EQ(json::parse(http_get(d_.port(), "/api/v1/me", {here})->body)["second_factor"], "totp");
+  EXPECT_EQ(notice("jean@example.fr", "second_factor_changed")["template"], "second_factor_changed");
+  // Used once: confirming again finds nothing.
+  EXPECT_EQ(post("/api/v1/second-factor/confirm", {{"change_id", s["change_id"]}, {"code", totp(secret)}}, {here})->status, 401);
+
+  // Sign-in now asks the authenticator's code; an old recovery code no longer works, a new one does.
+  auto step1 = post("/api/v1/sign-in", {{"login", "jean@example.fr"}, {"password", pw}});
+  ASSERT_EQ(step1->status, 200);
+  json c = json::parse(step1->body);
+  EXPECT_EQ(c["second_factor"], "totp");
+  EXPECT_EQ(post("/api/v1/sign-in/verify", {{"challenge_id", c["challenge_id"]}, {"code", old_codes[0]}})->status, 401);
+  EXPECT_EQ(post("/api/v1/sign-in/verify", {{"challenge_id", c["challenge_id"]}, {"code", codes[0]}})->status, 200);
+  EXPECT_EQ(json::parse(http_get(d_.port(), "/api/v1/me", {here})->body)["recovery_codes_left"], 9);
+
+  // New recovery codes: the password again; the previous set stops working.
+  EXPECT_EQ(post("/api/v1/recovery-codes", {{"current_password", "wrong"}}, {here})->status, 401);
+  auto renewed = post("/api/v1/recovery-codes", {{"current_password", pw}}, {here});
+  ASSERT_EQ(renewed->status, 200) << renewed->body;
+  std::vector<std::string> fresh = json::parse(renewed->body)["recovery_codes"];
+  EXPECT_EQ(fresh.size(), 10u);
+  EXPECT_EQ(notice("jean@example.fr", "recovery_codes_renewed")["template"], "recovery_codes_renewed");
+  step1 = post("/api/v1/sign-in", {{"login", "jean@example.fr"}, {"password", pw}});
+  c = json::parse(step1->body);
+  EXPECT_EQ(post("/api/v1/sign-in/verify", {{"challenge_id", c["challenge_id"]}, {"code", codes[1]}})->status, 401);
+  EXPECT_EQ(post("/api/v1/sign-in/verify", {{"challenge_id", c["challenge_id"]}, {"code", fresh[1]}})->status, 200);
+}
+
+TEST_F(Portal, APendingFactorChangeIsDroppedAfterFiveWrongCodes) {
+  json first = activate("285016956789044", "1985-01-20", "chloe@example.fr", "Trois petits chats blancs");
+  std::string here = bearer(first);
+  auto start = post("/api/v1/second-factor", {{"current_password", "Trois petits chats blancs"}, {"second_factor", "totp"}}, {here});
+  ASSERT_EQ(start->status, 200) << start->body;
+  json s = json::parse(start->body);
+  std::string uri = s["otpauth_uri"];
+  std::string secret = uri.substr(uri.find("secret=") + 7, 32);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(post("/api/v1/second-factor/confirm", {{"change_id", s["change_id"]}, {"code", "00000" + std::to_string(i)}}, {here})->status,
+              401);
+  }
+  EXPECT_EQ(post("/api/v1/second-factor/confirm", {{"change_id", s["change_id"]}, {"code", totp(secret)}}, {here})->status, 401);
+  EXPECT_EQ(json::parse(http_get(d_.port(), "/api/v1/me", {here})->body)["second_factor"], "email");
+  // Malformed bodies change nothing.
+  EXPECT_EQ(post("/api/v1/second-factor", {{"current_password", 12}, {"second_factor", "totp"}}, {here})->status, 400);
+  EXPECT_EQ(post("/api/v1/second-factor/confirm", {{"change_id", s["change_id"]}}, {here})->status, 400);
+}
+
 TEST_F(Portal, MeGivesTheCookieSessionsCsrfTokenAndThePreviousVisit) {
   json first = activate("285016956789044", "1985-01-20", "chloe@example.fr", "Trois petits chats blancs", "cookie");
   std::string cookie = "Cookie: " + std::string(first["cookie"]);

@@ -17,13 +17,6 @@ namespace {
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
-std::string totp(const std::string& secret_b32, int64_t offset_seconds = 0) {
-  std::time_t t = std::time(nullptr) + offset_seconds;
-  char when[64];
-  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
-  return shell("oathtool --totp -b --now '" + std::string(when) + "' " + secret_b32);
-}
-
 const char kFile[] =
     "nir,birth_name,first_names,birth_date,sex,birthplace,email,mobile,representatives\n"
     "184057512345625,Dupont,Jean,1984-05-17,M,75056,jean@example.fr,,\n"
