@@ -5,7 +5,7 @@
 // organ-donation choice and a person to contact.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JEAN, api, emailCode, lastNoticeId, newPage, review, signIn, suiteSetUp, waitNotice } from './lib.mjs';
+import { JEAN, api, emailCode, lastNoticeId, newPage, review, signIn, suiteSetUp, totp, waitNotice } from './lib.mjs';
 
 const SOPHIE = { login: 'sophie.martin@demo.carnet', password: 'Piano-Bleu-Riviere-26' };
 
@@ -159,6 +159,53 @@ describe('keyboard, session expiry, profile, children and forgotten password', (
     await page.getByText('Votre mot de passe a été changé.').waitFor();
     SOPHIE.password = 'Violon-Gris-Estuaire-27';
     await signIn(page, env.server, SOPHIE, (after) => emailCode(env.server, SOPHIE.login, after));
+    await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+    await page.context().close();
+  });
+
+  test('a holder moves to an authenticator app (proven by its first code) and renews recovery codes', async () => {
+    const page = await newPage(env.browser, env.server, env.problems);
+    await signIn(page, env.server, SOPHIE, (after) => emailCode(env.server, SOPHIE.login, after));
+    await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
+    await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Sécurité du compte' }).click();
+    await page.getByText('Vous confirmez aujourd’hui votre identité avec un code reçu par e-mail.').waitFor();
+    await page.getByText('Il vous reste 10 codes de secours.').waitFor();
+    await page.getByRole('button', { name: 'Changer de second facteur' }).click();
+    await page.getByLabel("Avec une application d'authentification (recommandé)").check();
+    await page.getByLabel('Votre mot de passe, pour confirmer que c’est vous').fill('pas le bon');
+    await page.getByRole('button', { name: 'Continuer' }).click();
+    await page.getByText("Le mot de passe actuel n'est pas le bon.").waitFor();
+    await page.getByLabel('Votre mot de passe, pour confirmer que c’est vous').fill(SOPHIE.password);
+    await page.getByRole('button', { name: 'Continuer' }).click();
+    const secret = (await page.locator('code.secret').textContent()).replace(/\s/g, '');
+    await page.getByLabel('Code de vérification').fill('000000');
+    await page.getByRole('button', { name: 'Utiliser ce second facteur' }).click();
+    await page.getByText("Ce code n'est pas le bon.").first().waitFor();
+    await review(page, 'securite-nouveau-facteur');
+    const account = { secret, lastStep: 0 };
+    const step = Math.floor(Date.now() / 30000);
+    account.lastStep = step;
+    await page.getByLabel('Code de vérification').fill(totp(secret, step * 30000));
+    await page.getByRole('button', { name: 'Utiliser ce second facteur' }).click();
+    await page.getByText('Votre second facteur a été changé.').waitFor();
+    assert.equal(await page.locator('ul.codes-secours li').count(), 10);
+    await page.getByText('Vous confirmez aujourd’hui votre identité avec une application d’authentification.').waitFor();
+    await review(page, 'securite-codes-de-secours');
+    const codes = await page.locator('ul.codes-secours code').allTextContents();
+    // New recovery codes: the password again; the previous ones stop working.
+    await page.getByRole('button', { name: 'Créer de nouveaux codes de secours' }).click();
+    await page.getByLabel('Votre mot de passe, pour confirmer que c’est vous').fill(SOPHIE.password);
+    await page.getByRole('button', { name: 'Créer les nouveaux codes' }).click();
+    await page.getByText('Voici vos nouveaux codes de secours. Les anciens ne fonctionnent plus.').waitFor();
+    const fresh = await page.locator('ul.codes-secours code').allTextContents();
+    assert.equal(fresh.length, 10);
+    assert.ok(!fresh.includes(codes[0]));
+    await page.getByRole('button', { name: 'Se déconnecter' }).first().click();
+    // The next sign-in asks the app's code; an old recovery code is refused, a new one works.
+    await signIn(page, env.server, SOPHIE, codes[0]);
+    await page.getByText("Ce code n'est pas le bon.").first().waitFor();
+    await page.getByLabel('Code de vérification').fill(fresh[0]);
+    await page.getByRole('button', { name: 'Se connecter' }).click();
     await page.getByRole('heading', { name: /Bonjour/ }).waitFor();
     await page.context().close();
   });

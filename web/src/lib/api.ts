@@ -35,6 +35,10 @@ export function whenSessionEnds(callback: () => void): void {
 export interface RequestOptions {
   // Sign-in steps answer 401 for a wrong password or code: not a session that ended.
   expectUnauthenticated?: boolean;
+  // The request checks the password or a code again (password change, second factor): a 401
+  // for a wrong one is the caller's to show next to the field; a 401 because the session
+  // itself ended still leads back to sign-in.
+  reauthenticates?: boolean;
   headers?: Record<string, string>;
   signal?: AbortSignal;
 }
@@ -92,7 +96,8 @@ export async function request(method: string, path: string, body?: unknown, opti
   }
   if (res.ok) return res;
   const error = await errorFrom(res);
-  if (res.status === 401 && !options.expectUnauthenticated && onSessionEnded) onSessionEnded();
+  const sessionEnded = options.reauthenticates ? /not signed in/.test(error.detail) : !options.expectUnauthenticated;
+  if (res.status === 401 && sessionEnded && onSessionEnded) onSessionEnded();
   throw error;
 }
 

@@ -16,6 +16,8 @@ export interface Me {
   csrf_token?: string;
   first_name?: string;
   previous_visit_at?: string;
+  second_factor?: 'totp' | 'email' | 'sms';
+  recovery_codes_left?: number;
 }
 
 export interface SessionState {

@@ -11,20 +11,10 @@ import { identityErrors, passwordMessage } from '../lib/checks';
 import { compactCode, compactNir, parseFrenchDate } from '../lib/format';
 import { navigate } from '../lib/router';
 import { signedIn } from '../lib/session';
+import { Factor, FactorProof, FactorStarted, RecoveryCodes, factorOptions } from './factor-parts';
 
-type Factor = 'totp' | 'email' | 'sms';
-
-interface Started {
+interface Started extends FactorStarted {
   activation_id: string;
-  second_factor: Factor;
-  otpauth_uri?: string;
-  qr_svg?: string;
-}
-
-function secretOf(uri: string | undefined): string {
-  if (!uri) return '';
-  const secret = new URL(uri.replace(/^otpauth:/, 'https:')).searchParams.get('secret') ?? '';
-  return secret.replace(/(.{4})/g, '$1 ').trim();
 }
 
 export function Activation() {
@@ -144,19 +134,7 @@ export function Activation() {
     return (
       <Page title={t('activationDoneTitle')}>
         <Notice kind="success">{t('activationDone')}</Notice>
-        {recovery.length > 0 && (
-          <section>
-            <h2>{t('recoveryTitle')}</h2>
-            <p>{t('recoveryExplain')}</p>
-            <ul class="codes-secours">
-              {recovery.map((c) => (
-                <li key={c}>
-                  <code>{c}</code>
-                </li>
-              ))}
-            </ul>
-          </section>
-        )}
+        {recovery.length > 0 && <RecoveryCodes codes={recovery} />}
         <button type="button" class="principal" onClick={() => navigate('/espace', { replace: true })}>
           {t('activationGoToSpace')}
         </button>
@@ -203,11 +181,7 @@ export function Activation() {
             value={factor}
             onValue={(v) => setFactor(v as Factor)}
             error={errors.factor}
-            options={[
-              { value: 'totp', label: t('factorTotp'), hint: t('factorTotpHint') },
-              { value: 'email', label: t('factorEmail'), hint: t('factorEmailHint') },
-              { value: 'sms', label: t('factorSms'), hint: t('factorSmsHint') },
-            ]}
+            options={factorOptions(true)}
           />
           <div class="actions">
             <button type="submit" class="principal" disabled={busy}>
@@ -221,17 +195,7 @@ export function Activation() {
       )}
       {step === 2 && started && (
         <form onSubmit={confirm} noValidate>
-          {started.second_factor === 'totp' ? (
-            <>
-              <p>{t('totpScan')}</p>
-              {started.qr_svg && <div class="qr" dangerouslySetInnerHTML={{ __html: started.qr_svg }} />}
-              <p>
-                {t('totpManual')} <code class="secret">{secretOf(started.otpauth_uri)}</code>
-              </p>
-            </>
-          ) : (
-            <p>{started.second_factor === 'sms' ? t('codeSentSms') : t('codeSentEmail')}</p>
-          )}
+          <FactorProof started={started} />
           <Field id="otp" label={t('signInCode')} hint={started.second_factor === 'totp' ? t('signInCodeHintTotp') : undefined} inputMode="numeric" autocomplete="one-time-code" value={otp} onValue={setOtp} error={errors.otp} required />
           <div class="actions">
             <button type="submit" class="principal" disabled={busy}>

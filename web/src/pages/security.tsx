@@ -1,11 +1,13 @@
-// Security of the account: devices and sessions signed in (end any of them), the password.
+// Security of the account: devices and sessions signed in (end any of them), the password, the
+// second factor (changed only once the new one has given its first code) and recovery codes.
 import { useEffect, useState } from 'preact/hooks';
-import { Field, Loading, Notice, Page } from '../components';
+import { Choice, Field, Loading, Notice, Page } from '../components';
 import { t } from '../messages';
 import { ApiError, del, errorMessage, get, post } from '../lib/api';
 import { passwordMessage } from '../lib/checks';
 import { frenchDateTime } from '../lib/format';
-import { signOut } from '../lib/session';
+import { refresh, signOut, useSession } from '../lib/session';
+import { Factor, FactorProof, FactorStarted, RecoveryCodes, factorOptions } from './factor-parts';
 
 interface SessionEntry {
   session_id: string;
@@ -39,7 +41,7 @@ function PasswordChange() {
     setErrors(e);
     if (Object.keys(e).length) return;
     try {
-      await post('/api/v1/password', { current_password: current, new_password: next });
+      await post('/api/v1/password', { current_password: current, new_password: next }, { reauthenticates: true });
       setCurrent('');
       setNext('');
       setDone(true);
@@ -61,6 +63,185 @@ function PasswordChange() {
           {t('passwordSubmit')}
         </button>
       </form>
+    </section>
+  );
+}
+
+interface ChangeStarted extends FactorStarted {
+  change_id: string;
+}
+
+function factorName(f: string | undefined): string {
+  return f === 'totp' ? t('factorNameTotp') : f === 'sms' ? t('factorNameSms') : t('factorNameEmail');
+}
+
+// The factor in use, a change of factor in two steps (password and choice, then the first
+// code of the new one), and new recovery codes.
+function SecondFactor() {
+  const { me } = useSession();
+  const [mode, setMode] = useState<'idle' | 'change' | 'renew'>('idle');
+  const [password, setPassword] = useState('');
+  const [factor, setFactor] = useState<Factor>('totp');
+  const [started, setStarted] = useState<ChangeStarted | null>(null);
+  const [otp, setOtp] = useState('');
+  const [codes, setCodes] = useState<string[] | null>(null);
+  const [done, setDone] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+
+  function reset(next: typeof mode) {
+    setMode(next);
+    setPassword('');
+    setStarted(null);
+    setOtp('');
+    setErrors({});
+    if (next !== 'idle') {
+      setCodes(null);
+      setDone('');
+    }
+  }
+
+  function passwordError(err: unknown): Record<string, string> {
+    if (err instanceof ApiError && err.status === 401) return { password: t('passwordCurrentWrong') };
+    if (err instanceof ApiError && err.status === 400 && /mobile|sms/i.test(err.detail)) return { factor: t('factorNoMobile') };
+    return { form: errorMessage(err) };
+  }
+
+  async function start(event: Event) {
+    event.preventDefault();
+    if (!password) {
+      setErrors({ password: t('signInPasswordMissing') });
+      return;
+    }
+    setBusy(true);
+    setErrors({});
+    try {
+      setStarted(await post<ChangeStarted>('/api/v1/second-factor', { current_password: password, second_factor: factor }, { reauthenticates: true }));
+      setPassword('');
+    } catch (err) {
+      setErrors(passwordError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function confirm(event: Event) {
+    event.preventDefault();
+    if (!started) return;
+    if (!otp.trim()) {
+      setErrors({ otp: t('signInCodeMissing') });
+      return;
+    }
+    setBusy(true);
+    setErrors({});
+    try {
+      const r = await post<{ recovery_codes: string[] }>('/api/v1/second-factor/confirm', { change_id: started.change_id, code: otp.trim() }, { reauthenticates: true });
+      reset('idle');
+      setCodes(r.recovery_codes);
+      setDone(t('factorChanged'));
+      await refresh();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401 && /expired|start again/.test(err.detail)) {
+        reset('change');
+        setErrors({ form: t('signInStepExpired') });
+      } else if (err instanceof ApiError && err.status === 401) {
+        setErrors({ otp: t('signInCodeWrong') });
+      } else {
+        setErrors({ form: errorMessage(err) });
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function renew(event: Event) {
+    event.preventDefault();
+    if (!password) {
+      setErrors({ password: t('signInPasswordMissing') });
+      return;
+    }
+    setBusy(true);
+    setErrors({});
+    try {
+      const r = await post<{ recovery_codes: string[] }>('/api/v1/recovery-codes', { current_password: password }, { reauthenticates: true });
+      reset('idle');
+      setCodes(r.recovery_codes);
+      setDone(t('recoveryRenewed'));
+      await refresh();
+    } catch (err) {
+      setErrors(passwordError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const left = me?.recovery_codes_left ?? 0;
+  return (
+    <section aria-labelledby="facteur-titre">
+      <h2 id="facteur-titre">{t('factorTitle')}</h2>
+      <p>{t('factorIntro')}</p>
+      {me?.second_factor && (
+        <p>
+          {t('factorInUse').replace('{factor}', factorName(me.second_factor))}{' '}
+          {left === 0 ? t('recoveryNoneLeft') : left === 1 ? t('recoveryOneLeft') : t('recoveryLeft').replace('{n}', String(left))}
+        </p>
+      )}
+      {done && <Notice kind="success">{done}</Notice>}
+      {codes && <RecoveryCodes codes={codes} headingId="codes-titre" />}
+      {errors.form && <Notice kind="error">{errors.form}</Notice>}
+      {mode === 'idle' && (
+        <div class="actions">
+          <button type="button" class="secondaire" onClick={() => reset('change')}>
+            {t('factorChange')}
+          </button>
+          <button type="button" class="secondaire" onClick={() => reset('renew')}>
+            {t('recoveryRenew')}
+          </button>
+        </div>
+      )}
+      {mode === 'change' && !started && (
+        <form onSubmit={start} noValidate>
+          <Choice name="nouveau-facteur" legend={t('factorNewLegend')} value={factor} onValue={(v) => setFactor(v as Factor)} error={errors.factor} options={factorOptions(me?.kind === 'holder')} />
+          <Field id="facteur-mdp" label={t('factorPassword')} type="password" autocomplete="current-password" value={password} onValue={setPassword} error={errors.password} required />
+          <div class="actions">
+            <button type="submit" class="principal" disabled={busy}>
+              {t('next')}
+            </button>
+            <button type="button" class="secondaire" onClick={() => reset('idle')}>
+              {t('cancel')}
+            </button>
+          </div>
+        </form>
+      )}
+      {mode === 'change' && started && (
+        <form onSubmit={confirm} noValidate>
+          <FactorProof started={started} />
+          <Field id="facteur-code" label={t('signInCode')} hint={started.second_factor === 'totp' ? t('signInCodeHintTotp') : undefined} inputMode="numeric" autocomplete="one-time-code" value={otp} onValue={setOtp} error={errors.otp} required />
+          <p class="aide">{t('factorChangeEffect')}</p>
+          <div class="actions">
+            <button type="submit" class="principal" disabled={busy}>
+              {t('factorConfirm')}
+            </button>
+            <button type="button" class="secondaire" onClick={() => reset('idle')}>
+              {t('cancel')}
+            </button>
+          </div>
+        </form>
+      )}
+      {mode === 'renew' && (
+        <form onSubmit={renew} noValidate>
+          <p>{t('recoveryRenewExplain')}</p>
+          <Field id="codes-mdp" label={t('factorPassword')} type="password" autocomplete="current-password" value={password} onValue={setPassword} error={errors.password} required />
+          <div class="actions">
+            <button type="submit" class="principal" disabled={busy}>
+              {t('recoveryRenewSubmit')}
+            </button>
+            <button type="button" class="secondaire" onClick={() => reset('idle')}>
+              {t('cancel')}
+            </button>
+          </div>
+        </form>
+      )}
     </section>
   );
 }
@@ -117,10 +298,7 @@ export function Security() {
         )}
       </section>
       <PasswordChange />
-      <section aria-labelledby="facteur-titre">
-        <h2 id="facteur-titre">{t('factorTitle')}</h2>
-        <p>{t('factorIntro')}</p>
-      </section>
+      <SecondFactor />
     </Page>
   );
 }

@@ -1,0 +1,60 @@
+// Pieces shared by activation and the security page: how a new second factor is proven (the
+// QR code and secret of an authenticator app, or where the code was sent), the factors one
+// may choose, and recovery codes shown once.
+import { t } from '../messages';
+
+export type Factor = 'totp' | 'email' | 'sms';
+
+export interface FactorStarted {
+  second_factor: Factor;
+  otpauth_uri?: string;
+  qr_svg?: string;
+}
+
+// The base32 secret of an otpauth URI, in groups of four for typing into an app by hand.
+function secretOf(uri: string | undefined): string {
+  if (!uri) return '';
+  const secret = new URL(uri.replace(/^otpauth:/, 'https:')).searchParams.get('secret') ?? '';
+  return secret.replace(/(.{4})/g, '$1 ').trim();
+}
+
+export function factorOptions(withSms: boolean) {
+  const options = [
+    { value: 'totp', label: t('factorTotp'), hint: t('factorTotpHint') },
+    { value: 'email', label: t('factorEmail'), hint: t('factorEmailHint') },
+  ];
+  if (withSms) options.push({ value: 'sms', label: t('factorSms'), hint: t('factorSmsHint') });
+  return options;
+}
+
+export function FactorProof({ started }: { started: FactorStarted }) {
+  if (started.second_factor !== 'totp') {
+    return <p>{started.second_factor === 'sms' ? t('codeSentSms') : t('codeSentEmail')}</p>;
+  }
+  return (
+    <>
+      <p>{t('totpScan')}</p>
+      {/* The server's own SVG (libqrencode), not user input. */}
+      {started.qr_svg && <div class="qr" dangerouslySetInnerHTML={{ __html: started.qr_svg }} />}
+      <p>
+        {t('totpManual')} <code class="secret">{secretOf(started.otpauth_uri)}</code>
+      </p>
+    </>
+  );
+}
+
+export function RecoveryCodes({ codes, headingId }: { codes: string[]; headingId?: string }) {
+  return (
+    <section aria-labelledby={headingId}>
+      <h2 id={headingId}>{t('recoveryTitle')}</h2>
+      <p>{t('recoveryExplain')}</p>
+      <ul class="codes-secours">
+        {codes.map((c) => (
+          <li key={c}>
+            <code>{c}</code>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
