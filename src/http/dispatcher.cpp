@@ -86,7 +86,7 @@ void Dispatcher::decorate(api::Response& res, std::string_view request_id, bool 
       {"Referrer-Policy", "no-referrer"},
       {"X-Frame-Options", "DENY"},
       {"Cross-Origin-Opener-Policy", "same-origin"},
-      {"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
+      {"Permissions-Policy", "camera=(self), microphone=(), geolocation=()"},
   };
   res.headers.reserve(res.headers.size() + std::size(kSecurity) + 3);
   res.headers.push_back({"X-Request-Id", std::string(request_id)});

@@ -125,9 +125,22 @@ describe('portal journeys', () => {
   test('the pharmacist in the care team sees the document', async () => {
     const page = await newPage(env.browser, env.server, env.problems);
     await signIn(page, env.server, PHARMACIST, (after) => emailCode(env.server, PHARMACIST.login, after));
-    await page.getByLabel('Numéro de sécurité sociale (INS) du patient').fill(JEAN.nir);
-    await page.getByLabel('Date de naissance').fill(JEAN.birth);
-    await page.getByRole('button', { name: 'Rechercher' }).click();
+    // The INS read by a hand-held 2D reader: it types the Datamatrix's text, then Enter.
+    const reader = page.getByLabel('Lire le code INS (Datamatrix)');
+    await reader.fill('https://exemple.fr/ticket/12345');
+    await reader.press('Enter');
+    await page.getByText('Ce code ne contient pas de numéro de sécurité sociale valide.').waitFor();
+    await reader.fill(`IS01S1${JEAN.nir.slice(0, 13)}42S2${JEAN.birth.replace(/\//g, '')}`);
+    await reader.press('Enter');
+    await page.getByText('Ce code ne contient pas de numéro de sécurité sociale valide.').waitFor();
+    assert.equal(await page.getByLabel('Numéro de sécurité sociale (INS) du patient').inputValue(), '');
+    await reader.fill(`IS01\u001dS1${JEAN.nir}\u001dS2${JEAN.birth.replace(/\//g, '')}\u001dDUPONT`);
+    await reader.press('Enter');
+    await page.getByText('Numéro et date de naissance lus.').waitFor();
+    assert.equal(await page.getByLabel('Numéro de sécurité sociale (INS) du patient').inputValue(), JEAN.nir);
+    assert.equal(await page.getByLabel('Date de naissance').inputValue(), JEAN.birth);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'chercher');
+    await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Je fais partie de son équipe de soins' }).click();
     await page.getByText(docTitle, { exact: true }).waitFor();
     await page.context().close();

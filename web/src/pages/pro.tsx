@@ -1,7 +1,8 @@
-// The professional's view: find a patient by INS (social security number and birth date),
+// The professional's view: find a patient by INS (social security number and birth date,
+// typed or read from the INS Datamatrix by a hand-held reader or the camera),
 // declare the care relationship or use emergency access (with a reason), then see what the
 // access matrix allows for their profession, add a document and add profile items.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ActionLabel, Field, FileField, Loading, Notice, Page, Progress } from '../components';
 import { t } from '../messages';
 import { ApiError, errorMessage, get, post, uploadBinary } from '../lib/api';
@@ -10,6 +11,7 @@ import { compactNir, fileSize, frenchDate, parseFrenchDate } from '../lib/format
 import { binaryId, create, documentTitle, resources, search, text, type Bundle, type CodeableConcept, type DocumentReference, type Resource } from '../lib/fhir';
 import { navigate } from '../lib/router';
 import { useDocumentTypes } from '../lib/document-types';
+import { readInsScan, type InsRead } from '../lib/ins-scan';
 
 // The INS look-up's answer: the space and the identity traits to check with the patient.
 interface Found {
@@ -32,11 +34,97 @@ function recall(space: string): Found {
   }
 }
 
+// What BarcodeDetector offers where the browser has it (Chrome on Android, ChromeOS, macOS).
+interface Detector {
+  detect(source: HTMLVideoElement): Promise<{ rawValue: string }[]>;
+}
+type DetectorClass = { new (o: { formats: string[] }): Detector; getSupportedFormats(): Promise<string[]> };
+
+function detectorClass(): DetectorClass | null {
+  return (globalThis as unknown as { BarcodeDetector?: DetectorClass }).BarcodeDetector ?? null;
+}
+
+// The camera reading the INS Datamatrix: offered only where the browser can decode it.
+function CameraScan(props: { onRead: (text: string) => void; onProblem: (message: string) => void }) {
+  const video = useRef<HTMLVideoElement>(null);
+  const [available, setAvailable] = useState(false);
+  const [running, setRunning] = useState(false);
+  useEffect(() => {
+    const D = detectorClass();
+    if (!D || !navigator.mediaDevices?.getUserMedia) return;
+    D.getSupportedFormats().then((f) => setAvailable(f.includes('data_matrix')), () => setAvailable(false));
+  }, []);
+  useEffect(() => {
+    if (!running) return;
+    const D = detectorClass();
+    if (!D || !video.current) return;
+    const detector = new D({ formats: ['data_matrix', 'qr_code'] });
+    let stream: MediaStream | null = null;
+    let timer = 0;
+    let stopped = false;
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } }).then(
+      async (s) => {
+        stream = s;
+        if (stopped || !video.current) return;
+        video.current.srcObject = s;
+        await video.current.play();
+        const look = async () => {
+          if (stopped || !video.current) return;
+          const codes = await detector.detect(video.current).catch(() => []);
+          if (codes.length) {
+            props.onRead(codes[0].rawValue);
+            setRunning(false);
+            return;
+          }
+          timer = window.setTimeout(() => void look(), 250);
+        };
+        void look();
+      },
+      () => {
+        props.onProblem(t('proScanCameraRefused'));
+        setRunning(false);
+      },
+    );
+    return () => {
+      stopped = true;
+      window.clearTimeout(timer);
+      stream?.getTracks().forEach((track) => track.stop());
+    };
+  }, [running]);
+  if (!available) return null;
+  return (
+    <div>
+      <button type="button" class="secondaire" aria-expanded={running} onClick={() => setRunning(!running)}>
+        {running ? t('proScanCameraStop') : t('proScanCamera')}
+      </button>
+      {running && <video ref={video} class="camera" muted playsInline aria-label={t('proScanCameraLabel')} />}
+    </div>
+  );
+}
+
 export function ProfessionalSearch() {
   const [nir, setNir] = useState('');
   const [birth, setBirth] = useState('');
+  const [scan, setScan] = useState('');
+  const [read, setRead] = useState<InsRead | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+
+  // The reader types the code then Enter: fill the fields and let the person check them.
+  function scanned(text: string) {
+    const r = readInsScan(text);
+    setScan('');
+    if (!r) {
+      setRead(null);
+      setErrors({ scan: t('proScanUnreadable') });
+      return;
+    }
+    setNir(r.nir);
+    if (r.birth) setBirth(r.birth);
+    setRead(r);
+    setErrors({});
+    document.getElementById(r.birth ? 'chercher' : 'birth')?.focus();
+  }
 
   async function find(event: Event) {
     event.preventDefault();
@@ -61,10 +149,29 @@ export function ProfessionalSearch() {
     <Page title={t('proSearchTitle')}>
       <p>{t('proSearchIntro')}</p>
       {errors.form && <Notice kind="error">{errors.form}</Notice>}
+      <form
+        class="encart"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          scanned(scan);
+        }}
+      >
+        <Field id="scan" label={t('proScanLabel')} hint={t('proScanHint')} autocomplete="off" spellcheck={false} value={scan} onValue={setScan} error={errors.scan} />
+        <div class="actions">
+          <button type="submit" class="secondaire">
+            {t('proScanRead')}
+          </button>
+          <CameraScan onRead={scanned} onProblem={(m) => setErrors({ scan: m })} />
+        </div>
+        {read && (
+          <p role="status">{read.birth ? t('proScanDone') : t('proScanNoDate')}</p>
+        )}
+      </form>
       <form onSubmit={find} noValidate>
         <Field id="nir" label={t('proNirLabel')} hint={t('proNirHint')} inputMode="numeric" autocomplete="off" value={nir} onValue={setNir} error={errors.nir} required />
         <Field id="birth" label={t('birthDateLabel')} hint={t('birthDateHint')} inputMode="numeric" autocomplete="off" value={birth} onValue={setBirth} error={errors.birth} required />
-        <button type="submit" class="principal" disabled={busy}>
+        <button type="submit" id="chercher" class="principal" disabled={busy}>
           {t('proSearch')}
         </button>
       </form>
