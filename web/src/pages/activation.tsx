@@ -11,7 +11,7 @@ import { identityErrors, passwordMessage } from '../lib/checks';
 import { compactCode, compactNir, parseFrenchDate } from '../lib/format';
 import { navigate } from '../lib/router';
 import { signedIn } from '../lib/session';
-import { Factor, FactorProof, FactorStarted, RecoveryCodes, factorOptions } from './factor-parts';
+import { Factor, FactorProof, FactorStarted, RecoveryCodes, codeRefusal, factorOptions } from './factor-parts';
 
 interface Started extends FactorStarted {
   activation_id: string;
@@ -117,14 +117,9 @@ export function Activation() {
       await signedIn(done.csrf_token);
       setRecovery(done.recovery_codes ?? []);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401 && /expired|start again/.test(err.detail)) {
-        setStep(1);
-        setErrors({ form: t('signInStepExpired') });
-      } else if (err instanceof ApiError && err.status === 401) {
-        setErrors({ otp: t('signInCodeWrong') });
-      } else {
-        setErrors({ form: errorMessage(err) });
-      }
+      const refused = codeRefusal(err);
+      if (refused.expired) setStep(1);
+      setErrors(refused.errors);
     } finally {
       setBusy(false);
     }
@@ -195,8 +190,7 @@ export function Activation() {
       )}
       {step === 2 && started && (
         <form onSubmit={confirm} noValidate>
-          <FactorProof started={started} />
-          <Field id="otp" label={t('signInCode')} hint={started.second_factor === 'totp' ? t('signInCodeHintTotp') : undefined} inputMode="numeric" autocomplete="one-time-code" value={otp} onValue={setOtp} error={errors.otp} required />
+          <FactorProof started={started} id="otp" otp={otp} onOtp={setOtp} error={errors.otp} />
           <div class="actions">
             <button type="submit" class="principal" disabled={busy}>
               {t('activationFinish')}

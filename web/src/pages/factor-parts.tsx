@@ -1,6 +1,8 @@
 // Pieces shared by activation and the security page: how a new second factor is proven (the
 // QR code and secret of an authenticator app, or where the code was sent), the factors one
 // may choose, and recovery codes shown once.
+import { Field } from '../components';
+import { ApiError, errorMessage } from '../lib/api';
 import { t } from '../messages';
 
 export type Factor = 'totp' | 'email' | 'sms';
@@ -27,20 +29,36 @@ export function factorOptions(withSms: boolean) {
   return options;
 }
 
-export function FactorProof({ started }: { started: FactorStarted }) {
-  if (started.second_factor !== 'totp') {
-    return <p>{started.second_factor === 'sms' ? t('codeSentSms') : t('codeSentEmail')}</p>;
-  }
+// The new factor to prove (QR code and secret, or where the code went) and the field for its
+// first code.
+export function FactorProof(props: { started: FactorStarted; id: string; otp: string; onOtp: (v: string) => void; error?: string }) {
+  const { started } = props;
   return (
     <>
-      <p>{t('totpScan')}</p>
-      {/* The server's own SVG (libqrencode), not user input. */}
-      {started.qr_svg && <div class="qr" dangerouslySetInnerHTML={{ __html: started.qr_svg }} />}
-      <p>
-        {t('totpManual')} <code class="secret">{secretOf(started.otpauth_uri)}</code>
-      </p>
+      {started.second_factor !== 'totp' ? (
+        <p>{started.second_factor === 'sms' ? t('codeSentSms') : t('codeSentEmail')}</p>
+      ) : (
+        <>
+          <p>{t('totpScan')}</p>
+          {/* The server's own SVG (libqrencode), not user input. */}
+          {started.qr_svg && <div class="qr" dangerouslySetInnerHTML={{ __html: started.qr_svg }} />}
+          <p>
+            {t('totpManual')} <code class="secret">{secretOf(started.otpauth_uri)}</code>
+          </p>
+        </>
+      )}
+      <Field id={props.id} label={t('signInCode')} hint={started.second_factor === 'totp' ? t('signInCodeHintTotp') : undefined} inputMode="numeric" autocomplete="one-time-code" value={props.otp} onValue={props.onOtp} error={props.error} required />
     </>
   );
+}
+
+// What a refused first code means: the pending factor expired (start again), or the code is wrong.
+export function codeRefusal(err: unknown): { expired: boolean; errors: Record<string, string> } {
+  if (err instanceof ApiError && err.status === 401 && /expired|start again/.test(err.detail)) {
+    return { expired: true, errors: { form: t('signInStepExpired') } };
+  }
+  if (err instanceof ApiError && err.status === 401) return { expired: false, errors: { otp: t('signInCodeWrong') } };
+  return { expired: false, errors: { form: errorMessage(err) } };
 }
 
 export function RecoveryCodes({ codes, headingId }: { codes: string[]; headingId?: string }) {

@@ -7,7 +7,7 @@ import { ApiError, del, errorMessage, get, post } from '../lib/api';
 import { passwordMessage } from '../lib/checks';
 import { frenchDateTime } from '../lib/format';
 import { refresh, signOut, useSession } from '../lib/session';
-import { Factor, FactorProof, FactorStarted, RecoveryCodes, factorOptions } from './factor-parts';
+import { Factor, FactorProof, FactorStarted, RecoveryCodes, codeRefusal, factorOptions } from './factor-parts';
 
 interface SessionEntry {
   session_id: string;
@@ -75,6 +75,19 @@ function factorName(f: string | undefined): string {
   return f === 'totp' ? t('factorNameTotp') : f === 'sms' ? t('factorNameSms') : t('factorNameEmail');
 }
 
+function SubmitOrCancel(props: { label: string; busy: boolean; onCancel: () => void }) {
+  return (
+    <div class="actions">
+      <button type="submit" class="principal" disabled={props.busy}>
+        {props.label}
+      </button>
+      <button type="button" class="secondaire" onClick={props.onCancel}>
+        {t('cancel')}
+      </button>
+    </div>
+  );
+}
+
 // The factor in use, a change of factor in two steps (password and choice, then the first
 // code of the new one), and new recovery codes.
 function SecondFactor() {
@@ -101,13 +114,8 @@ function SecondFactor() {
     }
   }
 
-  function passwordError(err: unknown): Record<string, string> {
-    if (err instanceof ApiError && err.status === 401) return { password: t('passwordCurrentWrong') };
-    if (err instanceof ApiError && err.status === 400 && /mobile|sms/i.test(err.detail)) return { factor: t('factorNoMobile') };
-    return { form: errorMessage(err) };
-  }
-
-  async function start(event: Event) {
+  // The password asked again, then `action`; a wrong password shows next to its field.
+  async function withPassword(event: Event, action: () => Promise<void>) {
     event.preventDefault();
     if (!password) {
       setErrors({ password: t('signInPasswordMissing') });
@@ -116,14 +124,30 @@ function SecondFactor() {
     setBusy(true);
     setErrors({});
     try {
-      setStarted(await post<ChangeStarted>('/api/v1/second-factor', { current_password: password, second_factor: factor }, { reauthenticates: true }));
-      setPassword('');
+      await action();
     } catch (err) {
-      setErrors(passwordError(err));
+      if (err instanceof ApiError && err.status === 401) setErrors({ password: t('passwordCurrentWrong') });
+      else if (err instanceof ApiError && err.status === 400 && /mobile|sms/i.test(err.detail)) setErrors({ factor: t('factorNoMobile') });
+      else setErrors({ form: errorMessage(err) });
     } finally {
       setBusy(false);
     }
   }
+
+  const start = (event: Event) =>
+    withPassword(event, async () => {
+      setStarted(await post<ChangeStarted>('/api/v1/second-factor', { current_password: password, second_factor: factor }, { reauthenticates: true }));
+      setPassword('');
+    });
+
+  const renew = (event: Event) =>
+    withPassword(event, async () => {
+      const r = await post<{ recovery_codes: string[] }>('/api/v1/recovery-codes', { current_password: password }, { reauthenticates: true });
+      reset('idle');
+      setCodes(r.recovery_codes);
+      setDone(t('recoveryRenewed'));
+      await refresh();
+    });
 
   async function confirm(event: Event) {
     event.preventDefault();
@@ -141,35 +165,9 @@ function SecondFactor() {
       setDone(t('factorChanged'));
       await refresh();
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401 && /expired|start again/.test(err.detail)) {
-        reset('change');
-        setErrors({ form: t('signInStepExpired') });
-      } else if (err instanceof ApiError && err.status === 401) {
-        setErrors({ otp: t('signInCodeWrong') });
-      } else {
-        setErrors({ form: errorMessage(err) });
-      }
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  async function renew(event: Event) {
-    event.preventDefault();
-    if (!password) {
-      setErrors({ password: t('signInPasswordMissing') });
-      return;
-    }
-    setBusy(true);
-    setErrors({});
-    try {
-      const r = await post<{ recovery_codes: string[] }>('/api/v1/recovery-codes', { current_password: password }, { reauthenticates: true });
-      reset('idle');
-      setCodes(r.recovery_codes);
-      setDone(t('recoveryRenewed'));
-      await refresh();
-    } catch (err) {
-      setErrors(passwordError(err));
+      const refused = codeRefusal(err);
+      if (refused.expired) reset('change');
+      setErrors(refused.errors);
     } finally {
       setBusy(false);
     }
@@ -203,43 +201,21 @@ function SecondFactor() {
         <form onSubmit={start} noValidate>
           <Choice name="nouveau-facteur" legend={t('factorNewLegend')} value={factor} onValue={(v) => setFactor(v as Factor)} error={errors.factor} options={factorOptions(me?.kind === 'holder')} />
           <Field id="facteur-mdp" label={t('factorPassword')} type="password" autocomplete="current-password" value={password} onValue={setPassword} error={errors.password} required />
-          <div class="actions">
-            <button type="submit" class="principal" disabled={busy}>
-              {t('next')}
-            </button>
-            <button type="button" class="secondaire" onClick={() => reset('idle')}>
-              {t('cancel')}
-            </button>
-          </div>
+          <SubmitOrCancel label={t('next')} busy={busy} onCancel={() => reset('idle')} />
         </form>
       )}
       {mode === 'change' && started && (
         <form onSubmit={confirm} noValidate>
-          <FactorProof started={started} />
-          <Field id="facteur-code" label={t('signInCode')} hint={started.second_factor === 'totp' ? t('signInCodeHintTotp') : undefined} inputMode="numeric" autocomplete="one-time-code" value={otp} onValue={setOtp} error={errors.otp} required />
+          <FactorProof started={started} id="facteur-code" otp={otp} onOtp={setOtp} error={errors.otp} />
           <p class="aide">{t('factorChangeEffect')}</p>
-          <div class="actions">
-            <button type="submit" class="principal" disabled={busy}>
-              {t('factorConfirm')}
-            </button>
-            <button type="button" class="secondaire" onClick={() => reset('idle')}>
-              {t('cancel')}
-            </button>
-          </div>
+          <SubmitOrCancel label={t('factorConfirm')} busy={busy} onCancel={() => reset('idle')} />
         </form>
       )}
       {mode === 'renew' && (
         <form onSubmit={renew} noValidate>
           <p>{t('recoveryRenewExplain')}</p>
           <Field id="codes-mdp" label={t('factorPassword')} type="password" autocomplete="current-password" value={password} onValue={setPassword} error={errors.password} required />
-          <div class="actions">
-            <button type="submit" class="principal" disabled={busy}>
-              {t('recoveryRenewSubmit')}
-            </button>
-            <button type="button" class="secondaire" onClick={() => reset('idle')}>
-              {t('cancel')}
-            </button>
-          </div>
+          <SubmitOrCancel label={t('recoveryRenewSubmit')} busy={busy} onCancel={() => reset('idle')} />
         </form>
       )}
     </section>
