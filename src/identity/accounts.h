@@ -167,7 +167,8 @@ class Accounts {
 
   // Second factor and recovery codes after activation (second_factor.cpp). Both ask for the
   // current password again (a wrong one counted like a failed sign-in).
-  // A new second factor ("totp", "email"; "sms" for a holder whose mobile is known): a TOTP
+  // A new second factor ("totp", "email"; "sms" for a holder whose mobile is known; an
+  // operator only renews their authenticator app): a TOTP
   // secret to scan, or a code sent to the new destination; it replaces the old one only when
   // confirmed with its first code (ten minutes, five tries). `activation_id` is the change's id.
   Result<ActivationStarted> start_factor_change(const Principal& who, const std::string& current_password,

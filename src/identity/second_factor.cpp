@@ -107,7 +107,9 @@ Result<std::string> Accounts::space_identity_json(store::Transaction& tx, const 
 
 Result<ActivationStarted> Accounts::start_factor_change(const Principal& who, const std::string& current_password,
                                                         const std::string& second_factor) {
-  const bool holder = who.kind == "holder";
+  // Operators (enrolment, access matrix) keep an authenticator app: they may only renew it.
+  const bool holder = who.kind == "holder", operator_ = who.kind == "operator";
+  if (operator_ && second_factor != "totp") return Status::invalid("an operator's second_factor must be totp");
   if (second_factor != "totp" && second_factor != "email" && !(holder && second_factor == "sms")) {
     return Status::invalid(holder ? "second_factor must be totp, email or sms" : "second_factor must be totp or email");
   }

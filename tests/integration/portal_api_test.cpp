@@ -294,6 +294,9 @@ TEST_F(Portal, OperatorsCountSpacesEditTheMatrixAndImportTheDirectory) {
                                             {"code", shell("oathtool --totp -b " + secret)}, {"session", "bearer"}});
   ASSERT_EQ(in->status, 200) << in->body;
   std::string op = bearer(json::parse(in->body));
+  // An operator keeps an authenticator app: renewing it is allowed, e-mail codes are not.
+  EXPECT_EQ(post("/api/v1/second-factor", {{"current_password", password}, {"second_factor", "email"}}, {op})->status, 400);
+  EXPECT_EQ(post("/api/v1/second-factor", {{"current_password", password}, {"second_factor", "totp"}}, {op})->status, 200);
   json holder = activate("184057512345625", "1984-05-17", "jean@example.fr", "Un parent tres organise");
 
   // Counts: two spaces, one activated; never health content.

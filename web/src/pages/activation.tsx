@@ -176,7 +176,7 @@ export function Activation() {
             value={factor}
             onValue={(v) => setFactor(v as Factor)}
             error={errors.factor}
-            options={factorOptions(true)}
+            options={factorOptions('holder')}
           />
           <div class="actions">
             <button type="submit" class="principal" disabled={busy}>

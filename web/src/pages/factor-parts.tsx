@@ -20,12 +20,11 @@ function secretOf(uri: string | undefined): string {
   return secret.replace(/(.{4})/g, '$1 ').trim();
 }
 
-export function factorOptions(withSms: boolean) {
-  const options = [
-    { value: 'totp', label: t('factorTotp'), hint: t('factorTotpHint') },
-    { value: 'email', label: t('factorEmail'), hint: t('factorEmailHint') },
-  ];
-  if (withSms) options.push({ value: 'sms', label: t('factorSms'), hint: t('factorSmsHint') });
+// Holders may use any factor; professionals an app or e-mail; operators only an app.
+export function factorOptions(kind: 'holder' | 'professional' | 'operator') {
+  const options = [{ value: 'totp', label: t('factorTotp'), hint: t('factorTotpHint') }];
+  if (kind !== 'operator') options.push({ value: 'email', label: t('factorEmail'), hint: t('factorEmailHint') });
+  if (kind === 'holder') options.push({ value: 'sms', label: t('factorSms'), hint: t('factorSmsHint') });
   return options;
 }
 

@@ -199,7 +199,7 @@ function SecondFactor() {
       )}
       {mode === 'change' && !started && (
         <form onSubmit={start} noValidate>
-          <Choice name="nouveau-facteur" legend={t('factorNewLegend')} value={factor} onValue={(v) => setFactor(v as Factor)} error={errors.factor} options={factorOptions(me?.kind === 'holder')} />
+          <Choice name="nouveau-facteur" legend={t('factorNewLegend')} value={factor} onValue={(v) => setFactor(v as Factor)} error={errors.factor} options={factorOptions(me?.kind ?? 'holder')} />
           <Field id="facteur-mdp" label={t('factorPassword')} type="password" autocomplete="current-password" value={password} onValue={setPassword} error={errors.password} required />
           <SubmitOrCancel label={t('next')} busy={busy} onCancel={() => reset('idle')} />
         </form>
