@@ -97,6 +97,7 @@ export const messages = {
   signInRecoveryHint: 'Vous pouvez aussi saisir un de vos codes de secours.',
   signInCodeMissing: 'Indiquez le code.',
   signInCodeWrong: "Ce code n'est pas le bon. Vérifiez-le : il change toutes les 30 secondes dans l'application.",
+  signInCodeWrongSent: "Ce code n'est pas le bon. Vérifiez le dernier code reçu : il est valable 10 minutes.",
   signInStepExpired: 'Cette étape a expiré. Recommencez la connexion.',
   signInSubmit: 'Se connecter',
   signInThrottledUntil: 'Trop de tentatives. Vous pourrez réessayer à partir du {at}.',

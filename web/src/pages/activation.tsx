@@ -117,7 +117,7 @@ export function Activation() {
       await signedIn(done.csrf_token);
       setRecovery(done.recovery_codes ?? []);
     } catch (err) {
-      const refused = codeRefusal(err);
+      const refused = codeRefusal(err, started.second_factor);
       if (refused.expired) setStep(1);
       setErrors(refused.errors);
     } finally {

@@ -51,12 +51,17 @@ export function FactorProof(props: { started: FactorStarted; id: string; otp: st
   );
 }
 
+// "This code is wrong", with what to check for this kind of factor.
+export function wrongCodeMessage(factor: string | undefined): string {
+  return factor === 'email' || factor === 'sms' ? t('signInCodeWrongSent') : t('signInCodeWrong');
+}
+
 // What a refused first code means: the pending factor expired (start again), or the code is wrong.
-export function codeRefusal(err: unknown): { expired: boolean; errors: Record<string, string> } {
+export function codeRefusal(err: unknown, factor: string): { expired: boolean; errors: Record<string, string> } {
   if (err instanceof ApiError && err.status === 401 && /expired|start again/.test(err.detail)) {
     return { expired: true, errors: { form: t('signInStepExpired') } };
   }
-  if (err instanceof ApiError && err.status === 401) return { expired: false, errors: { otp: t('signInCodeWrong') } };
+  if (err instanceof ApiError && err.status === 401) return { expired: false, errors: { otp: wrongCodeMessage(factor) } };
   return { expired: false, errors: { form: errorMessage(err) } };
 }
 

@@ -165,7 +165,7 @@ function SecondFactor() {
       setDone(t('factorChanged'));
       await refresh();
     } catch (err) {
-      const refused = codeRefusal(err);
+      const refused = codeRefusal(err, started.second_factor);
       if (refused.expired) reset('change');
       setErrors(refused.errors);
     } finally {

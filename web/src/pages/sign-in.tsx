@@ -7,6 +7,7 @@ import { ApiError, errorMessage, post } from '../lib/api';
 import { frenchDateTime } from '../lib/format';
 import { navigate, safeReturn, useLocation } from '../lib/router';
 import { homeOf, signedIn, useSession } from '../lib/session';
+import { wrongCodeMessage } from './factor-parts';
 
 interface Challenge {
   challenge_id: string;
@@ -73,7 +74,7 @@ export function SignIn() {
         setChallenge(null);
         setErrors({ form: t('signInStepExpired') });
       } else if (err instanceof ApiError && err.status === 401) {
-        setErrors({ code: t('signInCodeWrong') });
+        setErrors({ code: wrongCodeMessage(challenge.second_factor) });
       } else if (err instanceof ApiError && err.status === 429) {
         setErrors({ form: throttledUntil(err) });
       } else {
