@@ -16,18 +16,19 @@ bench_start() {
 }
 bench_stop() { if [ -n "${pid:-}" ]; then kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; fi; }
 
-# Signs the demo holder Jean in (password, then the e-mailed one-time code) -> bearer token.
-bench_sign_in() {  # data dir
-  local challenge code
+# Signs a demo account in (password, then the e-mailed one-time code) -> bearer token. By
+# default the demo holder Jean.
+bench_sign_in() {  # data dir [login password]
+  local login=${2:-jean.dupont@demo.carnet} password=${3:-Velo-Rouge-Montagne-26} challenge code
   challenge=$(curl -sf "http://127.0.0.1:$port/api/v1/sign-in" -H 'Content-Type: application/json' \
-    -d '{"login":"jean.dupont@demo.carnet","password":"Velo-Rouge-Montagne-26"}' |
+    -d "{\"login\":\"$login\",\"password\":\"$password\"}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["challenge_id"])')
   for _ in $(seq 50); do
     code=$(python3 -c '
 import json, sys
 codes = [json.loads(l)["params"]["code"] for l in open(sys.argv[1])
-         if json.loads(l).get("template") == "one_time_code" and json.loads(l).get("to") == "jean.dupont@demo.carnet"]
-print(codes[-1] if codes else "")' "$1/notices.jsonl" 2>/dev/null || true)
+         if json.loads(l).get("template") == "one_time_code" and json.loads(l).get("to") == sys.argv[2]]
+print(codes[-1] if codes else "")' "$1/notices.jsonl" "$login" 2>/dev/null || true)
     [ -n "$code" ] && break
     sleep 0.1
   done
@@ -41,29 +42,11 @@ bench_space() {  # token -> the holder's space id
     python3 -c 'import json,sys; print(json.load(sys.stdin)["space_id"])'
 }
 
-# A professional account for the nurse of the demo directory (self-service invitation to the
-# address the directory lists, TOTP second factor), who then joins the space's care team.
+# The demo data set's nurse (an account with e-mailed codes, see src/main/demo.cpp) signed
+# in, after joining the space's care team -> bearer token.
 bench_professional() {  # data dir, space -> bearer token
-  curl -sf "http://127.0.0.1:$port/api/v1/professionals/invitation-requests" -H 'Content-Type: application/json' \
-    -d '{"idnatps":"810100000003","email":"julie.leroy@demo.carnet"}' > /dev/null
-  local invitation="" start activation secret code pro
-  for _ in $(seq 100); do  # delivered by the next notice-delivery job
-    invitation=$(python3 -c '
-import json, sys
-found = [json.loads(l)["params"]["invitation"] for l in open(sys.argv[1])
-         if json.loads(l).get("template") == "professional_invitation"]
-print(found[-1] if found else "")' "$1/notices.jsonl")
-    [ -n "$invitation" ] && break
-    sleep 0.2
-  done
-  start=$(curl -sf "http://127.0.0.1:$port/api/v1/professionals/activation" -H 'Content-Type: application/json' \
-    -d "{\"invitation\":\"$invitation\",\"password\":\"Soins attentifs chaque jour 26\",\"second_factor\":\"totp\"}")
-  activation=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["activation_id"])' "$start")
-  secret=$(python3 -c 'import json,sys; u=json.loads(sys.argv[1])["otpauth_uri"]; print(u[u.index("secret=")+7:][:32])' "$start")
-  code=$(oathtool --totp -b "$secret")
-  pro=$(curl -sf "http://127.0.0.1:$port/api/v1/activation/confirm" -H 'Content-Type: application/json' \
-    -d "{\"activation_id\":\"$activation\",\"code\":\"$code\",\"session\":\"bearer\"}" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  local pro
+  pro=$(bench_sign_in "$1" julie.leroy@demo.carnet Seringue-Jaune-Rhone-26)
   curl -sf -X POST "http://127.0.0.1:$port/api/v1/care/spaces/$2/care-team" -H "Authorization: Bearer $pro" > /dev/null
   echo "$pro"
 }
