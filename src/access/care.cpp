@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "access/facts.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
 #include "fhir/resource_store.h"
@@ -48,9 +49,8 @@ Status add_relationship(store::Transaction& tx, std::string_view space_id, std::
 
 }  // namespace
 
-Care::Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, const Gate& gate,
-           CareOptions options)
-    : store_(store), ring_(ring), clock_(clock), audit_(audit), gate_(gate), options_(options) {}
+Care::Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, CareOptions options)
+    : store_(store), ring_(ring), clock_(clock), audit_(audit), options_(options) {}
 
 namespace {
 
@@ -93,9 +93,12 @@ Status Care::allowed(store::Transaction& tx, const Caller& c, Action action, std
                      std::string_view category, std::string_view space) const {
   SpaceFacts facts;
   if (!space.empty()) {
-    auto f = gate_.space_facts(tx, c, space);
+    FactsQuery q;
+    q.space_id = std::string(space);
+    q.now = format_instant(clock_.now());
+    auto f = load_facts(tx, c, q);
     if (!f.is_ok()) return f.status();
-    facts = std::move(*f);
+    facts = std::move(f->space);
   }
   ResourceFacts r;
   r.type = std::string(type);
@@ -169,6 +172,18 @@ Status Care::declare_care_team(const Caller& pro, std::string_view space_id) {
         {std::string(space_id), pro.actor.idnatps});
     if (!existing.is_ok()) return existing.status();
     if (*existing) return Status::ok();
+    // A removal by the holder stands until the holder lets the professional back: a consent
+    // (their consultation code, or from their space) or a designation given since.
+    auto removed = tx.query_one(
+        "SELECT 1 FROM care_relationships r WHERE r.space_id = ? AND r.idnatps = ? AND r.kind = 'care_team' "
+        "AND r.removed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM care_relationships b WHERE b.space_id = r.space_id "
+        "AND b.idnatps = r.idnatps AND b.kind IN ('consent', 'designated') AND b.since >= r.removed_at)",
+        {std::string(space_id), pro.actor.idnatps});
+    if (!removed.is_ok()) return removed.status();
+    if (*removed) {
+      refusal = "the holder removed you from their care team; they can let you back (a consultation code, or from their space)";
+      return audit_.record_in(tx, {event_for(pro, space_id, "declare-care-team", "denied", refusal)});
+    }
     CARNET_RETURN_IF_ERROR(add_relationship(tx, space_id, pro.actor.idnatps, "care_team", now));
     auto name = professional_name(tx, ring_, clock_, pro.actor.idnatps);
     if (!name.is_ok()) return name.status();

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "access/audit.h"
-#include "access/gate.h"
+#include "access/caller.h"
 #include "core/clock.h"
 #include "crypto/keyring.h"
 #include "store/store.h"
@@ -58,8 +58,7 @@ struct FoundPatient {
 
 class Care {
  public:
-  Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, const Gate& gate,
-       CareOptions options = {});
+  Care(store::Store& store, const crypto::KeyRing& ring, const Clock& clock, AuditLog& audit, CareOptions options = {});
 
   // Professionals.
   // The space of the person with this NIR and birth date, if it is open (or activated) —
@@ -129,7 +128,6 @@ class Care {
   const crypto::KeyRing& ring_;
   const Clock& clock_;
   AuditLog& audit_;
-  const Gate& gate_;
   CareOptions options_;
 };
 

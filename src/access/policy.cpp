@@ -1,5 +1,7 @@
 #include "access/policy.h"
 
+#include "access/visibility.h"
+
 namespace carnet::access {
 
 std::string_view actor_kind_name(ActorKind k) {
@@ -31,9 +33,10 @@ namespace {
 bool writes(Action a) { return a == Action::kCreate || a == Action::kUpdate || a == Action::kDelete; }
 
 // Holder and representatives: everything in the space, except that what a professional
-// added can be hidden but not changed or deleted, and documents hidden from representatives
-// stay hidden from them.
-Decision for_holder_side(Action action, const SpaceFacts& space, const ResourceFacts& r) {
+// added can be hidden but not changed or deleted, and what the visibility rules hide
+// (visibility.h) stays hidden from them.
+Decision for_holder_side(const Actor& actor, Action action, const SpaceFacts& space, const ResourceFacts& r,
+                         const Matrix& matrix) {
   bool representative = !space.is_holder;
   if (r.type == kCareRelationship && action == Action::kCreate) {
     return Decision::deny("professionals declare their own care relationships");
@@ -42,11 +45,10 @@ Decision for_holder_side(Action action, const SpaceFacts& space, const ResourceF
   if (representative && space.read_only && action != Action::kRead && action != Action::kSearch) {
     return Decision::deny("the holder's delegation lets you read only");
   }
-  if (representative && r.hidden_from_representatives && !writes(action)) {
-    return Decision::deny("hidden from representatives");
-  }
-  if (r.withheld_from_patient) {
-    return Decision::deny("this result will be given at a consultation with the professional who added it");
+  if (action != Action::kSearch && action != Action::kCreate) {
+    // A search is restricted by the same rules, resource by resource (Repository::search).
+    auto rules = visibility_rules(actor, space, r.type, matrix, {});
+    if (const VisibilityRule* hiding = hiding_rule(rules, r, writes(action))) return Decision::deny(hiding->reason);
   }
   if ((action == Action::kUpdate || action == Action::kDelete) && !r.author_idnatps.empty()) {
     return Decision::deny("a document added by a professional can be hidden, not changed or deleted");
@@ -92,26 +94,16 @@ Decision for_professional(const Actor& actor, Action action, const SpaceFacts& s
     if (r.author_idnatps != actor.idnatps) return Decision::deny("only the professional who added it may change it");
     return allow("author");
   }
-  if (r.type == "Communication") {
-    if (action == Action::kSearch) return allow("");  // results filtered one by one
-    if (r.author_idnatps == actor.idnatps) return allow("author");
-    return Decision::deny("messages are seen by their participants");
-  }
   if (action == Action::kSearch) {
-    // Per-type categories are decided here; hidden documents are filtered out of the results.
-    if (!r.category.empty() && !matrix.allows(actor.profession, r.category)) {
+    // A search is decided for its type; its results are restricted by the visibility rules.
+    if (r.type != "Communication" && !r.category.empty() && !matrix.allows(actor.profession, r.category)) {
       return Decision::deny("profession " + actor.profession + " may not see " + r.category);
     }
     return allow("");
   }
-  if (r.hidden_from_professionals && r.author_idnatps != actor.idnatps && !space.designated_physician) {
-    return Decision::deny("hidden by the holder");
-  }
+  auto rules = visibility_rules(actor, space, r.type, matrix, {});
+  if (const VisibilityRule* hiding = hiding_rule(rules, r, false)) return Decision::deny(hiding->reason);
   if (r.author_idnatps == actor.idnatps && !r.author_idnatps.empty()) return allow("author");
-  if (r.category.empty() || !matrix.allows(actor.profession, r.category)) {
-    return Decision::deny("profession " + (actor.profession.empty() ? std::string("unknown") : actor.profession) +
-                          " may not see " + (r.category.empty() ? r.type : r.category));
-  }
   return allow("");
 }
 
@@ -133,7 +125,7 @@ Decision decide(const Actor& actor, Action action, const SpaceFacts& space, cons
   if (actor.kind == ActorKind::kApp) return Decision::deny("no grant from the holder for this app");  // app catalogue issue
   if (r.type == "AuditEvent" && writes(action)) return Decision::deny("the audit trail is written by Carnet only");
   if (space.state == "opposed" || space.state == "closed") return Decision::deny("the space is " + space.state);
-  if (space.is_holder || space.is_representative) return for_holder_side(action, space, r);
+  if (space.is_holder || space.is_representative) return for_holder_side(actor, action, space, r, matrix);
   if (actor.kind == ActorKind::kProfessional) return for_professional(actor, action, space, r, matrix);
   return Decision::deny("no access to this space");
 }

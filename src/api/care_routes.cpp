@@ -71,15 +71,15 @@ Response named_list(access::Care& care, const Request& req, const char* key, jso
 
 }  // namespace
 
-std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate, access::Care& care) {
+std::vector<Route> care_routes(identity::Accounts& accounts, access::Care& care) {
   std::vector<Route> routes;
   // A handler of the caller as the access gate sees them; an error response when the
   // request is not authenticated.
-  auto with_caller = [&accounts, &gate](auto body) {
-    return [&accounts, &gate, body](const Request& req) -> Response {
-      auto call = fhir_rest::authenticate_call(accounts, gate, req);
-      if (!call.is_ok()) return error_response(call.status(), req.request_id);
-      return body(req, call->caller);
+  auto with_caller = [&accounts](auto body) {
+    return [&accounts, body](const Request& req) -> Response {
+      auto caller = fhir_rest::authenticate_caller(accounts, req);
+      if (!caller.is_ok()) return error_response(caller.status(), req.request_id);
+      return body(req, *caller);
     };
   };
 

@@ -12,6 +12,6 @@
 
 namespace carnet::api {
 
-std::vector<Route> care_routes(identity::Accounts& accounts, access::Gate& gate, access::Care& care);
+std::vector<Route> care_routes(identity::Accounts& accounts, access::Care& care);
 
 }  // namespace carnet::api

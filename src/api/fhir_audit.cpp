@@ -4,7 +4,7 @@
 // and emergency access marked as such. Ids are the events' numbers in the space's chain.
 #include <nlohmann/json.hpp>
 
-#include "api/fhir_common.h"
+#include "api/fhir_handlers.h"
 #include "fhir/datetime.h"
 
 namespace carnet::api::fhir_rest {
@@ -53,21 +53,19 @@ json to_fhir(const access::AuditEvent& e) {
 
 }  // namespace
 
-Response audit_read(access::AuditLog& audit, store::Store& store, const Target& target, const Request& req) {
+Result<Response> audit_read(access::Repository& repo, const Request& req) {
   std::string id(req.param("id"));
   if (id.empty() || id.size() > 15 || id.find_first_not_of("0123456789") != std::string::npos) {
-    return outcome(404, "not-found", "AuditEvent/" + id.substr(0, 40) + " does not exist", req.request_id);
+    return Status::not_found("AuditEvent/" + id.substr(0, 40) + " does not exist");
   }
-  return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
-    auto e = audit.get(tx, target.compartment, std::stoll(id));
-    if (!e.is_ok()) return e.status();
-    if (!*e || (*e)->by_holder) return Status::not_found("AuditEvent/" + id + " does not exist");
-    return Response::text(200, to_fhir(**e).dump(), kFhirJson);
-  });
+  auto e = repo.audit_event(std::stoll(id));
+  if (!e.is_ok()) return e.status();
+  if (!*e) return Status::not_found("AuditEvent/" + id + " does not exist");
+  return Response::text(200, to_fhir(**e).dump(), kFhirJson);
 }
 
-Response audit_search(access::AuditLog& audit, store::Store& store, const Target& target, const Request& req,
-                      const std::vector<std::pair<std::string, std::string>>& params) {
+Result<Response> audit_search(access::Repository& repo, const Request& req,
+                              const std::vector<std::pair<std::string, std::string>>& params) {
   int count = fhir::kDefaultPageSize;
   int64_t before = 0;
   for (const auto& [name, value] : params) {
@@ -76,34 +74,30 @@ Response audit_search(access::AuditLog& audit, store::Store& store, const Target
       count = static_cast<int>(std::min<int64_t>(std::stoll(value), fhir::kMaxPageSize));
     } else if (name == "_cursor" && number) {
       before = std::stoll(value);
-    } else if (name != "_format") {
-      return outcome(400, "not-supported",
-                     "the audit trail is read newest first, a page at a time: only _count and the links' _cursor apply",
-                     req.request_id);
+    } else if (name != "_format" && name != "patient" && name != "subject") {
+      return Status::invalid("the audit trail is read newest first, a page at a time: only _count and the links' _cursor apply");
     }
   }
   if (count < 1) count = 1;
-  return run(store, req, false, [&](store::Transaction& tx) -> Result<Response> {
-    auto events = audit.list(tx, target.compartment, false, before, count + 1);
-    if (!events.is_ok()) return events.status();
-    std::string base = base_url(req);
-    bool more = events->size() > static_cast<size_t>(count);
-    if (more) events->pop_back();
-    json entries = json::array();
-    for (const auto& e : *events) {
-      entries.push_back({{"fullUrl", base + "/AuditEvent/" + std::to_string(e.seq)}, {"resource", to_fhir(e)},
-                         {"search", {{"mode", "match"}}}});
-    }
-    json links = json::array({{{"relation", "self"}, {"url", base + "/AuditEvent?_count=" + std::to_string(count) +
-                                                                  (before ? "&_cursor=" + std::to_string(before) : "")}}});
-    if (more && !events->empty()) {
-      links.push_back({{"relation", "next"}, {"url", base + "/AuditEvent?_count=" + std::to_string(count) +
-                                                         "&_cursor=" + std::to_string(events->back().seq)}});
-    }
-    json bundle = {{"resourceType", "Bundle"}, {"type", "searchset"}, {"link", links}};
-    if (!entries.empty()) bundle["entry"] = entries;
-    return Response::text(200, bundle.dump(), kFhirJson);
-  });
+  auto events = repo.audit_trail(patient_of_search("AuditEvent", params), before, count + 1);
+  if (!events.is_ok()) return events.status();
+  std::string base = base_url(req);
+  bool more = events->size() > static_cast<size_t>(count);
+  if (more) events->pop_back();
+  json entries = json::array();
+  for (const auto& e : *events) {
+    entries.push_back({{"fullUrl", base + "/AuditEvent/" + std::to_string(e.seq)}, {"resource", to_fhir(e)},
+                       {"search", {{"mode", "match"}}}});
+  }
+  json links = json::array({{{"relation", "self"}, {"url", base + "/AuditEvent?_count=" + std::to_string(count) +
+                                                                (before ? "&_cursor=" + std::to_string(before) : "")}}});
+  if (more && !events->empty()) {
+    links.push_back({{"relation", "next"}, {"url", base + "/AuditEvent?_count=" + std::to_string(count) +
+                                                       "&_cursor=" + std::to_string(events->back().seq)}});
+  }
+  json bundle = {{"resourceType", "Bundle"}, {"type", "searchset"}, {"link", links}};
+  if (!entries.empty()) bundle["entry"] = entries;
+  return Response::text(200, bundle.dump(), kFhirJson);
 }
 
 }  // namespace carnet::api::fhir_rest

@@ -2,7 +2,8 @@
 // resource-type table and the search-parameter table: it lists exactly what works.
 #include <nlohmann/json.hpp>
 
-#include "api/fhir_common.h"
+#include "api/fhir_handlers.h"
+#include "fhir/resource_types.h"
 #include "fhir/search_params.h"
 
 namespace carnet::api::fhir_rest {

@@ -1,27 +1,17 @@
-// FHIR R4 REST under /fhir/r4 (first part of the FHIR issue): read, vread, history, create,
-// update (If-Match), delete, with OperationOutcome errors, ETag/Location/Last-Modified, and
-// content negotiation. Binary and DocumentReference writes carry documents (fhir_documents.h),
-// streamed into the vault. Every call goes through the access gate (access/gate.h), the one
-// policy decision, which also writes the audit trail.
+// FHIR R4 REST under /fhir/r4: read, vread, history, create, update (If-Match), delete,
+// search, batch/transaction Bundles, Patient/$summary and the CapabilityStatement, with
+// OperationOutcome errors, ETag/Location/Last-Modified, and content negotiation. Every call
+// reads and writes through the caller's repository (access/repository.h), the one path to
+// health data; one handler per interaction (fhir_handlers.h).
 #pragma once
 
 #include <vector>
 
-#include "access/gate.h"
+#include "api/fhir_common.h"
 #include "api/http_types.h"
-#include "core/clock.h"
-#include "crypto/keyring.h"
-#include "documents/vault.h"
-#include "identity/accounts.h"
-#include "store/store.h"
 
 namespace carnet::api {
 
-// The event channel (store::Transaction::publish) on which a document added to a space by
-// someone other than its holder is announced; the payload is the space id.
-inline constexpr char kDocumentsChannel[] = "documents";
-
-std::vector<Route> fhir_routes(identity::Accounts& accounts, access::Gate& gate, store::Store& store,
-                               const crypto::KeyRing& ring, const Clock& clock, documents::Vault& vault);
+std::vector<Route> fhir_routes(const fhir_rest::FhirServices& services);
 
 }  // namespace carnet::api

@@ -70,6 +70,7 @@ int http_status_for(ErrorCode code) {
   switch (code) {
     case ErrorCode::kOk: return 200;
     case ErrorCode::kInvalid: return 400;
+    case ErrorCode::kUnprocessable: return 422;
     case ErrorCode::kUnauthenticated: return 401;
     case ErrorCode::kForbidden: return 403;
     case ErrorCode::kNotFound: return 404;

@@ -165,7 +165,7 @@ std::vector<Route> operator_routes(OperatorDeps d) {
                         if (errors.size() < kReportedDirectoryErrors) errors.push_back({{"line", e.line}, {"reason", e.reason}});
                       });
                       if (!summary.is_ok()) return error_response(summary.status(), req.request_id);
-                      d.gate.drop_caches();
+                      d.reference.drop_caches();
                       auto out = directory_summary_json(*summary);
                       out["invalid_lines"] = std::move(errors);
                       log::info("directory_imported", {{"operator", who->account_id}, {"lines", summary->lines},
@@ -175,14 +175,9 @@ std::vector<Route> operator_routes(OperatorDeps d) {
   routes.push_back({"GET", "/api/v1/operator/access-matrix", "", [d](const Request& req) {
                       auto who = require_operator(d.accounts, req);
                       if (!who.is_ok()) return error_response(who.status(), req.request_id);
-                      nlohmann::json rows;
-                      Status s = d.store.transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
-                        auto m = d.gate.matrix(tx);
-                        if (!m.is_ok()) return m.status();
-                        rows = matrix_rows(*m);
-                        return Status::ok();
-                      });
-                      if (!s.is_ok()) return error_response(s, req.request_id);
+                      auto m = access::ReferenceData::operator_read_matrix(d.store);
+                      if (!m.is_ok()) return error_response(m.status(), req.request_id);
+                      nlohmann::json rows = matrix_rows(*m);
                       return Response::json(200, nlohmann::json{{"rows", rows}}.dump());
                     }});
   routes.push_back({"PUT", "/api/v1/operator/access-matrix", "", [d](const Request& req) {
@@ -190,10 +185,9 @@ std::vector<Route> operator_routes(OperatorDeps d) {
                       if (!who.is_ok()) return error_response(who.status(), req.request_id);
                       auto m = matrix_from(req);
                       if (!m.is_ok()) return error_response(m.status(), req.request_id);
-                      Status s = d.store.transact(store::TxMode::kWrite,
-                                                  [&](store::Transaction& tx) { return access::Gate::replace_matrix(tx, *m); });
+                      Status s = access::ReferenceData::operator_replace_matrix(d.store, *m);
                       if (!s.is_ok()) return error_response(s, req.request_id);
-                      d.gate.drop_caches();
+                      d.reference.drop_caches();
                       log::info("access_matrix_replaced", {{"operator", who->account_id}, {"professions", m->professions().size()}});
                       return Response::empty(204);
                     }, 1 << 20});

@@ -16,7 +16,7 @@
 #include "api/http_types.h"
 #include "core/clock.h"
 #include "crypto/keyring.h"
-#include "access/gate.h"
+#include "access/reference_data.h"
 #include "identity/accounts.h"
 #include "identity/directory.h"
 #include "identity/enrolment.h"
@@ -28,7 +28,7 @@ namespace carnet::api {
 struct OperatorDeps {
   identity::Accounts& accounts;
   identity::Spaces& spaces;
-  access::Gate& gate;
+  const access::ReferenceData& reference;
   store::Store& store;
   const crypto::KeyRing& ring;
   const Clock& clock;

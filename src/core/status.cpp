@@ -6,6 +6,7 @@ std::string_view error_code_name(ErrorCode code) {
   switch (code) {
     case ErrorCode::kOk: return "ok";
     case ErrorCode::kInvalid: return "invalid";
+    case ErrorCode::kUnprocessable: return "unprocessable";
     case ErrorCode::kUnauthenticated: return "unauthenticated";
     case ErrorCode::kForbidden: return "forbidden";
     case ErrorCode::kNotFound: return "not_found";

@@ -13,6 +13,7 @@ namespace carnet {
 enum class ErrorCode {
   kOk = 0,
   kInvalid,       // the caller's input is wrong (HTTP 400)
+  kUnprocessable,  // well-formed, but breaks a rule of its content (422)
   kUnauthenticated,  // no or bad credentials (401)
   kForbidden,     // authenticated but not allowed (403)
   kNotFound,      // (404)
@@ -36,6 +37,7 @@ class [[nodiscard]] Status {
 
   static Status ok() { return {}; }
   static Status invalid(std::string m) { return {ErrorCode::kInvalid, std::move(m)}; }
+  static Status unprocessable(std::string m) { return {ErrorCode::kUnprocessable, std::move(m)}; }
   static Status unauthenticated(std::string m) { return {ErrorCode::kUnauthenticated, std::move(m)}; }
   static Status forbidden(std::string m) { return {ErrorCode::kForbidden, std::move(m)}; }
   static Status not_found(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }

@@ -51,7 +51,8 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
   if (rt == doc.end() || !rt->is_string() || *rt != type) {
     return Status::invalid("resourceType must be " + std::string(type));
   }
-  ResourceVersion v{std::string(type), std::string(id), version, format_instant(clock_.now()), false, {}};
+  ResourceVersion v{std::string(type), std::string(id), version, format_instant(clock_.now()), false, {},
+                    std::string(compartment)};
   doc["id"] = v.id;
   nlohmann::json& meta = doc["meta"];
   if (!meta.is_object()) meta = nlohmann::json::object();
@@ -95,7 +96,8 @@ Result<ResourceVersion> ResourceStore::create(store::Transaction& tx, std::strin
 Result<ResourceVersion> ResourceStore::open_row(const crypto::SecretKey& key, std::string_view compartment,
                                                 std::string_view type, std::string_view id, const store::Row& row) {
   // row: version, last_updated, deleted, body
-  ResourceVersion v{std::string(type), std::string(id), row.integer(0), row.text(1), row.integer(2) != 0, {}};
+  ResourceVersion v{std::string(type), std::string(id), row.integer(0), row.text(1), row.integer(2) != 0, {},
+                    std::string(compartment)};
   if (v.deleted) return v;
   auto plain = crypto::open(key, row.text(3), associated_data(compartment, type, id, v.version));
   if (!plain.is_ok()) return plain.status().with_context(ref(type, id) + " version " + std::to_string(v.version));

@@ -34,6 +34,7 @@ struct ResourceVersion {
   std::string last_updated;  // FHIR instant
   bool deleted = false;
   std::string json;  // the resource with its meta set; empty for a deletion
+  std::string compartment;  // where it lives: a space id, or kDirectoryCompartment
 };
 
 class ResourceStore {

@@ -14,7 +14,10 @@
 
 #include "api/account_routes.h"
 #include "access/audit.h"
-#include "access/gate.h"
+#include "access/reference_data.h"
+#include "access/repository.h"
+#include "main/domain_hooks.h"
+#include "notify/document_notices.h"
 #include "access/care.h"
 #include "api/care_routes.h"
 #include "api/document_routes.h"
@@ -91,13 +94,9 @@ int run_carnetd(int argc, const char* const* argv) {
                                      env_key ? std::optional<std::string>(env_key) : std::nullopt});
   if (!ring.is_ok()) return fail(ring.status());
 
-  // Handlers waiting for their audit event to be durable hold no connection: a few readers
-  // serve many workers.
-  int connections = cfg.database_connections > 0 ? cfg.database_connections
-                    // Twice the workers: a handler may hold a connection while the access
-                    // gate takes another (search includes, bundles).
-                    : store::is_postgres_url(cfg.database) ? std::clamp(cfg.workers * 2, 4, 64)
-                                                           : std::clamp(cfg.workers * 2, 2, 16);
+  // One connection per worker: a request holds one transaction, in which its repository
+  // decides, audits and acts (handlers waiting for their audit event to be durable hold none).
+  int connections = cfg.database_connections > 0 ? cfg.database_connections : std::clamp(cfg.workers, 1, 64);
   auto store = store::open_store(cfg.database, cfg.data_dir, connections);
   if (!store.is_ok()) return fail(store.status());
 
@@ -176,12 +175,16 @@ int run_carnetd(int argc, const char* const* argv) {
   for (auto& r : api::identity_routes(spaces)) routes.push_back(std::move(r));
   for (auto& r : api::account_routes(accounts, security.session_absolute)) routes.push_back(std::move(r));
   access::AuditLog audit(**store, *ring, clock);
-  access::Gate gate(**store, *ring, audit, clock);
-  for (auto& r : api::operator_routes({accounts, spaces, gate, **store, *ring, clock, cfg.opposition_window})) {
+  access::ReferenceData reference(*ring, clock);
+  for (auto& r : api::operator_routes({accounts, spaces, reference, **store, *ring, clock, cfg.opposition_window})) {
     routes.push_back(std::move(r));
   }
-  gate.set_withheld_release_after(std::chrono::duration_cast<std::chrono::seconds>(cfg.withheld_release_after));
-  for (auto& r : api::fhir_routes(accounts, gate, **store, *ring, clock, vault)) routes.push_back(std::move(r));
+  access::HookRegistry hooks;
+  register_domain_hooks(hooks, vault);
+  access::Repositories repositories(**store, *ring, clock, audit, reference, hooks,
+                                    {std::chrono::duration_cast<std::chrono::seconds>(cfg.withheld_release_after)});
+  api::fhir_rest::FhirServices fhir{accounts, repositories, vault};
+  for (auto& r : api::fhir_routes(fhir)) routes.push_back(std::move(r));
   for (auto& r : api::document_routes(cfg.max_document_bytes)) routes.push_back(std::move(r));
   scheduler.add({"withheld-documents", cfg.job_interval, std::chrono::minutes(10), [&] {
                    auto n = documents::send_withheld_notices(
@@ -197,39 +200,41 @@ int run_carnetd(int argc, const char* const* argv) {
                    if (n.is_ok() && *n > 0) log::info("document_orphans_removed", {{"count", *n}});
                    return n.status();
                  }});
-  access::Care care(**store, *ring, clock, audit, gate,
+  access::Care care(**store, *ring, clock, audit,
                     {std::chrono::duration_cast<std::chrono::seconds>(cfg.emergency_duration),
                      std::chrono::duration_cast<std::chrono::seconds>(cfg.consent_duration)});
-  for (auto& r : api::care_routes(accounts, gate, care)) routes.push_back(std::move(r));
+  for (auto& r : api::care_routes(accounts, care)) routes.push_back(std::move(r));
 
   // Events from every instance sharing the database (store.h): reference data changed
   // somewhere drops this instance's copies at once; documents added to a space are counted
   // (the live features of the portal and messaging listen to them).
   struct EventHooks {
     std::mutex mu;
-    access::Gate* gate = nullptr;
+    const access::ReferenceData* reference = nullptr;
     std::atomic<int64_t> reference_data{0}, documents{0};
   };
-  auto hooks = std::make_shared<EventHooks>();
-  hooks->gate = &gate;
-  struct Unhook {  // the store's listener thread outlives the gate: unhook first
+  auto events = std::make_shared<EventHooks>();
+  events->reference = &reference;
+  struct Unhook {  // the store's listener thread outlives the reference data: unhook first
     std::shared_ptr<EventHooks> h;
     ~Unhook() {
       std::lock_guard lock(h->mu);
-      h->gate = nullptr;
+      h->reference = nullptr;
     }
-  } unhook{hooks};
-  Status heard = (*store)->listen(store::kReferenceDataChannel, [hooks](const store::Event&) {
-    hooks->reference_data++;
-    std::lock_guard lock(hooks->mu);
-    if (hooks->gate) hooks->gate->drop_caches();
+  } unhook{events};
+  Status heard = (*store)->listen(store::kReferenceDataChannel, [events](const store::Event&) {
+    events->reference_data++;
+    std::lock_guard lock(events->mu);
+    if (events->reference) events->reference->drop_caches();
   });
-  if (heard.is_ok()) heard = (*store)->listen(api::kDocumentsChannel, [hooks](const store::Event&) { hooks->documents++; });
+  if (heard.is_ok()) {
+    heard = (*store)->listen(notify::kDocumentsChannel, [events](const store::Event&) { events->documents++; });
+  }
   if (!heard.is_ok()) return fail(heard);
   metrics.add_gauge("carnet_events_reference_data_total", "Reference-data change events heard (any instance).",
-                    [hooks] { return double(hooks->reference_data.load()); });
+                    [events] { return double(events->reference_data.load()); });
   metrics.add_gauge("carnet_events_documents_total", "Document-added events heard (any instance).",
-                    [hooks] { return double(hooks->documents.load()); });
+                    [events] { return double(events->documents.load()); });
 
   http::Router router(std::move(routes));
   http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access/audit.h"
-#include "access/gate.h"
+#include "access/reference_data.h"
 #include "core/config.h"
 #include "documents/vault.h"
 #include "store/blobs.h"
@@ -95,12 +95,9 @@ int cmd_matrix(const std::string& data_dir, const std::string& key_file, const s
   auto ctx = open_context(data_dir, key_file);
   if (!ctx.is_ok()) return fail(ctx.status());
   if (file.empty()) {
-    SystemClock clock;
-    access::AuditLog log(*ctx->store, *ctx->ring, clock);
-    access::Gate gate(*ctx->store, *ctx->ring, log, clock);
     std::string csv;
     Status s = ctx->store->transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
-      auto m = gate.matrix(tx);
+      auto m = access::ReferenceData::read_matrix(tx);
       if (!m.is_ok()) return m.status();
       csv = m->to_csv();
       return Status::ok();
@@ -114,7 +111,7 @@ int cmd_matrix(const std::string& data_dir, const std::string& key_file, const s
   auto m = access::Matrix::parse_csv(text);
   if (!m.is_ok()) return fail(m.status().with_context(file));
   Status s = ctx->store->transact(store::TxMode::kWrite,
-                                  [&](store::Transaction& tx) { return access::Gate::replace_matrix(tx, *m); });
+                                  [&](store::Transaction& tx) { return access::ReferenceData::replace_matrix(tx, *m); });
   if (!s.is_ok()) return fail(s);
   std::cout << "matrix replaced: " << m->professions().size() << " professions\n";
   return 0;

@@ -159,8 +159,8 @@ TEST_F(Documents, DischargeLetterPublishedFoundDownloadedHiddenAndReplaced) {
   EXPECT_EQ(call("GET", "/fhir/r4/" + url, marc_)->status, 200);
   EXPECT_EQ(api("PUT", "/api/v1/care/hidden/DocumentReference/" + doc_id, jean_,
                 R"({"from_professionals":true,"from_representatives":false})")->status, 204);
-  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + doc_id, marc_)->status, 403);
-  EXPECT_EQ(call("GET", "/fhir/r4/" + url, marc_)->status, 403);  // nor its bytes
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + doc_id, marc_)->status, 404);
+  EXPECT_EQ(call("GET", "/fhir/r4/" + url, marc_)->status, 404);  // nor its bytes
   EXPECT_EQ(count("DocumentReference?patient=" + patient_, marc_), 0);
   // Its author still sees it, and Jean of course.
   EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + doc_id, claire_)->status, 200);
@@ -170,7 +170,7 @@ TEST_F(Documents, DischargeLetterPublishedFoundDownloadedHiddenAndReplaced) {
   // A corrected letter replaces it: the old one is superseded, both kept.
   std::string corrected = pdf(40 * 1024, 2);
   json replaces = {{"relatesTo", {{{"code", "replaces"}, {"target", {{"reference", "DocumentReference/" + doc_id}}}}}}};
-  EXPECT_EQ(call("POST", "/fhir/r4", marc_, provide_bundle(corrected, "x.pdf", replaces).dump())->status, 403);  // not his
+  EXPECT_EQ(call("POST", "/fhir/r4", marc_, provide_bundle(corrected, "x.pdf", replaces).dump())->status, 404);  // hidden from him: as if absent
   std::string new_id = publish(claire_, corrected, "Lettre de sortie (corrigée).pdf", replaces);
   json old_doc = json::parse(call("GET", "/fhir/r4/DocumentReference/" + doc_id, jean_)->body);
   EXPECT_EQ(old_doc["status"], "superseded");
@@ -221,8 +221,8 @@ TEST_F(Documents, WithheldResultFollowsItsTimeline) {
 
   // Jean neither finds nor reads it, nor its bytes; he is not told yet.
   EXPECT_EQ(count("DocumentReference", jean_), 0);
-  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + id, jean_)->status, 403);
-  EXPECT_EQ(call("GET", "/fhir/r4/" + url, jean_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + id, jean_)->status, 404);
+  EXPECT_EQ(call("GET", "/fhir/r4/" + url, jean_)->status, 404);
   EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + id, claire_)->status, 200);
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(notices("document_added"), 0);
@@ -232,7 +232,7 @@ TEST_F(Documents, WithheldResultFollowsItsTimeline) {
   set_clock("15d");
   for (int i = 0; i < 100 && notices("document_awaiting") == 0; ++i) std::this_thread::sleep_for(50ms);
   EXPECT_EQ(notices("document_awaiting"), 1);
-  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + id, jean_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + id, jean_)->status, 404);
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(notices("document_awaiting"), 1);
 
@@ -251,7 +251,7 @@ TEST_F(Documents, WithheldResultFollowsItsTimeline) {
   auto r2 = call("POST", "/fhir/r4/DocumentReference", claire_, doc.dump());
   ASSERT_EQ(r2->status, 201) << r2->body;
   json held = json::parse(r2->body);
-  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + std::string(held["id"]), jean_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + std::string(held["id"]), jean_)->status, 404);
   held.erase("securityLabel");
   EXPECT_EQ(call("PUT", "/fhir/r4/DocumentReference/" + std::string(held["id"]), claire_, held.dump())->status, 200);
   EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + std::string(held["id"]), jean_)->status, 200);
@@ -456,8 +456,8 @@ TEST_F(Documents, ConfidentialDocumentOfAMinorIsHiddenFromRepresentatives) {
   auto [secret_id, secret_url] = add(true);
   ASSERT_EQ(call("POST", "/api/v1/spaces/" + lea + "/switch", jean_)->status, 200);
   EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + open_id, jean_)->status, 200);
-  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + secret_id, jean_)->status, 403);
-  EXPECT_EQ(call("GET", "/fhir/r4/" + secret_url, jean_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + secret_id, jean_)->status, 404);
+  EXPECT_EQ(call("GET", "/fhir/r4/" + secret_url, jean_)->status, 404);
   EXPECT_EQ(count("DocumentReference", jean_), 1);
   EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + secret_id, claire_)->status, 200);
 }

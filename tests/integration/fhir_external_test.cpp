@@ -8,9 +8,7 @@ namespace carnet::itest {
 namespace {
 
 TEST_F(Fhir, IndependentFhirClientLibrary) {
-  auto p = call("POST", "/fhir/r4/Patient", jean_, R"({"resourceType":"Patient","gender":"male"})");
-  ASSERT_EQ(p->status, 201) << p->body;
-  std::string patient = "Patient/" + std::string(json::parse(p->body)["id"]);
+  std::string patient = own_patient(jean_, json::parse(R"({"resourceType":"Patient","gender":"male"})"));
   std::string token = jean_.substr(std::string("Authorization: Bearer ").size());
   int code = -1;
   std::string out = shell("cd " + std::string(SOURCE_DIR) + "/tests/external && CARNET_FHIR_BASE=http://127.0.0.1:" +

@@ -103,6 +103,17 @@ class Fhir : public ::testing::Test {
     if (!body.empty()) headers.push_back("Content-Type: application/json");
     return http_request(d_.port(), method, path, body, headers);
   }
+  // Writes the caller's own Patient (Patient/<their space id>, the one Patient of their
+  // record) and returns its reference.
+  std::string own_patient(const std::string& auth, json patient) {
+    auto me = api("GET", "/api/v1/me", auth);
+    EXPECT_EQ(me->status, 200) << me->body;
+    std::string space = json::parse(me->body)["acting_space_id"];
+    patient["id"] = space;
+    auto p = call("PUT", "/fhir/r4/Patient/" + space, auth, patient.dump());
+    EXPECT_TRUE(p->status == 200 || p->status == 201) << p->body;
+    return "Patient/" + space;
+  }
   int notices(const std::string& template_id) {
     std::ifstream in(d_.data_dir() + "/notices.jsonl");
     std::string line;

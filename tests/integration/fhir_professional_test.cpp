@@ -38,10 +38,22 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
   EXPECT_EQ(api("POST", "/api/v1/care/patients/lookup", julie_, R"({"nir":"184057512345625","birth_date":"1984-05-18"})")->status, 404);
   EXPECT_EQ(api("POST", "/api/v1/care/patients/lookup", jean_, R"({"nir":"184057512345625","birth_date":"1984-05-17"})")->status, 403);
 
-  // No care relationship, no access.
+  // No care relationship, no access: what she may not see answers as what does not exist
+  // (the same status and words), and the refusal is kept, with its reason, in Jean's history.
   auto refused = call("GET", "/fhir/r4/Observation/" + obs_id, julie_);
-  EXPECT_EQ(refused->status, 403);
-  EXPECT_NE(refused->body.find("no care relationship"), std::string::npos) << refused->body;
+  EXPECT_EQ(refused->status, 404);
+  auto absent = call("GET", "/fhir/r4/Observation/00000000-0000-7000-8000-000000000000", julie_);
+  EXPECT_EQ(absent->status, 404);
+  EXPECT_EQ(json::parse(refused->body)["issue"][0]["diagnostics"].get<std::string>().find("does not exist") != std::string::npos,
+            json::parse(absent->body)["issue"][0]["diagnostics"].get<std::string>().find("does not exist") != std::string::npos);
+  EXPECT_EQ(refused->body.find("no care relationship"), std::string::npos) << refused->body;
+  bool refusal_kept = false;
+  json trail = json::parse(api("GET", "/api/v1/care/history", jean_)->body);  // kept alive for the loop
+  for (const auto& e : trail["events"]) {
+    refusal_kept = refusal_kept || (e["outcome"] == "denied" && e["resource_id"] == obs_id &&
+                                    e["reason"].get<std::string>().find("no care relationship") != std::string::npos);
+  }
+  EXPECT_TRUE(refusal_kept) << trail.dump();
   EXPECT_EQ(call("GET", "/fhir/r4/Observation?patient=" + patient, julie_)->status, 403);
   EXPECT_EQ(call("GET", "/fhir/r4/Observation", julie_)->status, 400);  // which patient?
 
@@ -71,8 +83,8 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
   std::string refund = add_doc(
       R"(,"category":[{"coding":[{"system":"urn:oid:1.2.250.1.213.1.1.4.1","code":"60"}]}])");
   EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + report, julie_)->status, 200);
-  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + own_doc, julie_)->status, 403);
-  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + refund, julie_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + own_doc, julie_)->status, 404);
+  EXPECT_EQ(call("GET", "/fhir/r4/DocumentReference/" + refund, julie_)->status, 404);
   json docs = json::parse(call("GET", "/fhir/r4/DocumentReference?patient=" + patient + "&_total=accurate", julie_)->body);
   EXPECT_EQ(docs["total"], 1);
   EXPECT_EQ(json::parse(call("GET", "/fhir/r4/DocumentReference?_total=accurate", jean_)->body)["total"], 3);
@@ -81,13 +93,13 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
                    R"({"resourceType":"Appointment","status":"booked","participant":[{"actor":{"reference":")" + patient +
                        R"("},"status":"accepted"}]})");
   ASSERT_EQ(appt->status, 201) << appt->body;
-  EXPECT_EQ(call("GET", "/fhir/r4/Appointment/" + std::string(json::parse(appt->body)["id"]), julie_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/Appointment/" + std::string(json::parse(appt->body)["id"]), julie_)->status, 404);
   EXPECT_EQ(call("GET", "/fhir/r4/Consent?patient=" + patient, julie_)->status, 403);
 
   // Jean hides the observation from professionals: gone for Julie, from reads, searches and totals.
   EXPECT_EQ(api("PUT", "/api/v1/care/hidden/Observation/" + obs_id, jean_,
                 R"({"from_professionals":true,"from_representatives":false})")->status, 204);
-  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, julie_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, julie_)->status, 404);
   seen = json::parse(call("GET", "/fhir/r4/Observation?patient=" + patient + "&_total=accurate", julie_)->body);
   EXPECT_EQ(seen["total"], 0);
   EXPECT_FALSE(seen.contains("entry"));
@@ -117,29 +129,32 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
                  json::parse(call("GET", "/fhir/r4/Condition/" + cond_id, jean_)->body).dump())->status, 403);
 
   // Claire, a physician outside the care team, in an emergency: allowed for a time, Jean told.
-  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, claire_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, claire_)->status, 404);
   EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/emergency", claire_, R"({"reason":"x"})")->status, 400);
   EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/emergency", claire_,
                 R"({"reason":"Patient inconscient aux urgences"})")->status, 204);
   EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, claire_)->status, 200);
-  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, claire_)->status, 403);  // hidden, not her document
+  EXPECT_EQ(call("GET", "/fhir/r4/Observation/" + obs_id, claire_)->status, 404);  // hidden, not her document
   for (int i = 0; i < 100 && notices("emergency_access") == 0; ++i) std::this_thread::sleep_for(50ms);
   EXPECT_EQ(notices("emergency_access"), 1);
   // Jean forbids emergency access: Claire is out at once.
   EXPECT_EQ(api("PUT", "/api/v1/care/settings", jean_, R"({"emergency_forbidden":true})")->status, 204);
-  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, claire_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, claire_)->status, 404);
   EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/emergency", claire_,
                 R"({"reason":"Patient inconscient aux urgences"})")->status, 403);
 
   // Jean blocks Julie: no access at all; she cannot rejoin the care team.
   EXPECT_EQ(api("PUT", "/api/v1/care/blocks/810100000003", jean_, R"({"emergency_allowed":false})")->status, 204);
-  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 404);
   EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/care-team", julie_)->status, 403);
   EXPECT_EQ(api("DELETE", "/api/v1/care/blocks/810100000003", jean_)->status, 204);
   EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 200);
   // Jean removes her from the team.
   EXPECT_EQ(api("DELETE", "/api/v1/care/relationships/810100000003", jean_)->status, 204);
-  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 404);
+  // The removal stands: she cannot declare herself in the team again until Jean lets her back.
+  EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/care-team", julie_)->status, 403);
+  EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 404);
   // Bad input changes nothing.
   EXPECT_EQ(api("PUT", "/api/v1/care/blocks/810100000003", jean_, R"({"emergency_allowed":"yes"})")->status, 400);
   EXPECT_EQ(api("PUT", "/api/v1/care/designated-physician", jean_, R"({"idnatps":"12ab"})")->status, 400);
@@ -160,6 +175,8 @@ TEST_F(Professionals, CareRelationshipsMatrixHiddenDocumentsEmergencyAndBlocks) 
   EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/consent", julie_, json{{"code", digits}}.dump())->status, 204);
   EXPECT_EQ(call("GET", "/fhir/r4/Condition/" + cond_id, julie_)->status, 200);
   EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/consent", julie_, json{{"code", digits}}.dump())->status, 403);  // used
+  // Let back by Jean's code, she may join his care team again.
+  EXPECT_EQ(api("POST", "/api/v1/care/spaces/" + space + "/care-team", julie_)->status, 204);
 
   // Jean reads who accessed his space, and his own actions, apart.
   json history = json::parse(api("GET", "/api/v1/care/history", jean_)->body)["events"];

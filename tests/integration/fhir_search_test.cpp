@@ -13,11 +13,9 @@ class FhirSearch : public Fhir {
  protected:
   void SetUp() override {
     Fhir::SetUp();
-    auto p = call("POST", "/fhir/r4/Patient", jean_,
-                  R"({"resourceType":"Patient","name":[{"family":"Zyxwquartz","given":["Jean"]}],"gender":"male",)"
-                  R"("identifier":[{"system":"urn:oid:1.2.250.1.213.1.4.8","value":"180057512345678"}]})");
-    ASSERT_EQ(p->status, 201) << p->body;
-    patient_ = "Patient/" + std::string(json::parse(p->body)["id"]);
+    patient_ = own_patient(jean_, json::parse(
+        R"({"resourceType":"Patient","name":[{"family":"Zyxwquartz","given":["Jean"]}],"gender":"male",)"
+        R"("identifier":[{"system":"urn:oid:1.2.250.1.213.1.4.8","value":"180057512345678"}]})"));
   }
   std::string observation(const std::string& code, const std::string& date, const std::string& extra = "") {
     return R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":")" + code +

@@ -137,8 +137,8 @@ TEST_F(Instances, SessionsWritesAndReferenceDataAreSharedAndARollingRestartLoses
   int code = -1;
   std::string imported = carnet_cli(d_.data_dir(), "access matrix import " + d_.dir().file("matrix.csv"), &code);
   ASSERT_EQ(code, 0) << imported;
-  EXPECT_EQ(http_request(port_b_, "GET", report, "", {julie})->status, 403);
-  EXPECT_EQ(http_request(port_a_, "GET", report, "", {julie})->status, 403);
+  EXPECT_EQ(http_request(port_b_, "GET", report, "", {julie})->status, 404);  // no longer hers to see: as if absent
+  EXPECT_EQ(http_request(port_a_, "GET", report, "", {julie})->status, 404);  // no longer hers to see: as if absent
 
   // Events cross instances: the tool's change was announced to instance b, and so is a
   // document a professional adds to Jean's space through instance a.
