@@ -4,7 +4,7 @@ JOBS ?= 2
 BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build web run test bench clean
+.PHONY: all setup build web run test bench bench-quick clean
 
 all: build
 
@@ -34,6 +34,10 @@ test: build
 
 bench: build
 	bench/run
+
+# The same scenarios at small sizes (a few minutes): keeps the benchmarks running.
+bench-quick: build
+	BENCH_QUICK=1 bench/run
 
 clean:
 	rm -rf build build-asan web/dist

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fhir/stored_json.h"
 #include "access/facts.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
@@ -64,7 +65,9 @@ Result<ProfessionalIdentity> read_professional(store::Transaction& tx, const cry
     }
     return v.status();
   }
-  auto doc = nlohmann::json::parse(v->json);
+  auto parsed = fhir::parse_stored(v->json, "directory entry");
+  if (!parsed.is_ok()) return parsed.status();
+  const nlohmann::json& doc = *parsed;
   ProfessionalIdentity out;
   if (doc.contains("name") && doc["name"].is_array() && !doc["name"].empty()) {
     const auto& name = doc["name"][0];
@@ -141,7 +144,9 @@ Result<FoundPatient> Care::find_patient(const Caller& pro, std::string_view nir_
     if (!key.is_ok()) return Status::ok();
     auto plain = crypto::open(*key, (*row)->text(3), "carnet.space-identity.v1:" + space);
     if (!plain.is_ok()) return plain.status();
-    auto person = nlohmann::json::parse(*plain);
+    auto parsed = fhir::parse_stored(*plain, "space identity");
+    if (!parsed.is_ok()) return parsed.status();
+    const nlohmann::json& person = *parsed;
     if (person.value("birth_date", "") != birth_date) return Status::ok();
     std::string first_names;
     for (const auto& n : person.value("first_names", nlohmann::json::array())) {
@@ -361,7 +366,7 @@ Status Care::set_hidden(const Caller& holder, std::string_view type, std::string
       fhir::ResourceStore resources(ring_, clock_);
       auto doc = resources.read(tx, holder.acting_space, "DocumentReference", id);
       if (!doc.is_ok()) return doc.status();
-      for (const auto& b : fhir::attachment_binaries(nlohmann::json::parse(doc->json))) {
+      for (const auto& b : fhir::attachment_binaries(nlohmann::json::parse(doc->json, nullptr, false))) {
         CARNET_RETURN_IF_ERROR(tx.exec("UPDATE resource_access SET hidden_from_professionals = ?, hidden_from_representatives = ? "
                                        "WHERE compartment = ? AND resource_type = 'Binary' AND resource_id = ?",
                                        {int64_t{from_professionals}, int64_t{from_representatives}, holder.acting_space, b})

@@ -13,12 +13,18 @@ namespace {
 Response read_version(const FhirServices& s, const Request& req, std::optional<int64_t> version) {
   std::string type(req.param("type")), id(req.param("id"));
   if (type == "Binary") {
-    // The document itself, in the type its bytes have (or JSON when asked).
-    return with_repository(s, req, store::TxMode::kRead, [&](access::Repository& repo) -> Result<Response> {
+    // The document itself, in the type its bytes have (or JSON when asked), streamed once the
+    // transaction has ended: opening the bytes may take a connection of its own (documents
+    // kept in the database), which must never wait while this request holds one.
+    std::optional<documents::BinaryDocument> found;
+    Response r = with_repository(s, req, store::TxMode::kRead, [&](access::Repository& repo) -> Result<Response> {
       auto doc = documents::read_binary(repo, s.vault, id, version);
       if (!doc.is_ok()) return doc.status();
-      return binary_response(s.vault, *doc, req);
+      found = std::move(*doc);
+      return Response::empty(200);
     });
+    if (!found || r.status != 200) return r;
+    return binary_response(s.vault, *found, req);
   }
   // The version row and the space's key need no common snapshot: they come with the facts.
   return with_repository(

@@ -1,5 +1,6 @@
 // Accounts: operators and representation (acting in a minor's space).
 #include "identity/accounts.h"
+#include "fhir/stored_json.h"
 #include "identity/accounts_internal.h"
 
 #include <nlohmann/json.hpp>
@@ -111,8 +112,9 @@ Result<std::vector<SpaceSummary>> Accounts::my_spaces(const Principal& who) {
       auto key = keys.get(tx, id);
       if (key.is_ok() && !(*row)->is_null(1)) {
         auto plain = crypto::open(*key, (*row)->text(1), "carnet.space-identity.v1:" + id);
-        if (plain.is_ok()) {
-          auto names = nlohmann::json::parse(*plain).value("first_names", std::vector<std::string>{});
+        auto person = plain.is_ok() ? fhir::parse_stored(*plain, "space identity") : Result<nlohmann::json>(plain.status());
+        if (person.is_ok()) {
+          auto names = person->value("first_names", std::vector<std::string>{});
           if (!names.empty()) summary.first_name = names.front();
         }
       }
@@ -144,7 +146,9 @@ Result<Accounts::About> Accounts::about(const Principal& who) {
     auto identity = space_identity_json(tx, who.space_id);
     if (!identity.is_ok()) return identity.status();
     if (identity->empty()) return Status::ok();  // a shredded space has no name to show
-    auto names = nlohmann::json::parse(*identity).value("first_names", std::vector<std::string>{});
+    auto person = fhir::parse_stored(*identity, "space identity");
+    if (!person.is_ok()) return person.status();
+    auto names = person->value("first_names", std::vector<std::string>{});
     if (!names.empty()) out.first_name = names.front();
     return Status::ok();
   });
@@ -199,7 +203,9 @@ Status Accounts::invite_representative(const Principal& who, const std::string& 
     if (!key.is_ok()) return key.status();
     auto plain = crypto::open(*key, (*row)->text(0), "carnet.space-identity.v1:" + space_id);
     if (!plain.is_ok()) return plain.status();
-    auto names = nlohmann::json::parse(*plain).value("first_names", std::vector<std::string>{});
+    auto person = fhir::parse_stored(*plain, "space identity");
+    if (!person.is_ok()) return person.status();
+    auto names = person->value("first_names", std::vector<std::string>{});
     notify::Notice n;
     n.space_id = space_id;
     n.channel = notify::Channel::kEmail;

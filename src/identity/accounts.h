@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "core/clock.h"
 #include "core/status.h"
 #include "crypto/keyring.h"
@@ -219,6 +221,8 @@ class Accounts {
   struct PendingFactor {
     std::string factor, secret, destination, otp;  // secret: TOTP bytes; otp: the code sent
   };
+  // The pending factor kept sealed until confirmation, read back (kCorrupt when unreadable).
+  static Result<PendingFactor> pending_factor_of(const nlohmann::json& payload);
   Result<PendingFactor> prepare_factor(const std::string& factor, const std::string& login, const std::string& phone,
                                        ActivationStarted& started);
   // Whether `code` proves the pending factor (`otp_hash` is the stored hash for e-mail/SMS

@@ -1,5 +1,6 @@
 // Accounts: activation of holders and professionals, and professional invitations.
 #include "identity/accounts.h"
+#include "fhir/stored_json.h"
 #include "identity/accounts_internal.h"
 
 #include <nlohmann/json.hpp>
@@ -57,7 +58,9 @@ Result<ActivationStarted> Accounts::start_activation(const ActivationRequest& re
   if (!s.is_ok()) return s;
   if (!outcome.is_ok()) return outcome;
 
-  auto identity = nlohmann::json::parse(v.identity_json);
+  auto parsed = fhir::parse_stored(v.identity_json, "space identity");
+  if (!parsed.is_ok()) return parsed.status();
+  const nlohmann::json& identity = *parsed;
   std::vector<std::string> names = identity.value("first_names", std::vector<std::string>{});
   names.push_back(identity.value("birth_name", ""));
   std::vector<std::string_view> personal(names.begin(), names.end());
@@ -133,7 +136,10 @@ Result<std::vector<std::string>> directory_emails(store::Transaction& tx, const 
     if (practitioner.status().code() == ErrorCode::kNotFound || practitioner.status().code() == ErrorCode::kGone) return emails;
     return practitioner.status();
   }
-  *active = nlohmann::json::parse(practitioner->json).value("active", false);
+  auto entry = fhir::parse_stored(practitioner->json, "directory entry");
+  if (!entry.is_ok()) return entry.status();
+  auto active_value = entry->find("active");
+  *active = active_value != entry->end() && active_value->is_boolean() && active_value->get<bool>();
   std::vector<std::string> role_ids;
   CARNET_RETURN_IF_ERROR(tx.query_each(
       "SELECT resource_id FROM directory_entries WHERE resource_type = 'PractitionerRole' AND active = 1 AND "
@@ -145,8 +151,12 @@ Result<std::vector<std::string>> directory_emails(store::Transaction& tx, const 
   for (const auto& id : role_ids) {
     auto role = resources.read(tx, fhir::kDirectoryCompartment, "PractitionerRole", id);
     if (!role.is_ok()) continue;
-    for (const auto& t : nlohmann::json::parse(role->json).value("telecom", nlohmann::json::array())) {
-      if (t.value("system", "") == "email") {
+    auto parsed_role = fhir::parse_stored(role->json, "directory entry");
+    if (!parsed_role.is_ok()) return parsed_role.status();
+    const nlohmann::json& telecom = (*parsed_role).contains("telecom") ? (*parsed_role)["telecom"] : nlohmann::json::array();
+    if (!telecom.is_array()) continue;
+    for (const auto& t : telecom) {
+      if (t.is_object() && t.value("system", nlohmann::json()) == "email" && t.contains("value") && t["value"].is_string()) {
         auto e = normalize_email(t.value("value", ""));
         if (e.is_ok()) emails.push_back(*e);
       }
@@ -268,11 +278,13 @@ Result<Activated> Accounts::confirm_activation(const std::string& activation_id,
     }
     auto plain = crypto::open(sealing_key_, (*row)->text(0), "carnet.challenge.v1:" + hex(challenge_hash));
     if (!plain.is_ok()) return plain.status();
-    auto payload = nlohmann::json::parse(*plain);
-    PendingFactor pending{payload["factor"], "", payload.value("destination", ""), ""};
-    if (pending.factor == "totp") pending.secret = *base64_decode(payload["secret"].get<std::string>());
+    auto stored = fhir::parse_stored(*plain, "pending activation");
+    if (!stored.is_ok()) return stored.status();
+    const nlohmann::json& payload = *stored;
+    auto pending = pending_factor_of(payload);
+    if (!pending.is_ok()) return pending.status();
     uint64_t step = 0;
-    bool ok = pending_factor_matches(pending, activation_id, (*row)->is_null(1) ? "" : (*row)->text(1), code, step);
+    bool ok = pending_factor_matches(*pending, activation_id, (*row)->is_null(1) ? "" : (*row)->text(1), code, step);
     if (!ok) {
       CARNET_RETURN_IF_ERROR(count_challenge_failure(tx, challenge_hash, (*row)->integer(2)));
       outcome = Status::unauthenticated(kBadCode);
@@ -303,7 +315,7 @@ Result<Activated> Accounts::confirm_activation(const std::string& activation_id,
         "factor_sealed, totp_last_step, space_id, idnatps, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {account_id, std::string(professional ? "professional" : "holder"), store::Blob{ring_.lookup_hash("login", login)},
          store::Blob{crypto::seal(sealing_key_, login, "carnet.login.v1:" + account_id)},
-         payload["password_hash"].get<std::string>(), pending.factor, sealed_factor(pending, account_id), int64_t(step),
+         payload["password_hash"].get<std::string>(), pending->factor, sealed_factor(*pending, account_id), int64_t(step),
          professional ? store::Value(nullptr) : store::Value(space_id),
          professional ? store::Value(idnatps) : store::Value(nullptr), now});
     if (!ins.is_ok()) return ins.status();

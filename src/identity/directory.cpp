@@ -6,6 +6,7 @@
 #include <map>
 #include <vector>
 
+#include "fhir/stored_json.h"
 #include "core/csv.h"
 #include "core/encoding.h"
 #include "crypto/random.h"
@@ -224,7 +225,9 @@ Result<DirectorySummary> DirectoryImporter::run(const std::function<Result<size_
           std::string key = both.substr(0, both.find('\n')), id = both.substr(both.find('\n') + 1);
           auto current = resources.read(tx, fhir::kDirectoryCompartment, type, id);
           if (!current.is_ok()) return current.status();
-          json doc = json::parse(current->json);
+          auto parsed = fhir::parse_stored(current->json, "directory entry");
+          if (!parsed.is_ok()) return parsed.status();
+          json doc = std::move(*parsed);
           doc["active"] = false;
           doc.erase("meta");
           auto upd = resources.update(tx, fhir::kDirectoryCompartment, type, id, doc.dump());

@@ -3,6 +3,7 @@
 // still guards the next sign-in, so a stolen mailbox alone does not open a space.
 #include <nlohmann/json.hpp>
 
+#include "fhir/stored_json.h"
 #include "core/encoding.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
@@ -42,7 +43,9 @@ Result<std::vector<std::string>> Accounts::personal_words(store::Transaction& tx
   auto identity = space_identity_json(tx, (*row)->text(1));
   if (!identity.is_ok()) return identity.status();
   if (identity->empty()) return words;
-  auto person = nlohmann::json::parse(*identity);
+  auto parsed = fhir::parse_stored(*identity, "space identity");
+  if (!parsed.is_ok()) return parsed.status();
+  const nlohmann::json& person = *parsed;
   for (const auto& n : person.value("first_names", std::vector<std::string>{})) words.push_back(n);
   words.push_back(person.value("birth_name", ""));
   return words;

@@ -5,6 +5,7 @@
 // to an attacker's authenticator.
 #include <nlohmann/json.hpp>
 
+#include "fhir/stored_json.h"
 #include "core/encoding.h"
 #include "core/log.h"
 #include "core/qr.h"
@@ -39,6 +40,22 @@ Result<Accounts::PendingFactor> Accounts::prepare_factor(const std::string& fact
   } else {
     pending.destination = factor == "sms" ? phone : login;
     pending.otp = internal::new_numeric_code();
+  }
+  return pending;
+}
+
+Result<Accounts::PendingFactor> Accounts::pending_factor_of(const nlohmann::json& payload) {
+  auto text = [&](const char* name) {
+    auto it = payload.find(name);
+    return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  PendingFactor pending{text("factor"), "", text("destination"), ""};
+  if (pending.factor == "totp") {
+    auto secret = base64_decode(text("secret"));
+    if (!secret || secret->empty()) return Status::corrupt("pending second factor: no readable secret");
+    pending.secret = std::move(*secret);
+  } else if (pending.factor.empty()) {
+    return Status::corrupt("pending second factor: no factor");
   }
   return pending;
 }
@@ -125,7 +142,11 @@ Result<ActivationStarted> Accounts::start_factor_change(const Principal& who, co
     if (second_factor != "sms") return Status::ok();
     auto identity = space_identity_json(tx, who.space_id);
     if (!identity.is_ok()) return identity.status();
-    if (!identity->empty()) phone = nlohmann::json::parse(*identity).value("mobile", "");
+    if (!identity->empty()) {
+      auto person = fhir::parse_stored(*identity, "space identity");
+      if (!person.is_ok()) return person.status();
+      phone = person->value("mobile", "");
+    }
     return Status::ok();
   }));
   if (second_factor == "sms" && phone.empty()) {
@@ -180,11 +201,12 @@ Result<std::vector<std::string>> Accounts::confirm_factor_change(const Principal
     }
     auto plain = crypto::open(sealing_key_, (*row)->text(1), change_aad(who.account_id));
     if (!plain.is_ok()) return plain.status();
-    auto payload = nlohmann::json::parse(*plain);
-    PendingFactor pending{payload["factor"], "", payload.value("destination", ""), ""};
-    if (pending.factor == "totp") pending.secret = *base64_decode(payload["secret"].get<std::string>());
+    auto stored = fhir::parse_stored(*plain, "pending second factor");
+    if (!stored.is_ok()) return stored.status();
+    auto pending = pending_factor_of(*stored);
+    if (!pending.is_ok()) return pending.status();
     uint64_t step = 0;
-    if (!pending_factor_matches(pending, change_id, (*row)->is_null(2) ? "" : (*row)->text(2), code, step)) {
+    if (!pending_factor_matches(*pending, change_id, (*row)->is_null(2) ? "" : (*row)->text(2), code, step)) {
       const int64_t attempts = (*row)->integer(3) + 1;
       CARNET_RETURN_IF_ERROR((attempts >= internal::kMaxChallengeAttempts
                                   ? tx.exec("DELETE FROM factor_changes WHERE account_id = ?", {who.account_id})
@@ -196,7 +218,7 @@ Result<std::vector<std::string>> Accounts::confirm_factor_change(const Principal
     }
     CARNET_RETURN_IF_ERROR(tx.exec("UPDATE accounts SET second_factor = ?, factor_sealed = ?, totp_last_step = ? "
                                    "WHERE account_id = ?",
-                                   {pending.factor, sealed_factor(pending, who.account_id), int64_t(step), who.account_id})
+                                   {pending->factor, sealed_factor(*pending, who.account_id), int64_t(step), who.account_id})
                                .status());
     CARNET_RETURN_IF_ERROR(tx.exec("DELETE FROM factor_changes WHERE account_id = ?", {who.account_id}).status());
     CARNET_RETURN_IF_ERROR(tx.exec("DELETE FROM challenges WHERE account_id = ? AND purpose = 'sign_in'", {who.account_id})

@@ -1,5 +1,6 @@
 #include "identity/spaces.h"
 
+#include "fhir/stored_json.h"
 #include "fhir/resource_store.h"
 
 #include <nlohmann/json.hpp>
@@ -53,7 +54,9 @@ Status notify_holder(store::Transaction& tx, const crypto::KeyRing& ring, std::s
   if (!key.is_ok()) return key.status().code() == ErrorCode::kNotFound ? Status::ok() : key.status();
   auto plain = crypto::open(*key, (*row)->text(0), "carnet.space-identity.v1:" + std::string(space_id));
   if (!plain.is_ok()) return plain.status();
-  auto identity = nlohmann::json::parse(*plain);
+  auto parsed = fhir::parse_stored(*plain, "space identity");
+  if (!parsed.is_ok()) return parsed.status();
+  const nlohmann::json& identity = *parsed;
   notify::Notice notice;
   notice.space_id = std::string(space_id);
   notice.template_id = template_id;
@@ -133,7 +136,9 @@ Result<std::string> Spaces::oppose(const ProvisionalClaim& claim) {
       return Status::ok();
     }
     // Confirmation first: the contacts are about to become unreadable.
-    auto identity = nlohmann::json::parse(v.identity_json);
+    auto parsed = fhir::parse_stored(v.identity_json, "space identity");
+    if (!parsed.is_ok()) return parsed.status();
+    const nlohmann::json& identity = *parsed;
     notify::Notice notice;
     notice.space_id = v.space_id;
     notice.template_id = "opposition_confirmed";
@@ -180,7 +185,9 @@ Status Spaces::regenerate_code(const std::string& nir_text, std::chrono::millise
     if (!key.is_ok()) return key.status();
     auto plain = crypto::open(*key, (*row)->text(1), "carnet.space-identity.v1:" + space_id);
     if (!plain.is_ok()) return plain.status();
-    auto identity = nlohmann::json::parse(*plain);
+    auto parsed = fhir::parse_stored(*plain, "space identity");
+    if (!parsed.is_ok()) return parsed.status();
+    const nlohmann::json& identity = *parsed;
     std::string code = new_provisional_code();
     auto upd = tx.exec("UPDATE spaces SET code_hash = ?, code_expires_at = ?, code_failures = 0 WHERE space_id = ?",
                        {store::Blob{provisional_code_hash(ring_, space_id, code)}, expires, space_id});
@@ -222,7 +229,9 @@ Result<int64_t> Spaces::end_minority(std::chrono::milliseconds validity, int64_t
       if (!key.is_ok()) return key.status();
       auto plain = crypto::open(*key, sealed, "carnet.space-identity.v1:" + space_id);
       if (!plain.is_ok()) return plain.status();
-      auto identity = nlohmann::json::parse(*plain);
+      auto parsed = fhir::parse_stored(*plain, "space identity");
+      if (!parsed.is_ok()) return parsed.status();
+      const nlohmann::json& identity = *parsed;
       std::string code = new_provisional_code();
       auto upd = tx.exec(
           "UPDATE spaces SET adult_on = NULL, code_hash = ?, code_expires_at = ?, code_failures = 0 WHERE space_id = ?",

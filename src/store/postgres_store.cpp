@@ -505,6 +505,15 @@ class PostgresStore final : public Store {
 
  private:
   Status run(TxMode mode, const std::function<Status(Transaction&)>& fn) {
+    // One transaction per thread at a time: a second one, taken while the first holds its
+    // connection, can wait for a connection forever once every worker does the same (the pool
+    // holds one per worker). Refused at once, so that tests find it.
+    static thread_local bool in_transaction = false;
+    if (in_transaction) return Status::internal("a transaction was started inside another on the same thread");
+    in_transaction = true;
+    struct Leave {
+      ~Leave() { in_transaction = false; }
+    } leave;
     auto got = acquire();
     if (!got.is_ok()) return got.status();
     std::unique_ptr<Connection> c = std::move(*got);
