@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/account_routes.h"
+#include "api/authentication.h"
 #include "core/encoding.h"
 #include "core/log.h"
 

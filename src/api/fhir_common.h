@@ -17,6 +17,7 @@
 
 #include "access/repository.h"
 #include "api/http_types.h"
+#include "api/services.h"
 #include "documents/vault.h"
 #include "fhir/resource_store.h"
 #include "fhir/search.h"
@@ -31,12 +32,8 @@ inline constexpr uint64_t kResourceLimit = 8ull << 20;
 // each document, this bounds the whole request.
 inline constexpr uint64_t kDocumentBodyLimit = 1ull << 30;
 
-// What the FHIR handlers run with; one per process.
-struct FhirServices {
-  identity::Accounts& accounts;
-  access::Repositories& repositories;
-  documents::Vault& vault;
-};
+// What the FHIR handlers run with (accounts, repositories, vault); one per process.
+using FhirServices = Services;
 
 // An OperationOutcome with one error issue. `expression`: FHIRPath of the bad element.
 Response outcome(int status, std::string_view code, std::string_view diagnostics, std::string_view request_id,

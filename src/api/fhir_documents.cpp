@@ -1,6 +1,6 @@
 #include "api/fhir_documents.h"
 
-#include "api/account_routes.h"
+#include "api/authentication.h"
 #include "api/fhir_common.h"
 
 #include <cstring>

@@ -12,22 +12,17 @@
 #include <iostream>
 #include <mutex>
 
-#include "api/account_routes.h"
 #include "access/audit.h"
+#include "api/routes.h"
+#include "api/services.h"
 #include "access/reference_data.h"
 #include "access/repository.h"
 #include "main/domain_hooks.h"
 #include "notify/document_notices.h"
 #include "access/care.h"
-#include "api/care_routes.h"
-#include "api/document_routes.h"
-#include "api/fhir_routes.h"
 #include "documents/vault.h"
 #include "documents/withheld.h"
 #include "store/blobs.h"
-#include "api/identity_routes.h"
-#include "api/operator_routes.h"
-#include "api/system_routes.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -70,6 +65,111 @@ void raise_descriptor_limit(int wanted) {
   }
 }
 
+
+std::unique_ptr<Clock> make_clock(const Config& cfg) {
+  if (cfg.clock_offset_file.empty()) return std::make_unique<SystemClock>();
+  log::warn("test_clock", {{"offset_file", cfg.clock_offset_file}});
+  return std::make_unique<OffsetFileClock>(cfg.clock_offset_file);
+}
+
+// Notices leave by e-mail (SMTP relay) and SMS (HTTP gateway) when configured, else are
+// appended to the notices file.
+std::unique_ptr<notify::Deliverer> make_deliverer(const Config& cfg) {
+  auto env = [](const char* name) { const char* v = std::getenv(name); return std::string(v ? v : ""); };
+  return notify::make_channel_router(
+      cfg.smtp_url.empty() ? nullptr
+                           : notify::make_smtp_deliverer({cfg.smtp_url, cfg.smtp_from, cfg.smtp_user, env("CARNET_SMTP_PASSWORD")}),
+      cfg.sms_gateway_url.empty() ? nullptr
+                                  : notify::make_sms_gateway_deliverer({cfg.sms_gateway_url, env("CARNET_SMS_GATEWAY_TOKEN")}),
+      notify::make_file_deliverer(cfg.effective_notices_file()));
+}
+
+identity::SecurityOptions security_options(const Config& cfg, crypto::PasswordLane& lane) {
+  identity::SecurityOptions security;
+  security.password_cost = {cfg.argon2_ops, cfg.argon2_memory_mib << 20};
+  security.password_lane = &lane;
+  security.session_idle = std::chrono::duration_cast<std::chrono::seconds>(cfg.session_idle);
+  security.session_absolute = std::chrono::duration_cast<std::chrono::seconds>(cfg.session_lifetime);
+  security.free_failures = cfg.lockout_free_failures;
+  security.max_backoff = std::chrono::duration_cast<std::chrono::seconds>(cfg.lockout_max);
+  return security;
+}
+
+struct JobDeps {
+  const Config& cfg;
+  store::Store& store;
+  const crypto::KeyRing& ring;
+  const Clock& clock;
+  identity::Spaces& spaces;
+  notify::Outbox& outbox;
+  notify::Deliverer& deliverer;
+  documents::Vault& vault;
+};
+
+// The scheduled jobs; across instances sharing a database each runs once per period.
+void schedule_jobs(jobs::Scheduler& scheduler, JobDeps d) {
+  scheduler.add({"opposition-deadlines", d.cfg.job_interval, std::chrono::minutes(10), [d] {
+                   auto n = d.spaces.open_expired();
+                   if (n.is_ok() && *n > 0) log::info("spaces_opened", {{"count", *n}});
+                   return n.status();
+                 }});
+  scheduler.add({"majority", d.cfg.job_interval, std::chrono::minutes(10), [d] {
+                   auto n = d.spaces.end_minority(d.cfg.opposition_window);
+                   if (n.is_ok() && *n > 0) log::info("minors_came_of_age", {{"count", *n}});
+                   return n.status();
+                 }});
+  scheduler.add({"notice-delivery", d.cfg.job_interval, std::chrono::minutes(10), [d] {
+                   auto r = notify::deliver_pending(d.store, d.outbox, d.deliverer, d.clock);
+                   if (r.is_ok() && (r->sent || r->failed || r->retried)) {
+                     log::info("notices_delivered", {{"sent", r->sent}, {"failed", r->failed}, {"retried", r->retried}});
+                   }
+                   return r.status();
+                 }});
+  scheduler.add({"withheld-documents", d.cfg.job_interval, std::chrono::minutes(10), [d] {
+                   auto n = documents::send_withheld_notices(
+                       d.store, d.ring, d.clock, std::chrono::duration_cast<std::chrono::seconds>(d.cfg.withheld_notice_after));
+                   if (n.is_ok() && (n->awaiting || n->released)) {
+                     log::info("withheld_documents_notices", {{"awaiting", n->awaiting}, {"released", n->released}});
+                   }
+                   return n.status();
+                 }});
+  // Uploads that failed or whose process died leave blobs no record names.
+  scheduler.add({"document-orphans", std::chrono::hours(1), std::chrono::minutes(30), [d] {
+                   auto n = d.vault.collect_orphans(d.store, std::chrono::hours(6));
+                   if (n.is_ok() && *n > 0) log::info("document_orphans_removed", {{"count", *n}});
+                   return n.status();
+                 }});
+}
+
+// Events from every instance sharing the database (store.h): reference data changed
+// somewhere drops this instance's copies at once; documents added to a space are counted
+// (the live features of the portal and messaging listen to them).
+struct EventHooks {
+  std::mutex mu;
+  const access::ReferenceData* reference = nullptr;
+  std::atomic<int64_t> reference_data{0}, documents{0};
+};
+
+Result<std::shared_ptr<EventHooks>> listen_for_events(store::Store& store, const access::ReferenceData& reference,
+                                                      Metrics& metrics) {
+  auto events = std::make_shared<EventHooks>();
+  events->reference = &reference;
+  Status heard = store.listen(store::kReferenceDataChannel, [events](const store::Event&) {
+    events->reference_data++;
+    std::lock_guard lock(events->mu);
+    if (events->reference) events->reference->drop_caches();
+  });
+  if (heard.is_ok()) {
+    heard = store.listen(notify::kDocumentsChannel, [events](const store::Event&) { events->documents++; });
+  }
+  if (!heard.is_ok()) return heard;
+  metrics.add_gauge("carnet_events_reference_data_total", "Reference-data change events heard (any instance).",
+                    [events] { return double(events->reference_data.load()); });
+  metrics.add_gauge("carnet_events_documents_total", "Document-added events heard (any instance).",
+                    [events] { return double(events->documents.load()); });
+  return events;
+}
+
 }  // namespace
 
 int run_carnetd(int argc, const char* const* argv) {
@@ -105,62 +205,26 @@ int run_carnetd(int argc, const char* const* argv) {
   metrics.add_gauge("carnet_worker_queue_depth", "Handler jobs waiting for a worker thread.",
                     [&workers] { return double(workers.queue_depth()); });
 
-  std::unique_ptr<Clock> clock_impl;
-  if (cfg.clock_offset_file.empty()) {
-    clock_impl = std::make_unique<SystemClock>();
-  } else {
-    clock_impl = std::make_unique<OffsetFileClock>(cfg.clock_offset_file);
-    log::warn("test_clock", {{"offset_file", cfg.clock_offset_file}});
-  }
+  std::unique_ptr<Clock> clock_impl = make_clock(cfg);
   const Clock& clock = *clock_impl;
   auto blobs = store::open_blob_store(cfg.document_storage, cfg.effective_blob_dir(), **store);
   if (!blobs.is_ok()) return fail(blobs.status());
   documents::Vault vault(**blobs, *ring, clock, cfg.max_document_bytes);
   identity::Spaces spaces(**store, *ring, clock);
   notify::Outbox outbox(*ring);
-  auto env = [](const char* name) { const char* v = std::getenv(name); return std::string(v ? v : ""); };
-  auto deliverer = notify::make_channel_router(
-      cfg.smtp_url.empty() ? nullptr
-                           : notify::make_smtp_deliverer({cfg.smtp_url, cfg.smtp_from, cfg.smtp_user, env("CARNET_SMTP_PASSWORD")}),
-      cfg.sms_gateway_url.empty() ? nullptr
-                                  : notify::make_sms_gateway_deliverer({cfg.sms_gateway_url, env("CARNET_SMS_GATEWAY_TOKEN")}),
-      notify::make_file_deliverer(cfg.effective_notices_file()));
+  auto deliverer = make_deliverer(cfg);
 
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   jobs::Scheduler scheduler(**store, clock, std::string(host) + ":" + std::to_string(::getpid()));
-  scheduler.add({"opposition-deadlines", cfg.job_interval, std::chrono::minutes(10), [&] {
-                   auto n = spaces.open_expired();
-                   if (n.is_ok() && *n > 0) log::info("spaces_opened", {{"count", *n}});
-                   return n.status();
-                 }});
-  scheduler.add({"majority", cfg.job_interval, std::chrono::minutes(10), [&] {
-                   auto n = spaces.end_minority(cfg.opposition_window);
-                   if (n.is_ok() && *n > 0) log::info("minors_came_of_age", {{"count", *n}});
-                   return n.status();
-                 }});
-  scheduler.add({"notice-delivery", cfg.job_interval, std::chrono::minutes(10), [&] {
-                   auto r = notify::deliver_pending(**store, outbox, *deliverer, clock);
-                   if (r.is_ok() && (r->sent || r->failed || r->retried)) {
-                     log::info("notices_delivered", {{"sent", r->sent}, {"failed", r->failed}, {"retried", r->retried}});
-                   }
-                   return r.status();
-                 }});
-
-  identity::SecurityOptions security;
-  security.password_cost = {cfg.argon2_ops, cfg.argon2_memory_mib << 20};
   // Sign-in storms slow sign-ins, not the rest: hashing on threads of its own, at lower
   // priority, and no more than half the workers waiting for it.
   int password_threads = cfg.password_threads > 0 ? cfg.password_threads
                                                   : std::max(1, int(std::thread::hardware_concurrency()) / 2);
   crypto::PasswordLane password_lane(password_threads, std::max(1, cfg.workers / 2));
-  security.password_lane = &password_lane;
   metrics.add_gauge("carnet_password_lane_refused_total", "Sign-ins refused with 503 because password hashing was full.",
                     [&password_lane] { return double(password_lane.refused()); });
-  security.session_idle = std::chrono::duration_cast<std::chrono::seconds>(cfg.session_idle);
-  security.session_absolute = std::chrono::duration_cast<std::chrono::seconds>(cfg.session_lifetime);
-  security.free_failures = cfg.lockout_free_failures;
-  security.max_backoff = std::chrono::duration_cast<std::chrono::seconds>(cfg.lockout_max);
+  identity::SecurityOptions security = security_options(cfg, password_lane);
   identity::Accounts accounts(**store, *ring, clock, security);
   // One-time codes leave at once (on a worker), not at the next delivery job; deliveries
   // claim each notice, so this and the job never send one twice.
@@ -171,72 +235,31 @@ int run_carnetd(int argc, const char* const* argv) {
     });
   });
 
-  std::vector<api::Route> routes = api::system_routes(**store, metrics);
-  for (auto& r : api::identity_routes(spaces)) routes.push_back(std::move(r));
-  for (auto& r : api::account_routes(accounts, security.session_absolute)) routes.push_back(std::move(r));
   access::AuditLog audit(**store, *ring, clock);
   access::ReferenceData reference(*ring, clock);
-  for (auto& r : api::operator_routes({accounts, spaces, reference, **store, *ring, clock, cfg.opposition_window})) {
-    routes.push_back(std::move(r));
-  }
   access::HookRegistry hooks;
   register_domain_hooks(hooks, vault);
   access::Repositories repositories(**store, *ring, clock, audit, reference, hooks,
                                     {std::chrono::duration_cast<std::chrono::seconds>(cfg.withheld_release_after)});
-  api::fhir_rest::FhirServices fhir{accounts, repositories, vault};
-  for (auto& r : api::fhir_routes(fhir)) routes.push_back(std::move(r));
-  for (auto& r : api::document_routes(cfg.max_document_bytes)) routes.push_back(std::move(r));
-  scheduler.add({"withheld-documents", cfg.job_interval, std::chrono::minutes(10), [&] {
-                   auto n = documents::send_withheld_notices(
-                       **store, *ring, clock, std::chrono::duration_cast<std::chrono::seconds>(cfg.withheld_notice_after));
-                   if (n.is_ok() && (n->awaiting || n->released)) {
-                     log::info("withheld_documents_notices", {{"awaiting", n->awaiting}, {"released", n->released}});
-                   }
-                   return n.status();
-                 }});
-  // Uploads that failed or whose process died leave blobs no record names.
-  scheduler.add({"document-orphans", std::chrono::hours(1), std::chrono::minutes(30), [&] {
-                   auto n = vault.collect_orphans(**store, std::chrono::hours(6));
-                   if (n.is_ok() && *n > 0) log::info("document_orphans_removed", {{"count", *n}});
-                   return n.status();
-                 }});
   access::Care care(**store, *ring, clock, audit,
                     {std::chrono::duration_cast<std::chrono::seconds>(cfg.emergency_duration),
                      std::chrono::duration_cast<std::chrono::seconds>(cfg.consent_duration)});
-  for (auto& r : api::care_routes(accounts, care)) routes.push_back(std::move(r));
+  schedule_jobs(scheduler, {cfg, **store, *ring, clock, spaces, outbox, *deliverer, vault});
+  api::Services services{**store,     metrics, accounts, spaces, care,  repositories, reference, vault,
+                         *ring,       clock,   security.session_absolute,
+                         cfg.opposition_window, cfg.max_document_bytes};
 
-  // Events from every instance sharing the database (store.h): reference data changed
-  // somewhere drops this instance's copies at once; documents added to a space are counted
-  // (the live features of the portal and messaging listen to them).
-  struct EventHooks {
-    std::mutex mu;
-    const access::ReferenceData* reference = nullptr;
-    std::atomic<int64_t> reference_data{0}, documents{0};
-  };
-  auto events = std::make_shared<EventHooks>();
-  events->reference = &reference;
+  auto events = listen_for_events(**store, reference, metrics);
+  if (!events.is_ok()) return fail(events.status());
   struct Unhook {  // the store's listener thread outlives the reference data: unhook first
     std::shared_ptr<EventHooks> h;
     ~Unhook() {
       std::lock_guard lock(h->mu);
       h->reference = nullptr;
     }
-  } unhook{events};
-  Status heard = (*store)->listen(store::kReferenceDataChannel, [events](const store::Event&) {
-    events->reference_data++;
-    std::lock_guard lock(events->mu);
-    if (events->reference) events->reference->drop_caches();
-  });
-  if (heard.is_ok()) {
-    heard = (*store)->listen(notify::kDocumentsChannel, [events](const store::Event&) { events->documents++; });
-  }
-  if (!heard.is_ok()) return fail(heard);
-  metrics.add_gauge("carnet_events_reference_data_total", "Reference-data change events heard (any instance).",
-                    [events] { return double(events->reference_data.load()); });
-  metrics.add_gauge("carnet_events_documents_total", "Document-added events heard (any instance).",
-                    [events] { return double(events->documents.load()); });
+  } unhook{*events};
 
-  http::Router router(std::move(routes));
+  http::Router router(api::routes(services));
   http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",
                                                 "/readyz", "/metrics"});
   http::Dispatcher dispatcher(router, static_files, cfg.max_body_bytes);

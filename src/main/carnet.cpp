@@ -17,7 +17,7 @@
 #include "crypto/random.h"
 #include "crypto/totp.h"
 #include "identity/accounts.h"
-#include "api/operator_routes.h"
+#include "api/operator_handlers.h"
 #include "identity/directory.h"
 #include "identity/enrolment.h"
 #include "main/demo.h"
