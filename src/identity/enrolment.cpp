@@ -203,6 +203,181 @@ Result<std::vector<LineOutcome>> write_batch(store::Store& store, const std::vec
   return outcomes;
 }
 
+// What preparing a line's space needs, the same for every line of a run.
+struct PrepareContext {
+  const crypto::KeyRing& ring;
+  const store::SpaceKeys& keys;
+  const notify::Outbox& outbox;
+  const std::string& now;
+  const std::string& deadline;
+};
+
+// A validated line's rows (space, sealed identity, key, representatives, notice), or its
+// refusal, ready for write_batch().
+Prepared prepare(Pending& pending, const PrepareContext& x) {
+  const crypto::KeyRing& ring_ = x.ring;
+  const store::SpaceKeys& keys = x.keys;
+  const notify::Outbox& outbox = x.outbox;
+  const std::string& now = x.now;
+  const std::string& deadline = x.deadline;
+  Prepared p;
+  p.line = pending.line;
+  if (!pending.candidate) {
+    p.reason = std::move(pending.reason);
+    return p;
+  }
+  const Candidate& c = *pending.candidate;
+  p.ins_hash = ins_lookup_hash(ring_, c.nir.value);
+  p.space_id = crypto::time_ordered_uuid();
+  auto key = keys.fresh(p.space_id, now);
+  p.key_row = std::move(key.row);
+  nlohmann::json identity = {
+      {"nir", c.nir.value},
+      {"birth_name", c.traits.birth_name},
+      {"first_names", c.traits.first_names},
+      {"birth_date", c.traits.birth_date.iso()},
+      {"sex", c.traits.sex == Sex::kMale ? "M" : "F"},
+      {"birthplace", c.traits.birthplace},
+      {"email", c.contacts.email},
+      {"mobile", c.contacts.mobile},
+      {"address", c.contacts.address},
+  };
+  std::string sealed = crypto::seal(key.key, identity.dump(), "carnet.space-identity.v1:" + p.space_id);
+  std::string code = new_provisional_code();
+  p.space_row = {p.space_id,
+                 store::Blob{p.ins_hash},
+                 std::string("notified"),
+                 now,
+                 deadline,
+                 now,
+                 c.adult_on ? store::Value(*c.adult_on) : store::Value(nullptr),
+                 store::Blob{std::move(sealed)},
+                 store::Blob{provisional_code_hash(ring_, p.space_id, code)},
+                 deadline};
+  for (const auto& rep : c.representative_nirs) {
+    p.representative_rows.push_back({p.space_id, store::Blob{ins_lookup_hash(ring_, rep)}, now});
+  }
+  notify::Notice notice;
+  notice.space_id = p.space_id;
+  if (!c.contacts.email.empty()) {
+    notice.channel = notify::Channel::kEmail;
+    notice.recipient = c.contacts.email;
+  } else if (!c.contacts.mobile.empty()) {
+    notice.channel = notify::Channel::kSms;
+    notice.recipient = c.contacts.mobile;
+  } else {
+    notice.channel = notify::Channel::kLetter;
+    notice.recipient = c.traits.first_names.front() + " " + c.traits.birth_name + "\n" + c.contacts.address;
+  }
+  notice.template_id = c.adult_on ? "enrolment_notice_minor" : "enrolment_notice";
+  notice.params = {{"first_name", c.traits.first_names.front()}, {"code", code}, {"deadline", deadline.substr(0, 10)}};
+  p.notice_row = outbox.row(notice, now);
+  return p;
+}
+
+// One line of the file, checked: a candidate, or the reason it is refused.
+Pending validate_line(size_t line, const std::vector<std::string>& f, const std::array<int, kColumnCount>& index,
+                      sys_days today, const BirthDate& today_date) {
+  Pending p{line, std::nullopt, {}};
+  auto field = [&](Column c) -> std::string {
+    int i = index[size_t(c)];
+    return i >= 0 && size_t(i) < f.size() ? trim(f[size_t(i)]) : std::string();
+  };
+  if (f.size() != size_t(std::count_if(index.begin(), index.end(), [](int i) { return i >= 0; }))) {
+    p.reason = "expected " + std::to_string(std::count_if(index.begin(), index.end(), [](int i) { return i >= 0; })) +
+               " fields as in the header, found " + std::to_string(f.size());
+    return p;
+  }
+  auto nir = parse_nir(field(kNir));
+  if (!nir.is_ok()) {
+    p.reason = nir.status().message();
+    return p;
+  }
+  auto traits = make_traits(*nir, field(kBirthName), field(kFirstNames), field(kBirthDate), field(kSex),
+                            field(kBirthplace), today_date);
+  if (!traits.is_ok()) {
+    p.reason = traits.status().message();
+    return p;
+  }
+  Candidate c{line, *nir, *traits, {}, {}, std::nullopt};
+  struct ContactColumn {
+    Column column;
+    Result<std::string> (*normalize)(std::string_view);
+    std::string Contacts::*field;
+  };
+  for (const ContactColumn& cc : {ContactColumn{kEmail, normalize_email, &Contacts::email},
+                                  ContactColumn{kMobile, normalize_mobile, &Contacts::mobile},
+                                  ContactColumn{kAddress, normalize_address, &Contacts::address}}) {
+    std::string raw = field(cc.column);
+    if (raw.empty()) continue;
+    auto v = cc.normalize(raw);
+    if (!v.is_ok()) {
+      p.reason = v.status().message();
+      return p;
+    }
+    c.contacts.*cc.field = *v;
+  }
+  if (c.contacts.email.empty() && c.contacts.mobile.empty() && c.contacts.address.empty()) {
+    p.reason = "no e-mail, mobile or postal address: the notice cannot be sent";
+    return p;
+  }
+  sys_days adult = eighteenth_birthday(c.traits.birth_date);
+  bool minor = today < adult;
+  std::string reps = field(kRepresentatives);
+  size_t start = 0;
+  while (start < reps.size()) {
+    size_t semi = reps.find(';', start);
+    std::string one = trim(std::string_view(reps).substr(start, semi == std::string::npos ? std::string::npos : semi - start));
+    start = semi == std::string::npos ? reps.size() : semi + 1;
+    if (one.empty()) continue;
+    auto rn = parse_nir(one);
+    if (!rn.is_ok()) {
+      p.reason = "representative: " + rn.status().message();
+      return p;
+    }
+    if (rn->value == c.nir.value) {
+      p.reason = "a person cannot be their own legal representative";
+      return p;
+    }
+    c.representative_nirs.push_back(rn->value);
+  }
+  if (minor && c.representative_nirs.empty()) {
+    p.reason = "a minor needs at least one legal representative (column representatives)";
+    return p;
+  }
+  if (!minor && !c.representative_nirs.empty()) {
+    p.reason = "legal representatives are only for minors; this person is an adult";
+    return p;
+  }
+  if (c.representative_nirs.size() > 2) {
+    p.reason = "at most two legal representatives";
+    return p;
+  }
+  if (minor) c.adult_on = iso_date(adult);
+  p.candidate = std::move(c);
+  return p;
+}
+
+// The header line: which column is which (kInvalid for an unknown, repeated or missing one).
+Status read_header(const std::vector<std::string>& fields, std::array<int, kColumnCount>& index) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    std::string name = trim(fields[i]);
+    if (i == 0 && name.rfind("\xEF\xBB\xBF", 0) == 0) name.erase(0, 3);  // UTF-8 BOM
+    for (char& ch : name) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    auto it = std::find(kColumnNames.begin(), kColumnNames.end(), name);
+    if (it == kColumnNames.end()) return Status::invalid("header: unknown column '" + name + "'");
+    size_t c = size_t(it - kColumnNames.begin());
+    if (index[c] >= 0) return Status::invalid("header: column '" + name + "' appears twice");
+    index[c] = int(i);
+  }
+  for (int c = 0; c < kRequiredColumns; ++c) {
+    if (index[size_t(c)] < 0) {
+      return Status::invalid("header: missing required column '" + std::string(kColumnNames[size_t(c)]) + "'");
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSink& sink) {
@@ -218,62 +393,6 @@ Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSi
   const std::string deadline = format_instant(now_tp + options_.opposition_window);
   store::SpaceKeys keys(ring_);
   notify::Outbox outbox(ring_);
-
-  auto prepare = [&](Pending& pending) -> Prepared {
-    Prepared p;
-    p.line = pending.line;
-    if (!pending.candidate) {
-      p.reason = std::move(pending.reason);
-      return p;
-    }
-    const Candidate& c = *pending.candidate;
-    p.ins_hash = ins_lookup_hash(ring_, c.nir.value);
-    p.space_id = crypto::time_ordered_uuid();
-    auto key = keys.fresh(p.space_id, now);
-    p.key_row = std::move(key.row);
-    nlohmann::json identity = {
-        {"nir", c.nir.value},
-        {"birth_name", c.traits.birth_name},
-        {"first_names", c.traits.first_names},
-        {"birth_date", c.traits.birth_date.iso()},
-        {"sex", c.traits.sex == Sex::kMale ? "M" : "F"},
-        {"birthplace", c.traits.birthplace},
-        {"email", c.contacts.email},
-        {"mobile", c.contacts.mobile},
-        {"address", c.contacts.address},
-    };
-    std::string sealed = crypto::seal(key.key, identity.dump(), "carnet.space-identity.v1:" + p.space_id);
-    std::string code = new_provisional_code();
-    p.space_row = {p.space_id,
-                   store::Blob{p.ins_hash},
-                   std::string("notified"),
-                   now,
-                   deadline,
-                   now,
-                   c.adult_on ? store::Value(*c.adult_on) : store::Value(nullptr),
-                   store::Blob{std::move(sealed)},
-                   store::Blob{provisional_code_hash(ring_, p.space_id, code)},
-                   deadline};
-    for (const auto& rep : c.representative_nirs) {
-      p.representative_rows.push_back({p.space_id, store::Blob{ins_lookup_hash(ring_, rep)}, now});
-    }
-    notify::Notice notice;
-    notice.space_id = p.space_id;
-    if (!c.contacts.email.empty()) {
-      notice.channel = notify::Channel::kEmail;
-      notice.recipient = c.contacts.email;
-    } else if (!c.contacts.mobile.empty()) {
-      notice.channel = notify::Channel::kSms;
-      notice.recipient = c.contacts.mobile;
-    } else {
-      notice.channel = notify::Channel::kLetter;
-      notice.recipient = c.traits.first_names.front() + " " + c.traits.birth_name + "\n" + c.contacts.address;
-    }
-    notice.template_id = c.adult_on ? "enrolment_notice_minor" : "enrolment_notice";
-    notice.params = {{"first_name", c.traits.first_names.front()}, {"code", code}, {"deadline", deadline.substr(0, 10)}};
-    p.notice_row = outbox.row(notice, now);
-    return p;
-  };
 
   // Batch k is written on another thread while batch k+1 is read, checked and prepared on
   // this one; its lines are reported (in order, on this thread) before batch k+1 is handed
@@ -298,7 +417,7 @@ Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSi
     if (batch.empty()) return Status::ok();
     std::vector<Prepared> prepared;
     prepared.reserve(batch.size());
-    for (Pending& p : batch) prepared.push_back(prepare(p));
+    for (Pending& p : batch) prepared.push_back(prepare(p, {ring_, keys, outbox, now, deadline}));
     batch.clear();
     CARNET_RETURN_IF_ERROR(deliver());
     writing = std::async(std::launch::async,
@@ -306,109 +425,13 @@ Result<EnrolmentSummary> Enroller::run(const ByteSource& source, const OutcomeSi
     return Status::ok();
   };
 
-  auto validate = [&](size_t line, std::vector<std::string>& f) -> Pending {
-    Pending p{line, std::nullopt, {}};
-    auto field = [&](Column c) -> std::string {
-      int i = index[size_t(c)];
-      return i >= 0 && size_t(i) < f.size() ? trim(f[size_t(i)]) : std::string();
-    };
-    if (f.size() != size_t(std::count_if(index.begin(), index.end(), [](int i) { return i >= 0; }))) {
-      p.reason = "expected " + std::to_string(std::count_if(index.begin(), index.end(), [](int i) { return i >= 0; })) +
-                 " fields as in the header, found " + std::to_string(f.size());
-      return p;
-    }
-    auto nir = parse_nir(field(kNir));
-    if (!nir.is_ok()) {
-      p.reason = nir.status().message();
-      return p;
-    }
-    auto traits = make_traits(*nir, field(kBirthName), field(kFirstNames), field(kBirthDate), field(kSex),
-                              field(kBirthplace), today_date);
-    if (!traits.is_ok()) {
-      p.reason = traits.status().message();
-      return p;
-    }
-    Candidate c{line, *nir, *traits, {}, {}, std::nullopt};
-    struct ContactColumn {
-      Column column;
-      Result<std::string> (*normalize)(std::string_view);
-      std::string Contacts::*field;
-    };
-    for (const ContactColumn& cc : {ContactColumn{kEmail, normalize_email, &Contacts::email},
-                                    ContactColumn{kMobile, normalize_mobile, &Contacts::mobile},
-                                    ContactColumn{kAddress, normalize_address, &Contacts::address}}) {
-      std::string raw = field(cc.column);
-      if (raw.empty()) continue;
-      auto v = cc.normalize(raw);
-      if (!v.is_ok()) {
-        p.reason = v.status().message();
-        return p;
-      }
-      c.contacts.*cc.field = *v;
-    }
-    if (c.contacts.email.empty() && c.contacts.mobile.empty() && c.contacts.address.empty()) {
-      p.reason = "no e-mail, mobile or postal address: the notice cannot be sent";
-      return p;
-    }
-    sys_days adult = eighteenth_birthday(c.traits.birth_date);
-    bool minor = today < adult;
-    std::string reps = field(kRepresentatives);
-    size_t start = 0;
-    while (start < reps.size()) {
-      size_t semi = reps.find(';', start);
-      std::string one = trim(std::string_view(reps).substr(start, semi == std::string::npos ? std::string::npos : semi - start));
-      start = semi == std::string::npos ? reps.size() : semi + 1;
-      if (one.empty()) continue;
-      auto rn = parse_nir(one);
-      if (!rn.is_ok()) {
-        p.reason = "representative: " + rn.status().message();
-        return p;
-      }
-      if (rn->value == c.nir.value) {
-        p.reason = "a person cannot be their own legal representative";
-        return p;
-      }
-      c.representative_nirs.push_back(rn->value);
-    }
-    if (minor && c.representative_nirs.empty()) {
-      p.reason = "a minor needs at least one legal representative (column representatives)";
-      return p;
-    }
-    if (!minor && !c.representative_nirs.empty()) {
-      p.reason = "legal representatives are only for minors; this person is an adult";
-      return p;
-    }
-    if (c.representative_nirs.size() > 2) {
-      p.reason = "at most two legal representatives";
-      return p;
-    }
-    if (minor) c.adult_on = iso_date(adult);
-    p.candidate = std::move(c);
-    return p;
-  };
-
   CsvReader reader(',', [&](size_t record, std::vector<std::string>& fields) -> Status {
     if (!header_seen) {
       header_seen = true;
-      for (size_t i = 0; i < fields.size(); ++i) {
-        std::string name = trim(fields[i]);
-        if (i == 0 && name.rfind("\xEF\xBB\xBF", 0) == 0) name.erase(0, 3);  // UTF-8 BOM
-        for (char& ch : name) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-        auto it = std::find(kColumnNames.begin(), kColumnNames.end(), name);
-        if (it == kColumnNames.end()) return Status::invalid("header: unknown column '" + name + "'");
-        size_t c = size_t(it - kColumnNames.begin());
-        if (index[c] >= 0) return Status::invalid("header: column '" + name + "' appears twice");
-        index[c] = int(i);
-      }
-      for (int c = 0; c < kRequiredColumns; ++c) {
-        if (index[size_t(c)] < 0) {
-          return Status::invalid("header: missing required column '" + std::string(kColumnNames[size_t(c)]) + "'");
-        }
-      }
-      return Status::ok();
+      return read_header(fields, index);
     }
     summary.lines++;
-    batch.push_back(validate(record, fields));
+    batch.push_back(validate_line(record, fields, index, today, today_date));
     if (batch.size() >= options_.batch_size) return flush();
     return Status::ok();
   });
