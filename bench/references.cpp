@@ -26,7 +26,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string mode = argv[1];
-  carnet::crypto::initialize();
+  if (carnet::Status st = carnet::crypto::initialize(); !st.is_ok()) {
+    std::fprintf(stderr, "%s\n", st.message().c_str());
+    return 1;
+  }
   std::string chunk = carnet::crypto::random_bytes(1 << 20);
   if (mode == "disk" && argc == 4) {
     long mb = std::atol(argv[3]);
@@ -53,7 +56,9 @@ int main(int argc, char** argv) {
     constexpr size_t kPiece = 64 * 1024;
     for (long i = 0; i < mb; ++i) {
       for (size_t off = 0; off < chunk.size(); off += kPiece) {
-        out += enc.push(std::string_view(chunk).substr(off, kPiece), i == mb - 1 && off + kPiece >= chunk.size()).size();
+        auto framed = enc.push(std::string_view(chunk).substr(off, kPiece), i == mb - 1 && off + kPiece >= chunk.size());
+        if (!framed.is_ok()) return 1;
+        out += framed->size();
       }
     }
     double secs = std::chrono::duration<double>(Clock::now() - start).count();

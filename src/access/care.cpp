@@ -69,15 +69,24 @@ Result<ProfessionalIdentity> read_professional(store::Transaction& tx, const cry
   if (!parsed.is_ok()) return parsed.status();
   const nlohmann::json& doc = *parsed;
   ProfessionalIdentity out;
-  if (doc.contains("name") && doc["name"].is_array() && !doc["name"].empty()) {
-    const auto& name = doc["name"][0];
-    std::string given = name.contains("given") ? name["given"][0].get<std::string>() + " " : "";
-    std::string prefix = name.contains("prefix") ? name["prefix"][0].get<std::string>() + " " : "";
-    out.name = prefix + given + name.value("family", "");
+  // The first of a list of strings, followed by a space; "" when there is none.
+  auto first_word = [](const nlohmann::json& name, const char* key) {
+    auto it = name.find(key);
+    if (it == name.end() || !it->is_array() || it->empty() || !(*it)[0].is_string()) return std::string();
+    return (*it)[0].get<std::string>() + " ";
+  };
+  auto names = doc.find("name");
+  if (names != doc.end() && names->is_array() && !names->empty() && (*names)[0].is_object()) {
+    const auto& name = (*names)[0];
+    out.name = first_word(name, "prefix") + first_word(name, "given") + fhir::text_of(name, "family");
   }
-  for (const auto& q : doc.value("qualification", nlohmann::json::array())) {
-    for (const auto& c : q["code"].value("coding", nlohmann::json::array())) {
-      if (out.profession.empty() && c.contains("display") && c["display"].is_string()) out.profession = c["display"];
+  auto qualifications = doc.find("qualification");
+  if (qualifications == doc.end() || !qualifications->is_array()) return out;
+  for (const auto& q : *qualifications) {
+    auto code = q.is_object() ? q.find("code") : q.end();
+    if (code == q.end() || !code->is_object() || !code->contains("coding") || !(*code)["coding"].is_array()) continue;
+    for (const auto& c : (*code)["coding"]) {
+      if (out.profession.empty()) out.profession = fhir::text_of(c, "display");
     }
   }
   return out;
@@ -147,12 +156,12 @@ Result<FoundPatient> Care::find_patient(const Caller& pro, std::string_view nir_
     auto parsed = fhir::parse_stored(*plain, "space identity");
     if (!parsed.is_ok()) return parsed.status();
     const nlohmann::json& person = *parsed;
-    if (person.value("birth_date", "") != birth_date) return Status::ok();
+    if (fhir::text_of(person, "birth_date") != birth_date) return Status::ok();
     std::string first_names;
     for (const auto& n : person.value("first_names", nlohmann::json::array())) {
       if (n.is_string()) first_names += (first_names.empty() ? "" : " ") + n.get<std::string>();
     }
-    found = {space, person.value("birth_name", ""), first_names, person.value("birth_date", ""), person.value("sex", "")};
+    found = {space, fhir::text_of(person, "birth_name"), first_names, fhir::text_of(person, "birth_date"), fhir::text_of(person, "sex")};
     return Status::ok();
   });
   if (!s.is_ok()) return s;

@@ -15,6 +15,7 @@
 #include "documents/staging.h"
 #include "fhir/compartment.h"
 #include "fhir/search_index.h"
+#include "fhir/stored_json.h"
 
 namespace carnet::api::fhir_rest {
 namespace {
@@ -50,11 +51,11 @@ Result<std::vector<Entry>> read_entries(const json& bundle) {
     std::string where = entry_path(i);
     auto req = e.find("request");
     if (req == e.end()) return Status::invalid(where + ".request is required in a batch or transaction");
-    x.method = req->value("method", "");
-    std::string url = req->value("url", "");
-    x.if_match = req->value("ifMatch", "");
-    x.if_none_exist = req->value("ifNoneExist", "");
-    x.full_url = e.value("fullUrl", "");
+    x.method = fhir::text_of(*req, "method");
+    std::string url = fhir::text_of(*req, "url");
+    x.if_match = fhir::text_of(*req, "ifMatch");
+    x.if_none_exist = fhir::text_of(*req, "ifNoneExist");
+    x.full_url = fhir::text_of(e, "fullUrl");
     if (e.contains("resource")) x.resource = e["resource"];
     if (x.method != "GET" && x.method != "POST" && x.method != "PUT" && x.method != "DELETE") {
       return Status::invalid(where + ".request.method " + x.method.substr(0, 10) + " is not supported (GET, POST, PUT, DELETE)");
@@ -78,10 +79,10 @@ Result<std::vector<Entry>> read_entries(const json& bundle) {
     if (needs_body != x.resource.is_object()) {
       return Status::invalid(where + (needs_body ? " needs a resource" : " must not carry a resource"));
     }
-    if (needs_body && x.resource.value("resourceType", "") != x.type) {
+    if (needs_body && fhir::text_of(x.resource, "resourceType") != x.type) {
       return Status::invalid(where + ".resource is not a " + x.type.substr(0, 40));
     }
-    if (x.method == "PUT" && x.resource.value("id", "") != x.id) {
+    if (x.method == "PUT" && fhir::text_of(x.resource, "id") != x.id) {
       return Status::invalid(where + ".resource.id must match the request url");
     }
     out.push_back(std::move(x));
@@ -382,7 +383,7 @@ Response bundle(const FhirServices& s, const Request& req) {
   if (Status taken = all_documents_taken(req); !taken.is_ok()) return outcome(taken, req.request_id);
   auto issues = fhir::Validator::r4().validate(doc, "Bundle");
   if (!issues.empty()) return validation_outcome(issues, req.request_id);
-  std::string type = doc.value("type", "");
+  std::string type = fhir::text_of(doc, "type");
   if (type != "batch" && type != "transaction") {
     return outcome(400, "invalid", "the base URL takes batch or transaction Bundles, not '" + type + "'", req.request_id,
                    "Bundle.type");

@@ -7,6 +7,7 @@
 
 #include "api/fhir_handlers.h"
 #include "fhir/resource_types.h"
+#include "fhir/stored_json.h"
 
 namespace carnet::api::fhir_rest {
 namespace {
@@ -34,7 +35,7 @@ void shape(json& resource, const fhir::SearchQuery& q, const fhir::Validator& va
   if (q.summary == S::kData) {
     resource.erase("text");
   } else {
-    std::string type = resource.value("resourceType", "");
+    std::string type = fhir::text_of(resource, "resourceType");
     json kept = json::object();
     for (auto& [key, value] : resource.items()) {
       bool keep = key == "resourceType" || key == "id" || key == "meta";

@@ -6,11 +6,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
+
 namespace carnet::crypto {
 
 class Digest {
  public:
   enum class Algorithm { kSha1, kSha256 };
+  // Never throws: when OpenSSL cannot set the digest up (out of memory), finish() says so.
   explicit Digest(Algorithm a);
   ~Digest();
   Digest(Digest&&) noexcept;
@@ -18,9 +21,9 @@ class Digest {
 
   void update(std::string_view bytes);
   // The raw digest; the object is spent afterwards.
-  std::string finish();
+  Result<std::string> finish();
 
-  static std::string of(Algorithm a, std::string_view bytes);
+  static Result<std::string> of(Algorithm a, std::string_view bytes);
 
  private:
   struct State;

@@ -13,6 +13,7 @@
 #include "core/encoding.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
+#include "crypto/initialized.h"
 
 namespace carnet::crypto {
 namespace {
@@ -121,7 +122,7 @@ Result<SecretKey> parse_master_key(std::string_view text) {
 }
 
 KeyRing KeyRing::from_master_key(const SecretKey& master) {
-  initialize();
+  require_initialized();
   KeyRing ring;
   ring.master_ = master;
   ring.wrap_key_ = derive(master, kSubkeyWrap);
@@ -132,7 +133,7 @@ KeyRing KeyRing::from_master_key(const SecretKey& master) {
 }
 
 Result<KeyRing> KeyRing::open(const KeyRingOptions& options) {
-  initialize();
+  CARNET_RETURN_IF_ERROR(initialize());
   if (options.env_key && !options.env_key->empty()) {
     auto key = parse_master_key(trim(*options.env_key));
     if (!key.is_ok()) return key.status().with_context("CARNET_MASTER_KEY");

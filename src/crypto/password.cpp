@@ -1,6 +1,7 @@
 // libsodium adapter: Argon2id password hashing.
 #include "crypto/password.h"
 #include "crypto/secret.h"
+#include "crypto/initialized.h"
 
 #include <sodium.h>
 
@@ -82,7 +83,7 @@ Result<std::string> PasswordHasher::hash(std::string_view password) const {
 }
 
 Result<std::string> PasswordHasher::hash_here(std::string_view password) const {
-  initialize();
+  CARNET_RETURN_IF_ERROR(initialize());
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost_.ops,
                             size_t(cost_.memory_bytes), crypto_pwhash_ALG_ARGON2ID13) != 0) {
@@ -92,7 +93,7 @@ Result<std::string> PasswordHasher::hash_here(std::string_view password) const {
 }
 
 PasswordCheck PasswordHasher::verify(std::string_view stored_hash, std::string_view password) const {
-  initialize();
+  require_initialized();
   PasswordCheck check;
   if (stored_hash.empty() || stored_hash.size() >= crypto_pwhash_STRBYTES) return check;
   char buf[crypto_pwhash_STRBYTES] = {};
@@ -125,7 +126,7 @@ Result<PasswordCheck> PasswordHasher::verify_and_upgrade(std::string_view stored
 
 Result<std::string> argon2id_raw(std::string_view password, std::string_view salt, uint64_t ops,
                                  uint64_t memory_bytes, size_t out_len) {
-  initialize();
+  CARNET_RETURN_IF_ERROR(initialize());
   if (salt.size() != crypto_pwhash_SALTBYTES) return Status::invalid("salt must be 16 bytes");
   std::string out(out_len, '\0');
   if (crypto_pwhash(reinterpret_cast<unsigned char*>(out.data()), out_len, password.data(),

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
+
 namespace carnet::crypto {
 
 inline constexpr size_t kKeyBytes = 32;
@@ -29,7 +31,9 @@ class SecretKey {
   std::array<uint8_t, kKeyBytes> bytes_;
 };
 
-// Must be called once before any other crypto function; safe to call many times.
-void initialize();
+// Starts libsodium (its generator keyed from getrandom(2)); safe to call many times. Fails
+// only when the system gives no randomness. KeyRing::open calls it, so carnetd and the carnet
+// tool refuse to start with this error instead of running without a random source.
+Status initialize();
 
 }  // namespace carnet::crypto

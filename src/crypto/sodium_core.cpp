@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <cstring>
-#include <stdexcept>
+#include <cstdio>
+#include <cstdlib>
 
 #include "crypto/aead.h"
+#include "crypto/initialized.h"
 #include "crypto/random.h"
 #include "crypto/secret.h"
 
@@ -15,7 +17,7 @@ static_assert(kKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 static_assert(kAeadNonceBytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 static_assert(kAeadTagBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
-void initialize() {
+Status initialize() {
   // libsodium's internal generator: ChaCha20 keyed from getrandom(2), re-keyed after fork,
   // instead of one getrandom(2) system call per request for random bytes (nonces, keys,
   // ids: several per enrolled person).
@@ -23,7 +25,16 @@ void initialize() {
     randombytes_set_implementation(&randombytes_internal_implementation);
     return sodium_init() >= 0;
   }();
-  if (!ready) throw std::runtime_error("libsodium failed to initialise");
+  if (!ready) return Status::internal("libsodium failed to start: the system gives no random source");
+  return Status::ok();
+}
+
+void require_initialized() {
+  Status st = initialize();
+  if (!st.is_ok()) {
+    std::fprintf(stderr, "carnet: %s\n", st.message().c_str());
+    std::abort();
+  }
 }
 
 SecretKey SecretKey::from_bytes(std::string_view raw) {
@@ -35,14 +46,14 @@ SecretKey SecretKey::from_bytes(std::string_view raw) {
 SecretKey::~SecretKey() { sodium_memzero(bytes_.data(), bytes_.size()); }
 
 std::string random_bytes(size_t n) {
-  initialize();
+  require_initialized();
   std::string out(n, '\0');
   randombytes_buf(out.data(), n);
   return out;
 }
 
 SecretKey random_key() {
-  initialize();
+  require_initialized();
   SecretKey k;
   randombytes_buf(k.data(), k.size());
   return k;
@@ -103,7 +114,7 @@ std::string time_ordered_uuid() {
 }
 
 std::string random_string(size_t length, std::string_view alphabet) {
-  initialize();
+  require_initialized();
   std::string out;
   out.reserve(length);
   for (size_t i = 0; i < length; ++i) out += alphabet[randombytes_uniform(uint32_t(alphabet.size()))];
@@ -111,12 +122,12 @@ std::string random_string(size_t length, std::string_view alphabet) {
 }
 
 uint32_t random_uniform(uint32_t upper_bound) {
-  initialize();
+  require_initialized();
   return randombytes_uniform(upper_bound);
 }
 
 std::string digest(std::string_view data) {
-  initialize();
+  require_initialized();
   std::string out(crypto_generichash_BYTES, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
                      reinterpret_cast<const unsigned char*>(data.data()), data.size(), nullptr, 0);
@@ -146,7 +157,7 @@ std::string seal_raw(const SecretKey& key, const unsigned char* nonce, std::stri
 }  // namespace
 
 std::string seal(const SecretKey& key, std::string_view plaintext, std::string_view associated_data) {
-  initialize();
+  require_initialized();
   unsigned char nonce[kAeadNonceBytes];
   randombytes_buf(nonce, sizeof nonce);
   std::string out(reinterpret_cast<const char*>(nonce), sizeof nonce);
@@ -156,13 +167,13 @@ std::string seal(const SecretKey& key, std::string_view plaintext, std::string_v
 
 std::string seal_with_nonce_for_testing(const SecretKey& key, std::string_view nonce,
                                         std::string_view plaintext, std::string_view ad) {
-  initialize();
+  require_initialized();
   if (nonce.size() != kAeadNonceBytes) return {};
   return seal_raw(key, reinterpret_cast<const unsigned char*>(nonce.data()), plaintext, ad);
 }
 
 Result<std::string> open(const SecretKey& key, std::string_view sealed, std::string_view ad) {
-  initialize();
+  require_initialized();
   if (sealed.size() < kAeadOverhead) return Status::corrupt("sealed data is truncated");
   const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
   std::string_view body = sealed.substr(kAeadNonceBytes);

@@ -6,12 +6,12 @@
 // travels in clear in the frame and is authenticated with the caller's associated data and
 // i, so that truncation, reordering, duplication and flag flips all fail authentication.
 #include "crypto/stream.h"
+#include "crypto/initialized.h"
 
 #include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstring>
-#include <stdexcept>
 #include <vector>
 
 namespace carnet::crypto {
@@ -59,16 +59,21 @@ void chunk_ad(std::string& out, std::string_view ad, uint64_t index, bool last) 
   out += last ? '\x01' : '\x00';
 }
 
+// OpenSSL's context for one stream; `ready` is false when OpenSSL could not set it up (out of
+// memory), which every use of it reports as an error.
 struct Cipher {
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  bool ready = false;
   Cipher(const SecretKey& key, bool encrypt) {
-    if (!ctx || (encrypt ? EVP_EncryptInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, key.data(), nullptr)
-                         : EVP_DecryptInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, key.data(), nullptr)) != 1) {
-      throw std::runtime_error("cannot initialise ChaCha20-Poly1305");
-    }
+    ready = ctx && (encrypt ? EVP_EncryptInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, key.data(), nullptr)
+                            : EVP_DecryptInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, key.data(), nullptr)) == 1;
   }
   ~Cipher() { EVP_CIPHER_CTX_free(ctx); }
+  Cipher(const Cipher&) = delete;
+  Cipher& operator=(const Cipher&) = delete;
 };
+
+Status cipher_unavailable() { return Status::internal("OpenSSL could not set up ChaCha20-Poly1305"); }
 
 }  // namespace
 
@@ -81,7 +86,7 @@ struct StreamEncryptor::State {
 
 StreamEncryptor::StreamEncryptor(const SecretKey& key, std::string_view ad)
     : state_(std::make_unique<State>()), ad_(ad) {
-  initialize();
+  require_initialized();
   randombytes_buf(state_->salt, kSaltBytes);
   state_->cipher = std::make_unique<Cipher>(subkey(key, state_->salt), true);
 }
@@ -94,7 +99,8 @@ std::string StreamEncryptor::header() const {
   return out;
 }
 
-std::string StreamEncryptor::push(std::string_view chunk, bool last) {
+Result<std::string> StreamEncryptor::push(std::string_view chunk, bool last) {
+  if (!state_->cipher->ready) return cipher_unavailable();
   std::string out;
   out.reserve(4 + chunk.size() + kTagBytes);
   put_u32(out, uint32_t(chunk.size() + kTagBytes) | (last ? kFinalFlag : 0));
@@ -113,7 +119,7 @@ std::string StreamEncryptor::push(std::string_view chunk, bool last) {
             EVP_EncryptUpdate(ctx, dst, &len, reinterpret_cast<const unsigned char*>(chunk.data()), int(chunk.size())) == 1 &&
             EVP_EncryptFinal_ex(ctx, dst + len, &len) == 1 &&
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, int(kTagBytes), dst + chunk.size()) == 1;
-  if (!ok) throw std::runtime_error("ChaCha20-Poly1305 encryption failed");
+  if (!ok) return Status::internal("ChaCha20-Poly1305 encryption failed");
   return out;
 }
 
@@ -125,7 +131,7 @@ struct StreamDecryptor::State {
 
 StreamDecryptor::StreamDecryptor(const SecretKey& key, std::string_view ad)
     : state_(std::make_unique<State>()), key_(key), ad_(ad) {
-  initialize();
+  require_initialized();
 }
 
 StreamDecryptor::~StreamDecryptor() = default;
@@ -142,6 +148,7 @@ Status StreamDecryptor::consume(std::string& out) {
     if (pending_.compare(0, 4, kMagic, 4) != 0) return Status::corrupt("not an encrypted stream");
     state_->cipher =
         std::make_unique<Cipher>(subkey(key_, reinterpret_cast<const unsigned char*>(pending_.data() + 4)), false);
+    if (!state_->cipher->ready) return cipher_unavailable();
     header_read_ = true;
     pos = kStreamHeaderBytes;
   }
@@ -220,7 +227,9 @@ Status encrypt_stream(const SecretKey& key, std::string_view ad, const ReadFn& r
       next_len = *n;
     }
     bool last = next_len == 0;
-    CARNET_RETURN_IF_ERROR(write(enc.push(std::string_view(cur.data(), *cur_len), last)));
+    auto framed = enc.push(std::string_view(cur.data(), *cur_len), last);
+    if (!framed.is_ok()) return framed.status();
+    CARNET_RETURN_IF_ERROR(write(*framed));
     if (last) break;
     std::swap(cur, next);
     cur_len = next_len;

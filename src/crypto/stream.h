@@ -35,8 +35,9 @@ class StreamEncryptor {
   // The stream's first bytes: magic and header. Call once, first.
   std::string header() const;
   // Encrypts one chunk (REQUIRES: size <= kMaxStreamChunk) and returns it framed.
-  // `last` must be true for the final chunk, which may be empty.
-  std::string push(std::string_view chunk, bool last);
+  // `last` must be true for the final chunk, which may be empty. Fails (kInternal) only when
+  // OpenSSL cannot run the cipher.
+  Result<std::string> push(std::string_view chunk, bool last);
 
  private:
   struct State;

@@ -47,9 +47,10 @@ Result<std::unique_ptr<BlobSpool>> BlobSpool::open(store::BlobStore& blobs, uint
 
 Status BlobSpool::flush_chunk(bool last) {
   State& st = *state_;
-  std::string framed = st.enc->push(st.pending, last);
+  auto framed = st.enc->push(st.pending, last);
   st.pending.clear();
-  return st.writer->append(framed);
+  if (!framed.is_ok()) return framed.status();
+  return st.writer->append(*framed);
 }
 
 Status BlobSpool::write(std::string_view plain) {
@@ -75,12 +76,14 @@ Result<SpooledBlob> BlobSpool::finish() {
   if (!state_) return Status::internal("document spool already finished");
   CARNET_RETURN_IF_ERROR(flush_chunk(true));
   State& st = *state_;
+  auto sha1 = st.sha1.finish();
+  if (!sha1.is_ok()) return sha1.status();
   CARNET_RETURN_IF_ERROR(st.writer->commit());
   SpooledBlob out;
   out.blob_id = st.blob_id;
   out.key = st.key;
   out.size = size_;
-  out.sha1 = st.sha1.finish();
+  out.sha1 = std::move(*sha1);
   out.head = std::move(st.head);
   out.text = st.text.is_text();
   state_.reset();

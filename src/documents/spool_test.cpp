@@ -15,7 +15,7 @@ namespace {
 class SpoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    crypto::initialize();
+    ASSERT_TRUE(crypto::initialize().is_ok());
     auto b = store::open_file_blob_store(dir_.file("blobs"));
     ASSERT_TRUE(b.is_ok());
     blobs_ = std::move(*b);
@@ -56,7 +56,7 @@ TEST_F(SpoolTest, RoundTripsAndHashes) {
   auto b = (*s)->finish();
   ASSERT_TRUE(b.is_ok());
   EXPECT_EQ(b->size, doc.size());
-  EXPECT_EQ(b->sha1, crypto::Digest::of(crypto::Digest::Algorithm::kSha1, doc));
+  EXPECT_EQ(b->sha1, crypto::Digest::of(crypto::Digest::Algorithm::kSha1, doc).value());
   EXPECT_EQ(b->head, doc.substr(0, kSniffBytes));
   EXPECT_FALSE(b->text);
   EXPECT_EQ(read_back(*b), doc);

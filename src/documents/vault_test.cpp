@@ -15,7 +15,7 @@ namespace {
 class VaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    crypto::initialize();
+    ASSERT_TRUE(crypto::initialize().is_ok());
     clock_.t = std::chrono::system_clock::now();  // blob files carry the real time
     store_ = std::move(store::open_sqlite({dir_.file("carnet.db")}).value());
     blobs_ = std::move(store::open_file_blob_store(dir_.file("blobs")).value());

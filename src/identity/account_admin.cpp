@@ -114,7 +114,7 @@ Result<std::vector<SpaceSummary>> Accounts::my_spaces(const Principal& who) {
         auto plain = crypto::open(*key, (*row)->text(1), "carnet.space-identity.v1:" + id);
         auto person = plain.is_ok() ? fhir::parse_stored(*plain, "space identity") : Result<nlohmann::json>(plain.status());
         if (person.is_ok()) {
-          auto names = person->value("first_names", std::vector<std::string>{});
+          auto names = fhir::texts_of(*person, "first_names");
           if (!names.empty()) summary.first_name = names.front();
         }
       }
@@ -148,7 +148,7 @@ Result<Accounts::About> Accounts::about(const Principal& who) {
     if (identity->empty()) return Status::ok();  // a shredded space has no name to show
     auto person = fhir::parse_stored(*identity, "space identity");
     if (!person.is_ok()) return person.status();
-    auto names = person->value("first_names", std::vector<std::string>{});
+    auto names = fhir::texts_of(*person, "first_names");
     if (!names.empty()) out.first_name = names.front();
     return Status::ok();
   });
@@ -205,7 +205,7 @@ Status Accounts::invite_representative(const Principal& who, const std::string& 
     if (!plain.is_ok()) return plain.status();
     auto person = fhir::parse_stored(*plain, "space identity");
     if (!person.is_ok()) return person.status();
-    auto names = person->value("first_names", std::vector<std::string>{});
+    auto names = fhir::texts_of(*person, "first_names");
     notify::Notice n;
     n.space_id = space_id;
     n.channel = notify::Channel::kEmail;

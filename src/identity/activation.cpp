@@ -61,13 +61,13 @@ Result<ActivationStarted> Accounts::start_activation(const ActivationRequest& re
   auto parsed = fhir::parse_stored(v.identity_json, "space identity");
   if (!parsed.is_ok()) return parsed.status();
   const nlohmann::json& identity = *parsed;
-  std::vector<std::string> names = identity.value("first_names", std::vector<std::string>{});
-  names.push_back(identity.value("birth_name", ""));
+  std::vector<std::string> names = fhir::texts_of(identity, "first_names");
+  names.push_back(fhir::text_of(identity, "birth_name"));
   std::vector<std::string_view> personal(names.begin(), names.end());
   std::string local = login->substr(0, login->find('@'));
   personal.push_back(local);
   CARNET_RETURN_IF_ERROR(check_password(req.password, personal));
-  std::string phone = identity.value("mobile", "");
+  std::string phone = fhir::text_of(identity, "mobile");
   if (req.second_factor == "sms" && phone.empty()) {
     return Status::invalid("no mobile number is known for this space: choose totp or email");
   }
@@ -157,7 +157,7 @@ Result<std::vector<std::string>> directory_emails(store::Transaction& tx, const 
     if (!telecom.is_array()) continue;
     for (const auto& t : telecom) {
       if (t.is_object() && t.value("system", nlohmann::json()) == "email" && t.contains("value") && t["value"].is_string()) {
-        auto e = normalize_email(t.value("value", ""));
+        auto e = normalize_email(fhir::text_of(t, "value"));
         if (e.is_ok()) emails.push_back(*e);
       }
     }
@@ -291,7 +291,7 @@ Result<Activated> Accounts::confirm_activation(const std::string& activation_id,
       return Status::ok();
     }
     std::string space_id = payload["space_id"];
-    std::string idnatps = payload.value("idnatps", "");
+    std::string idnatps = fhir::text_of(payload, "idnatps");
     std::string login = payload["login"];
     bool professional = !idnatps.empty();
     if (!professional) {

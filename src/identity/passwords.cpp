@@ -46,8 +46,8 @@ Result<std::vector<std::string>> Accounts::personal_words(store::Transaction& tx
   auto parsed = fhir::parse_stored(*identity, "space identity");
   if (!parsed.is_ok()) return parsed.status();
   const nlohmann::json& person = *parsed;
-  for (const auto& n : person.value("first_names", std::vector<std::string>{})) words.push_back(n);
-  words.push_back(person.value("birth_name", ""));
+  for (const auto& n : fhir::texts_of(person, "first_names")) words.push_back(n);
+  words.push_back(fhir::text_of(person, "birth_name"));
   return words;
 }
 

@@ -145,7 +145,7 @@ Result<ActivationStarted> Accounts::start_factor_change(const Principal& who, co
     if (!identity->empty()) {
       auto person = fhir::parse_stored(*identity, "space identity");
       if (!person.is_ok()) return person.status();
-      phone = person->value("mobile", "");
+      phone = fhir::text_of(*person, "mobile");
     }
     return Status::ok();
   }));

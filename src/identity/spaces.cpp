@@ -24,8 +24,8 @@ const char kNoMatch[] = "the social security number, birth date and code do not 
 
 // Addresses a notice with the first contact the person gave (e-mail, mobile, postal address).
 void address_notice(notify::Notice& n, const nlohmann::json& identity) {
-  std::string email = identity.value("email", ""), mobile = identity.value("mobile", "");
-  auto names = identity.value("first_names", std::vector<std::string>{});
+  std::string email = fhir::text_of(identity, "email"), mobile = fhir::text_of(identity, "mobile");
+  auto names = fhir::texts_of(identity, "first_names");
   if (!email.empty()) {
     n.channel = notify::Channel::kEmail;
     n.recipient = email;
@@ -34,8 +34,8 @@ void address_notice(notify::Notice& n, const nlohmann::json& identity) {
     n.recipient = mobile;
   } else {
     n.channel = notify::Channel::kLetter;
-    n.recipient = (names.empty() ? std::string() : names.front() + " ") + identity.value("birth_name", "") + "\n" +
-                  identity.value("address", "");
+    n.recipient = (names.empty() ? std::string() : names.front() + " ") + fhir::text_of(identity, "birth_name") + "\n" +
+                  fhir::text_of(identity, "address");
   }
 }
 
@@ -60,11 +60,11 @@ Status notify_holder(store::Transaction& tx, const crypto::KeyRing& ring, std::s
   notify::Notice notice;
   notice.space_id = std::string(space_id);
   notice.template_id = template_id;
-  auto names = identity.value("first_names", std::vector<std::string>{});
+  auto names = fhir::texts_of(identity, "first_names");
   params["first_name"] = names.empty() ? std::string() : names.front();
   notice.params = std::move(params);
   address_notice(notice, identity);
-  std::string email = identity.value("email", ""), mobile = identity.value("mobile", "");
+  std::string email = fhir::text_of(identity, "email"), mobile = fhir::text_of(identity, "mobile");
   if (channel == "sms" && !mobile.empty()) {
     notice.channel = notify::Channel::kSms;
     notice.recipient = mobile;
@@ -107,7 +107,7 @@ Status verify_claim(store::Transaction& tx, const crypto::KeyRing& ring, const P
   out.identity_json = *plain;
   auto identity = nlohmann::json::parse(*plain, nullptr, false);
   bool code_ok = crypto::constant_time_equal(provisional_code_hash(ring, out.space_id, claim.code), r.text(4));
-  bool date_ok = identity.is_object() && identity.value("birth_date", "") == claim.birth_date;
+  bool date_ok = identity.is_object() && fhir::text_of(identity, "birth_date") == claim.birth_date;
   if (!code_ok || !date_ok) {
     return tx.exec("UPDATE spaces SET code_failures = code_failures + 1 WHERE space_id = ?", {out.space_id}).status();
   }
@@ -142,7 +142,7 @@ Result<std::string> Spaces::oppose(const ProvisionalClaim& claim) {
     notify::Notice notice;
     notice.space_id = v.space_id;
     notice.template_id = "opposition_confirmed";
-    auto names = identity.value("first_names", std::vector<std::string>{});
+    auto names = fhir::texts_of(identity, "first_names");
     notice.params = {{"first_name", names.empty() ? std::string() : names.front()}, {"date", now.substr(0, 10)}};
     address_notice(notice, identity);
     CARNET_RETURN_IF_ERROR(notify::Outbox(ring_).enqueue(tx, notice, now));
@@ -194,7 +194,7 @@ Status Spaces::regenerate_code(const std::string& nir_text, std::chrono::millise
     if (!upd.is_ok()) return upd.status();
     notify::Notice notice;
     notice.space_id = space_id;
-    auto names = identity.value("first_names", std::vector<std::string>{});
+    auto names = fhir::texts_of(identity, "first_names");
     notice.template_id = (*row)->is_null(2) ? "new_code" : "new_code_minor";
     notice.params = {{"first_name", names.empty() ? std::string() : names.front()},
                      {"code", code},
@@ -242,7 +242,7 @@ Result<int64_t> Spaces::end_minority(std::chrono::milliseconds validity, int64_t
       if (!reps.is_ok()) return reps.status();
       notify::Notice notice;
       notice.space_id = space_id;
-      auto names = identity.value("first_names", std::vector<std::string>{});
+      auto names = fhir::texts_of(identity, "first_names");
       notice.template_id = "majority_notice";
       notice.params = {{"first_name", names.empty() ? std::string() : names.front()},
                        {"code", code},

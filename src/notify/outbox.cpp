@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/aead.h"
+#include "fhir/stored_json.h"
 
 namespace carnet::notify {
 namespace {
@@ -58,8 +59,12 @@ Result<Notice> Outbox::read(store::Transaction& tx, int64_t id) const {
   if (!r.is_null(0)) n.space_id = r.text(0);
   n.channel = *channel;
   n.template_id = r.text(2);
-  n.recipient = json.value("recipient", "");
-  n.params = json.value("params", std::map<std::string, std::string>{});
+  n.recipient = fhir::text_of(json, "recipient");
+  if (auto params = json.find("params"); params != json.end() && params->is_object()) {
+    for (const auto& [k, v] : params->items()) {
+      if (v.is_string()) n.params[k] = v.get<std::string>();
+    }
+  }
   return n;
 }
 

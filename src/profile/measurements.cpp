@@ -1,5 +1,6 @@
 #include "profile/measures.h"
 #include "profile/profile.h"
+#include "fhir/stored_json.h"
 
 #include <cmath>
 
@@ -42,7 +43,7 @@ Status check_quantity(const Measure& m, const json& holder, const std::string& w
     }
     return Status::ok();
   }
-  std::string system = q->value("system", ""), code = q->value("code", "");
+  std::string system = fhir::text_of(*q, "system"), code = fhir::text_of(*q, "code");
   std::string allowed;
   for (const char* u : m.units) allowed += std::string(allowed.empty() ? "" : ", ") + u;
   if (system != kUcum || code.empty()) {
@@ -70,9 +71,9 @@ Status check_quantity(const Measure& m, const json& holder, const std::string& w
 
 const Measure* measure_of(const json& codeable) {
   for (const auto& c : codeable.value("coding", json::array())) {
-    if (c.value("system", "") != kLoinc) continue;
+    if (fhir::text_of(c, "system") != kLoinc) continue;
     for (const auto& m : measures()) {
-      if (c.value("code", "") == m.code) return &m;
+      if (fhir::text_of(c, "code") == m.code) return &m;
     }
   }
   return nullptr;
@@ -82,7 +83,7 @@ std::optional<double> si_value(const json& obs, bool weight) {
   const json& q = obs.value("valueQuantity", json::object());
   if (!q.contains("value") || !q["value"].is_number()) return std::nullopt;
   double v = q["value"].get<double>();
-  std::string unit = q.value("code", "");
+  std::string unit = fhir::text_of(q, "code");
   if (weight) {
     if (unit == "kg") return v;
     if (unit == "g") return v / 1000;
@@ -96,20 +97,22 @@ std::optional<double> si_value(const json& obs, bool weight) {
 }
 
 std::string effective_of(const json& obs) {
-  if (obs.contains("effectiveDateTime")) return obs["effectiveDateTime"];
-  if (obs.contains("effectiveInstant")) return obs["effectiveInstant"];
-  return obs.value("meta", json::object()).value("lastUpdated", "");
+  for (const char* key : {"effectiveDateTime", "effectiveInstant"}) {
+    if (std::string at = fhir::text_of(obs, key); !at.empty()) return at;
+  }
+  auto meta = obs.find("meta");
+  return meta == obs.end() ? std::string() : fhir::text_of(*meta, "lastUpdated");
 }
 
 Status check_measurement(const json& obs) {
   // The organ-donation choice: one of the HL7 v2 "organ donor" answers.
   for (const auto& c : obs.value("code", json::object()).value("coding", json::array())) {
-    if (c.value("system", "") != kLoinc || c.value("code", "") != kOrganDonation) continue;
+    if (fhir::text_of(c, "system") != kLoinc || fhir::text_of(c, "code") != kOrganDonation) continue;
     const json& v = obs.value("valueCodeableConcept", json::object());
     bool ok = false;
     for (const auto& a : v.value("coding", json::array())) {
-      std::string code = a.value("code", "");
-      ok = ok || (a.value("system", "") == kOrganDonorAnswers && std::string_view("YNRPUFI").find(code) != std::string_view::npos &&
+      std::string code = fhir::text_of(a, "code");
+      ok = ok || (fhir::text_of(a, "system") == kOrganDonorAnswers && std::string_view("YNRPUFI").find(code) != std::string_view::npos &&
                   code.size() == 1);
     }
     if (!ok) {
@@ -129,7 +132,7 @@ Status check_measurement(const json& obs) {
   }
   // A blood pressure panel with measurements has both pressures.
   for (const auto& c : obs.value("code", json::object()).value("coding", json::array())) {
-    if (c.value("system", "") == kLoinc && c.value("code", "") == "85354-9" && !components.empty()) {
+    if (fhir::text_of(c, "system") == kLoinc && fhir::text_of(c, "code") == "85354-9" && !components.empty()) {
       bool sys = false, dia = false;
       for (const auto& comp : components) {
         const Measure* cm = measure_of(comp.value("code", json::object()));

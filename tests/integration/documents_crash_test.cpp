@@ -25,7 +25,7 @@ std::string document(size_t size, unsigned seed) {
 }
 
 std::string sha1_b64(const std::string& bytes) {
-  return base64_encode(crypto::Digest::of(crypto::Digest::Algorithm::kSha1, bytes));
+  return base64_encode(crypto::Digest::of(crypto::Digest::Algorithm::kSha1, bytes).value());
 }
 
 TEST_F(Fhir, UploadsSurviveAKillInTheMiddle) {

@@ -27,7 +27,7 @@ std::string pdf(size_t size, unsigned seed = 1) {
 }
 
 std::string sha1_b64(const std::string& bytes) {
-  return base64_encode(crypto::Digest::of(crypto::Digest::Algorithm::kSha1, bytes));
+  return base64_encode(crypto::Digest::of(crypto::Digest::Algorithm::kSha1, bytes).value());
 }
 
 class Documents : public Fhir {
