@@ -276,6 +276,18 @@ std::string query_escape(std::string_view s) {
   return out;
 }
 
+std::string page_link(std::string_view base, std::string_view path,
+                      const std::vector<std::pair<std::string, std::string>>& params, std::string_view cursor) {
+  std::string url = std::string(base) + "/" + std::string(path);
+  char sep = '?';
+  for (const auto& [name, value] : params) {
+    url += sep + query_escape(name) + "=" + query_escape(value);
+    sep = '&';
+  }
+  if (!cursor.empty()) url += sep + std::string("_cursor=") + std::string(cursor);
+  return url;
+}
+
 Result<fhir::SearchQuery> if_none_exist(std::string_view type, std::string_view header) {
   size_t q = header.find('?');
   auto pairs = decode_form(q == std::string_view::npos ? header : header.substr(q + 1));

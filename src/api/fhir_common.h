@@ -87,6 +87,10 @@ nlohmann::json history_entry(std::string_view base, const fhir::ResourceVersion&
 // Percent-encodes a query component (unreserved characters kept).
 std::string query_escape(std::string_view s);
 
+// A page link of a searchset or history Bundle: base/path?params[&_cursor=cursor].
+std::string page_link(std::string_view base, std::string_view path,
+                      const std::vector<std::pair<std::string, std::string>>& params, std::string_view cursor);
+
 // The If-None-Exist header (or Bundle entry field) as a strict search of the type.
 Result<fhir::SearchQuery> if_none_exist(std::string_view type, std::string_view header);
 

@@ -12,17 +12,6 @@ namespace {
 using json = nlohmann::json;
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-std::string link_url(const std::string& base, const std::string& path, const Pairs& params, const std::string& cursor) {
-  std::string url = base + "/" + path;
-  char sep = '?';
-  for (const auto& [name, value] : params) {
-    url += sep + query_escape(name) + "=" + query_escape(value);
-    sep = '&';
-  }
-  if (!cursor.empty()) url += sep + std::string("_cursor=") + cursor;
-  return url;
-}
-
 struct HistoryParams {
   int count = fhir::kDefaultPageSize;
   std::string since, cursor;
@@ -79,9 +68,9 @@ Response type_history(const FhirServices& s, const Request& req) {
     auto page = repo.type_history(type, p->since, p->cursor, p->count);
     if (!page.is_ok()) return page.status();
     std::string base = base_url(req), path = type + "/_history";
-    json links = json::array({{{"relation", "self"}, {"url", link_url(base, path, p->echoed, p->cursor)}}});
+    json links = json::array({{{"relation", "self"}, {"url", page_link(base, path, p->echoed, p->cursor)}}});
     if (!page->next_cursor.empty()) {
-      links.push_back({{"relation", "next"}, {"url", link_url(base, path, p->echoed, page->next_cursor)}});
+      links.push_back({{"relation", "next"}, {"url", page_link(base, path, p->echoed, page->next_cursor)}});
     }
     json entries = json::array();
     for (const auto& v : page->versions) entries.push_back(history_entry(base, v));

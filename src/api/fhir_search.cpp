@@ -17,17 +17,6 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 constexpr char kSubsetted[] = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
 
-std::string link_url(const std::string& base, std::string_view type, const Pairs& params, const std::string& cursor) {
-  std::string url = base + "/" + std::string(type);
-  char sep = '?';
-  for (const auto& [name, value] : params) {
-    url += sep + query_escape(name) + "=" + query_escape(value);
-    sep = '&';
-  }
-  if (!cursor.empty()) url += sep + std::string("_cursor=") + cursor;
-  return url;
-}
-
 // _summary and _elements: the parts of a resource the client asked for, marked SUBSETTED.
 void shape(json& resource, const fhir::SearchQuery& q, const fhir::Validator& validator) {
   using S = fhir::SearchQuery::Summary;
@@ -76,12 +65,12 @@ std::string searchset(const fhir::SearchQuery& query, const access::Repository::
   std::string base = base_url(req);
   json bundle = {{"resourceType", "Bundle"}, {"type", "searchset"}};
   if (found.page.total) bundle["total"] = *found.page.total;
-  json links = json::array({{{"relation", "self"}, {"url", link_url(base, query.type, query.echoed, query.cursor)}}});
+  json links = json::array({{{"relation", "self"}, {"url", page_link(base, query.type, query.echoed, query.cursor)}}});
   if (!found.page.next_cursor.empty()) {
-    links.push_back({{"relation", "next"}, {"url", link_url(base, query.type, query.echoed, found.page.next_cursor)}});
+    links.push_back({{"relation", "next"}, {"url", page_link(base, query.type, query.echoed, found.page.next_cursor)}});
   }
   if (!found.page.previous_cursor.empty()) {
-    links.push_back({{"relation", "previous"}, {"url", link_url(base, query.type, query.echoed, found.page.previous_cursor)}});
+    links.push_back({{"relation", "previous"}, {"url", page_link(base, query.type, query.echoed, found.page.previous_cursor)}});
   }
   bundle["link"] = links;
   std::vector<std::string> entries;
