@@ -1,5 +1,5 @@
 // The FHIR R4 interactions, one file each (fhir_<interaction>.cpp), and the CapabilityStatement
-// derived from the routes (fhir_routes.cpp lists them). Each handler parses the request, calls
+// derived from the routes (routes.cpp lists them). Each handler parses the request, calls
 // the caller's repository (fhir_common.h with_repository) and formats the answer.
 #pragma once
 
