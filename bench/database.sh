@@ -2,7 +2,8 @@
 #   BENCH_DATABASE=sqlite (default): SQLite in each data directory.
 #   BENCH_DATABASE=postgres: a durable PostgreSQL 15 server started for the run
 #     (scripts/postgres-test-server --durable: fsync and synchronous commit on, as in
-#     production), one database per data directory.
+#     production), one database per data directory. BENCH_PG_LOG=file keeps the server's log
+#     (serialization failures show there as "could not serialize access").
 bench_db_start() {
   pgdir="" pgconn=""
   if [ "${BENCH_DATABASE:-sqlite}" = postgres ]; then
@@ -11,7 +12,7 @@ bench_db_start() {
   fi
 }
 bench_db_stop() {
-  if [ -n "${pgdir:-}" ]; then scripts/postgres-test-server stop "$pgdir"; pgdir=""; fi
+  if [ -n "${pgdir:-}" ]; then [ -n "${BENCH_PG_LOG:-}" ] && cp "$pgdir/server.log" "$BENCH_PG_LOG"; scripts/postgres-test-server stop "$pgdir"; pgdir=""; fi
 }
 # Exports CARNET_DATABASE for carnet, carnetd and the bench tools on data directory $1.
 bench_db_for() {

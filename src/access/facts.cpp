@@ -6,16 +6,21 @@ namespace carnet::access {
 namespace {
 
 // Columns 0-10, read by fill(); the FROM clause that follows names the rows `s` (spaces) and
-// `x` (resource_access).
-constexpr char kFactsColumns[] =
+// `x` (resource_access). Without a resource id (a create, a search) the labels columns are
+// NULL and resource_access is not read at all: on PostgreSQL, looking up a key that does not
+// exist predicate-locks the index page where it would be, the page every concurrent create in
+// the space inserts into, and each such pair of transactions is a serialization conflict.
+constexpr char kSpaceColumns[] =
     "SELECT s.state, s.activated_at, "
     "(SELECT SUM(DISTINCT CASE c.kind WHEN 'designated' THEN 1 WHEN 'care_team' THEN 2 WHEN 'consent' THEN 4 "
     "WHEN 'emergency' THEN 8 ELSE 0 END) FROM care_relationships c WHERE c.space_id = s.space_id AND c.idnatps = ? "
     "AND c.removed_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?)), "
     "(SELECT 1 + b.emergency_allowed FROM blocked_professionals b WHERE b.space_id = s.space_id AND b.idnatps = ?), "
-    "(SELECT e.emergency_forbidden FROM space_access_settings e WHERE e.space_id = s.space_id), "
+    "(SELECT e.emergency_forbidden FROM space_access_settings e WHERE e.space_id = s.space_id), ";
+constexpr char kLabelColumns[] =
     "x.resource_id, x.hidden_from_professionals, x.hidden_from_representatives, x.author_idnatps, x.category, "
     "x.withheld_until";
+constexpr char kNoLabelColumns[] = "NULL, NULL, NULL, NULL, NULL, NULL";
 constexpr size_t kFactsColumnCount = 11;
 
 bool professional(const Caller& c) { return c.actor.kind == ActorKind::kProfessional && !c.actor.idnatps.empty(); }
@@ -45,7 +50,7 @@ void read_extras(const FactsQuery& q, const store::Row& row, size_t first, Loade
   if (q.with_reference_version) out.reference_version = row.integer(first);
 }
 
-// Fills the facts from a row of kFactsColumns (null: no such space, read as closed).
+// Fills the facts from a row of kSpaceColumns then the label columns (null: no such space, read as closed).
 Status fill(store::Transaction& tx, const Caller& caller, const FactsQuery& q, const store::Row* row, LoadedFacts& out) {
   SpaceFacts& f = out.space;
   f.state = "closed";
@@ -100,15 +105,18 @@ Result<LoadedFacts> load_facts(store::Transaction& tx, const Caller& caller, con
   bool locate = q.locate && !q.resource_id.empty();
   if (locate) {
     // The resource locates its space (resources_by_id), whose facts come in the same round trip.
-    sql = std::string(kFactsColumns) + ", r.compartment" + extra_columns(q, params) +
+    sql = std::string(kSpaceColumns) + kLabelColumns + ", r.compartment" + extra_columns(q, params) +
           " FROM resources r LEFT JOIN spaces s ON s.space_id = r.compartment "
           "LEFT JOIN resource_access x ON x.compartment = r.compartment AND x.resource_type = r.resource_type "
           "AND x.resource_id = r.resource_id " +
           (q.with_current ? std::string(fhir::ResourceStore::kCurrentJoin) : std::string()) +
           " WHERE r.resource_type = ? AND r.resource_id = ? LIMIT 1";
     params.insert(params.end(), {q.type, q.resource_id});
+  } else if (q.resource_id.empty()) {
+    sql = std::string(kSpaceColumns) + kNoLabelColumns + extra_columns(q, params) + " FROM spaces s WHERE s.space_id = ?";
+    params.emplace_back(q.space_id);
   } else {
-    sql = std::string(kFactsColumns) + extra_columns(q, params) +
+    sql = std::string(kSpaceColumns) + kLabelColumns + extra_columns(q, params) +
           " FROM spaces s LEFT JOIN resource_access x ON x.compartment = s.space_id AND x.resource_type = ? "
           "AND x.resource_id = ?";
     params.insert(params.end(), {q.type, q.resource_id});

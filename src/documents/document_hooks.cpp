@@ -1,5 +1,6 @@
 #include "documents/document_hooks.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "access/matrix.h"
@@ -80,8 +81,9 @@ class DocumentReferenceHooks final : public access::ResourceHooks {
   explicit DocumentReferenceHooks(Vault& vault) : vault_(vault) {}
 
   Status before_write(access::WriteContext& w, json& resource) const override {
-    CARNET_RETURN_IF_ERROR(publish_inline(w, resource));
-    return complete_attachments(w, resource);
+    Published published;
+    CARNET_RETURN_IF_ERROR(publish_inline(w, resource, published));
+    return complete_attachments(w, resource, published);
   }
 
   void labels(const access::WriteContext& w, const json& resource, access::Labels& out) const override {
@@ -117,8 +119,13 @@ class DocumentReferenceHooks final : public access::ResourceHooks {
     return false;
   }
 
+  // The bytes of each attachment published inline, by content index: known from the upload,
+  // not read back (on PostgreSQL, reading rows of the space that concurrent creates insert
+  // next to is what makes them conflict).
+  using Published = std::map<size_t, BinaryContent>;
+
   // Inline documents (ITI-105) become Binaries of their own first.
-  Status publish_inline(access::WriteContext& w, json& resource) const {
+  Status publish_inline(access::WriteContext& w, json& resource, Published& published) const {
     DocumentStaging* staging = staging_of(w);
     if (!staging || w.derived) return Status::ok();
     for (const auto* s : staging->of(w.key)) {
@@ -129,12 +136,29 @@ class DocumentReferenceHooks final : public access::ResourceHooks {
       if (!bv.is_ok()) return bv.status();
       CARNET_RETURN_IF_ERROR(vault_.attach(w.repo.tx(), w.space, bv->id, bv->version, s->blob, s->content_type));
       resource["content"][*s->content_index]["attachment"]["url"] = "Binary/" + bv->id;
+      BinaryContent& c = published[*s->content_index];
+      c.size = s->blob.size;
+      c.sha1 = s->blob.sha1;
+      c.content_type = s->content_type;
     }
     return Status::ok();
   }
 
+  // The bytes an attachment names: a Binary of this record.
+  Result<BinaryContent> named_bytes(access::WriteContext& w, const std::string& at, const std::string& ref) const {
+    std::string id = ref.substr(7);
+    auto bv = w.repo.related(w.space, "Binary", id);
+    if (!bv.is_ok()) {
+      if (bv.status().code() == ErrorCode::kNotFound || bv.status().code() == ErrorCode::kGone) {
+        return Status::invalid(at + ".url: " + ref + " is not in this person's record");
+      }
+      return bv.status();
+    }
+    return vault_.content(w.repo.tx(), w.space, id, bv->version);
+  }
+
   // Every attachment names a Binary of this record; its size, hash and type are the bytes'.
-  Status complete_attachments(access::WriteContext& w, json& resource) const {
+  Status complete_attachments(access::WriteContext& w, json& resource, const Published& published) const {
     json& content = resource["content"];
     if (!content.is_array() || content.empty()) return Status::invalid("DocumentReference.content: the document is missing");
     for (size_t i = 0; i < content.size(); ++i) {
@@ -144,15 +168,8 @@ class DocumentReferenceHooks final : public access::ResourceHooks {
       if (url.empty()) return Status::invalid(at + ": the document is missing (give data, or url naming a Binary)");
       std::string ref = fhir::normalize_reference(url);
       if (ref.rfind("Binary/", 0) != 0) return Status::invalid(at + ".url must name a Binary of this record (Binary/<id>)");
-      std::string id = ref.substr(7);
-      auto bv = w.repo.related(w.space, "Binary", id);
-      if (!bv.is_ok()) {
-        if (bv.status().code() == ErrorCode::kNotFound || bv.status().code() == ErrorCode::kGone) {
-          return Status::invalid(at + ".url: " + ref + " is not in this person's record");
-        }
-        return bv.status();
-      }
-      auto c = vault_.content(w.repo.tx(), w.space, id, bv->version);
+      auto inline_bytes = published.find(i);
+      auto c = inline_bytes != published.end() ? Result<BinaryContent>(inline_bytes->second) : named_bytes(w, at, ref);
       if (!c.is_ok()) return c.status();
       std::string hash = base64_encode(c->sha1);
       if (a.contains("size") && (!a["size"].is_number_unsigned() || a["size"].get<uint64_t>() != c->size)) {

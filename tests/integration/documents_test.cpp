@@ -304,6 +304,22 @@ TEST_F(Documents, HostileFilesAreRefusedAndLeaveNothing) {
   bundle = provide_bundle(pdf(10000), "a.pdf");
   bundle["entry"][1]["resource"]["content"][0]["attachment"]["hash"] = sha1_b64("something else");
   EXPECT_EQ(call("POST", "/fhir/r4", claire_, bundle.dump())->status, 400);
+  // The same with the document inline (ITI-105): checked against the bytes received.
+  std::string letter = pdf(10000);
+  json inline_doc = {{"resourceType", "DocumentReference"},
+                     {"status", "current"},
+                     {"subject", {{"reference", patient_}}},
+                     {"content", {{{"attachment", {{"contentType", "application/pdf"}, {"data", base64_encode(letter)},
+                                                   {"size", letter.size() - 1}}}}}}};
+  auto inline_size = call("POST", "/fhir/r4/DocumentReference", claire_, inline_doc.dump());
+  EXPECT_EQ(inline_size->status, 400) << inline_size->body;
+  EXPECT_NE(inline_size->body.find("incomplete"), std::string::npos) << inline_size->body;
+  inline_doc["content"][0]["attachment"].erase("size");
+  inline_doc["content"][0]["attachment"]["hash"] = sha1_b64("something else");
+  EXPECT_EQ(call("POST", "/fhir/r4/DocumentReference", claire_, inline_doc.dump())->status, 400);
+  inline_doc["content"][0]["attachment"].erase("hash");
+  inline_doc["content"][0]["attachment"]["contentType"] = "image/png";
+  EXPECT_EQ(call("POST", "/fhir/r4/DocumentReference", claire_, inline_doc.dump())->status, 400);
   // A truncated upload: the connection drops mid-body.
   {
     std::string body = provide_bundle(pdf(500000), "t.pdf").dump();
