@@ -117,6 +117,8 @@ FhirBodySink::~FhirBodySink() {
   if (raw_blob_) (void)vault_.blobs().remove(raw_blob_->blob_id);
 }
 
+bool FhirBodySink::may_block(size_t bytes) const { return !json_ || json_->may_spool(bytes); }
+
 Status FhirBodySink::write(std::string_view bytes) {
   if (json_) return json_->write(bytes);
   if (!raw_) {

@@ -22,6 +22,7 @@ namespace carnet::api::fhir_rest {
 class FhirBodySink final : public BodySink {
  public:
   FhirBodySink(documents::Vault& vault, bool json, uint64_t max_json_bytes);
+  bool may_block(size_t bytes) const override;
   Status write(std::string_view bytes) override;
   Status finish() override;
 

@@ -21,13 +21,17 @@ struct Header {
 
 // A request body taken piece by piece as it arrives instead of whole (document uploads). The
 // route's `open_body` makes one from the request head; the server then feeds it every byte
-// of the body in order (on the I/O thread: keep each call short), and once the body is
-// complete finish() is called on the handler's thread, just before the handler (it may wait
-// for the disk). An error from write() or finish() answers the request with that error
+// of the body in order — from the worker pool when may_block() says the write may wait for
+// the disk or encrypt a document, else from the I/O thread (a small JSON body is scanned in
+// memory: a round trip through the pool would cost more than the scan) — and once the body
+// is complete finish() is called on the handler's thread, just before the handler (it may
+// wait for the disk). An error from write() or finish() answers the request with that error
 // without running the handler; the sink is destroyed then, and must clean up.
 class BodySink {
  public:
   virtual ~BodySink() = default;
+  // Whether writing `bytes` more may block (disk, encryption of a document).
+  virtual bool may_block(size_t bytes) const = 0;
   virtual Status write(std::string_view bytes) = 0;
   virtual Status finish() = 0;
 };
@@ -95,7 +99,8 @@ enum class Execution { kWorker, kInline };
 
 using Handler = std::function<Response(const Request&)>;
 // Makes the sink of a streamed request body from its head (`body` empty), or refuses the
-// request with an error (its status gives the HTTP code). Runs on the I/O thread.
+// request with an error (its status gives the HTTP code). Runs on the I/O thread: makes no
+// I/O of its own (a sink that stores opens its file on its first write).
 using BodySinkFactory = std::function<Result<std::shared_ptr<BodySink>>(const Request&)>;
 
 struct Route {

@@ -88,6 +88,7 @@ Status JsonSpool::on_string_char(char c) {
 }
 
 Status JsonSpool::write(std::string_view bytes) {
+  received_ += bytes.size();
   for (size_t i = 0; i < bytes.size(); ++i) {
     char c = bytes[i];
     if (in_string_) {

@@ -36,6 +36,9 @@ class JsonSpool {
 
   Status write(std::string_view bytes);
   Status finish();
+  // Whether writing `bytes` more may send a document to a blob spool (disk, encryption): not
+  // while the body so far is shorter than a "data" string that would be spooled.
+  bool may_spool(size_t bytes) const { return spool_ || received_ + bytes > limits_.inline_threshold; }
 
   const std::string& text() const { return text_; }
   // The blob a "data" value stands for, handed over once; nullopt when `value` is no marker.
@@ -51,6 +54,7 @@ class JsonSpool {
   JsonSpoolLimits limits_;
   std::string nonce_;  // random, drawn when the first document is spooled
   std::string text_;
+  uint64_t received_ = 0;  // bytes written so far
   std::map<std::string, SpooledBlob> blobs_;  // by marker
   size_t spooled_count_ = 0;
 

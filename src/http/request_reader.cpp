@@ -1,8 +1,8 @@
 // The request reader: waits for the next request of a keep-alive connection, reads its head
 // within the header deadline, builds the api::Request (trusted proxies' forwarded fields), and
 // reads its body within the route's limit and the body deadline — whole, or piece by piece
-// into the route's sink, which runs on the worker pool (encryption and disk stay off the I/O
-// threads). Every failure is answered here, and ends the connection.
+// into the route's sink, whose writes that may block run on the worker pool (encryption and
+// disk stay off the I/O threads). Every failure is answered here, and ends the connection.
 #include "http/server_impl.h"
 
 namespace carnet::http {
@@ -133,8 +133,12 @@ awaitable<void> Server::Impl::stream_body(Stream& stream, beast::flat_buffer& bu
     size_t n = kPiece - streaming.get().body().size;
     if (n == 0) continue;
     std::string_view bytes(piece.get(), n);
-    std::function<Status()> write = [&sink, bytes] { return sink.write(bytes); };
-    sink_failed = co_await offload(write);
+    if (!sink.may_block(n)) {
+      sink_failed = sink.write(bytes);
+    } else {
+      std::function<Status()> write = [&sink, bytes] { return sink.write(bytes); };
+      sink_failed = co_await offload(write);
+    }
     if (!sink_failed.is_ok()) co_return;
   }
 }
@@ -210,7 +214,7 @@ awaitable<std::optional<Incoming>> Server::Impl::read_request(Stream& stream, be
   Incoming in = incoming_of(head, dispatcher.plan(head.method_string(), head.target()), proxies, peer, secure, start);
   const Dispatcher::Plan& plan = in.plan;
   // 4. The body, within the route's limit and the body deadline: whole, or streamed into the
-  //    route's sink (made and fed on the worker pool).
+  //    route's sink (fed from the worker pool when a write may block).
   auto declared = parser.content_length();
   if (declared && *declared > plan.body_limit) {
     co_await send_error(stream, handle, 413, "too_large", "request body exceeds " + std::to_string(plan.body_limit) + " bytes", secure, peer, start, plan.path);
@@ -219,15 +223,10 @@ awaitable<std::optional<Incoming>> Server::Impl::read_request(Stream& stream, be
   }
   parser.body_limit(plan.body_limit);
   if (plan.open_body) {
-    std::function<Status()> open = [&] {
-      auto sink = (*plan.open_body)(in.req);
-      if (!sink.is_ok()) return sink.status();
-      in.req.sink = std::move(*sink);
-      return Status::ok();
-    };
-    Status opened = co_await offload(open);
+    auto opened = (*plan.open_body)(in.req);
+    if (opened.is_ok()) in.req.sink = std::move(*opened);
     if (!opened.is_ok()) {
-      co_await send_error(stream, handle, api::http_status_for(opened.code()), "refused", opened.message(), secure, peer, start, plan.path);
+      co_await send_error(stream, handle, api::http_status_for(opened.status().code()), "refused", opened.status().message(), secure, peer, start, plan.path);
       co_await linger(stream, handle);
       co_return std::nullopt;
     }
