@@ -183,7 +183,8 @@ void AuditLog::writer_loop() {
       queue_.pop_front();
     }
     lock.unlock();
-    Status s = store_.transact(store::TxMode::kWrite, [&](store::Transaction& tx) {
+    // On the store's background connection: a worker's connection never waits for it.
+    Status s = store_.transact_background(store::TxMode::kWrite, [&](store::Transaction& tx) {
       std::vector<AuditEvent> events;
       events.reserve(batch.size());
       for (auto* p : batch) events.push_back(p->event);

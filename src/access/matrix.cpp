@@ -89,12 +89,13 @@ Status Matrix::add(const std::string& code, const std::string& label, const std:
   }
   if (!is_category(category)) return Status::invalid("unknown category '" + category.substr(0, 40) + "'");
   labels_[code] = label;
-  if (allowed) allowed_.emplace(code, category);
+  if (allowed) allowed_[code].insert(category);
   return Status::ok();
 }
 
 bool Matrix::allows(std::string_view profession, std::string_view category) const {
-  return allowed_.count({std::string(profession), std::string(category)}) > 0;
+  auto it = allowed_.find(profession);
+  return it != allowed_.end() && it->second.count(category) > 0;
 }
 
 std::string Matrix::to_csv() const {

@@ -44,8 +44,9 @@ class Matrix {
   std::string to_csv() const;
 
  private:
-  std::map<std::string, std::string> labels_;              // profession code → label
-  std::set<std::pair<std::string, std::string>> allowed_;  // (profession, category)
+  std::map<std::string, std::string> labels_;  // profession code → label
+  // profession → the categories it may see (looked up by string_view: no copy per decision)
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>> allowed_;
 };
 
 }  // namespace carnet::access

@@ -195,7 +195,8 @@ int run_carnetd(int argc, const char* const* argv) {
   if (!ring.is_ok()) return fail(ring.status());
 
   // One connection per worker: a request holds one transaction, in which its repository
-  // decides, audits and acts (handlers waiting for their audit event to be durable hold none).
+  // decides, audits and acts (handlers waiting for their audit event to be durable hold none;
+  // the audit trail's group commit has a connection of its own, Store::transact_background).
   int connections = cfg.database_connections > 0 ? cfg.database_connections : std::clamp(cfg.workers, 1, 64);
   auto store = store::open_store(cfg.database, cfg.data_dir, connections);
   if (!store.is_ok()) return fail(store.status());

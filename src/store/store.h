@@ -127,6 +127,14 @@ class Store {
   // transaction. Safe to call from many threads at once.
   virtual Status transact(TxMode mode, const std::function<Status(Transaction&)>& fn) = 0;
 
+  // transact() for a background thread that writes for many requests at once (the audit
+  // trail's group commit): on a connection kept for such threads, so that it neither waits
+  // for a connection a worker holds nor holds one a worker waits for. The pool stays one
+  // connection per worker. SQLite, whose writes share one connection, runs it as transact().
+  virtual Status transact_background(TxMode mode, const std::function<Status(Transaction&)>& fn) {
+    return transact(mode, fn);
+  }
+
   // Cheap round trip proving the database answers (readiness probe).
   virtual Status ping() = 0;
 
@@ -157,6 +165,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const SqliteOptions& options);
 struct PostgresOptions {
   std::string conninfo;  // libpq connection string or postgresql:// URI
   int connections = 8;   // pool size (opened on demand)
+  // Besides the pool: one connection for transact_background(), one for listen().
 };
 
 // Connects, and migrates the database (instances starting together take turns). Refuses a

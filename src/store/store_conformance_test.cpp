@@ -385,6 +385,59 @@ TEST_P(StoreConformance, EventsReachEveryInstanceOnCommitOnly) {
   EXPECT_EQ(store_->listen("", [](const Event&) {}).code(), ErrorCode::kInvalid);
 }
 
+// A background writer (the audit trail's group commit) commits while every connection of
+// the pool is held by a reader, and a read after a write on a pooled connection still runs.
+TEST_P(StoreConformance, BackgroundWritesDoNotWaitForThePool) {
+  constexpr int kPool = 4;  // the pool size both backends are opened with
+  std::mutex mu;
+  std::condition_variable cv;
+  int holding = 0;
+  bool release = false;
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kPool; ++i) {
+    readers.emplace_back([&] {
+      EXPECT_TRUE(store_->transact(TxMode::kRead, [&](Transaction& tx) {
+        CARNET_RETURN_IF_ERROR(tx.query_one("SELECT COUNT(*) FROM t_accounts").status());
+        std::unique_lock lock(mu);
+        ++holding;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+        return Status::ok();
+      }).is_ok());
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return holding == kPool; }));
+  }
+  std::atomic<bool> committed{false};
+  std::thread writer([&] {
+    EXPECT_TRUE(store_->transact_background(TxMode::kWrite, [](Transaction& tx) {
+      return tx.exec("INSERT INTO t_items (name, qty) VALUES (?, ?)", {std::string("audit"), int64_t(1)}).status();
+    }).is_ok());
+    committed = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return committed.load(); }))
+        << "the background write waited for the pool";
+    release = true;
+    cv.notify_all();
+  }
+  writer.join();
+  for (auto& t : readers) t.join();
+  for (int i = 0; i < 2 * kPool; ++i) {
+    ASSERT_TRUE(store_->transact(TxMode::kWrite, [&](Transaction& tx) {
+      return tx.exec("UPDATE t_accounts SET balance = balance + 1 WHERE id = 1").status();
+    }).is_ok());
+    ASSERT_TRUE(store_->transact(TxMode::kReadEach, [&](Transaction& tx) {
+      return tx.query_one("SELECT balance FROM t_accounts WHERE id = 1").status();
+    }).is_ok());
+  }
+  EXPECT_EQ(count_items(), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::ValuesIn(kBackends),
                          [](const auto& info) { return std::string(info.param.name); });
 
