@@ -48,6 +48,31 @@ constexpr DurationOption kDurations[] = {
      "Longest sign-in lock-out after repeated failures (the lock doubles with each failure)", &Config::lockout_max},
 };
 
+// Where notices go (file, SMTP, SMS gateway), and how passwords are checked and throttled.
+void add_notice_and_password_options(CLI::App& app, Config& c) {
+  app.add_option("--notices-file", c.notices_file,
+                 "Where notices are written when no SMTP relay or SMS gateway is configured "
+                 "(default <data-dir>/notices.jsonl, one JSON object per line)")
+      ->envname("CARNET_NOTICES_FILE");
+  app.add_option("--smtp-url", c.smtp_url,
+                 "SMTP relay for e-mail notices (smtp://host:587 with STARTTLS when offered, or smtps://); "
+                 "password in CARNET_SMTP_PASSWORD")
+      ->envname("CARNET_SMTP_URL");
+  app.add_option("--smtp-from", c.smtp_from, "Sender address of e-mail notices")
+      ->envname("CARNET_SMTP_FROM")->capture_default_str();
+  app.add_option("--smtp-user", c.smtp_user, "SMTP user name")->envname("CARNET_SMTP_USER");
+  app.add_option("--sms-gateway-url", c.sms_gateway_url,
+                 "HTTP(S) endpoint receiving SMS notices as POST {to, text}; bearer token in CARNET_SMS_GATEWAY_TOKEN")
+      ->envname("CARNET_SMS_GATEWAY_URL");
+  app.add_option("--lockout-free-failures", c.lockout_free_failures,
+                 "Failed sign-ins allowed per login and per client address before back-off starts")
+      ->envname("CARNET_LOCKOUT_FREE_FAILURES")->check(CLI::Range(1, 1000))->capture_default_str();
+  app.add_option("--argon2-ops", c.argon2_ops, "Argon2id passes for password hashes")
+      ->envname("CARNET_ARGON2_OPS")->check(CLI::Range(uint64_t(1), uint64_t(64)))->capture_default_str();
+  app.add_option("--argon2-memory-mib", c.argon2_memory_mib, "Argon2id memory per password hash (MiB)")
+      ->envname("CARNET_ARGON2_MEMORY_MIB")->check(CLI::Range(uint64_t(1), uint64_t(4096)))->capture_default_str();
+}
+
 }  // namespace
 
 std::string Config::effective_notices_file() const {
@@ -154,27 +179,7 @@ Result<ParsedConfig> parse_config(int argc, const char* const* argv, std::ostrea
                  "Master key file, created 0600 on first start (default <data-dir>/master.key); "
                  "CARNET_MASTER_KEY (base64 or hex, 32 bytes) overrides it")
       ->envname("CARNET_MASTER_KEY_FILE");
-  app.add_option("--notices-file", c.notices_file,
-                 "Where notices are written when no SMTP relay or SMS gateway is configured "
-                 "(default <data-dir>/notices.jsonl, one JSON object per line)")
-      ->envname("CARNET_NOTICES_FILE");
-  app.add_option("--smtp-url", c.smtp_url,
-                 "SMTP relay for e-mail notices (smtp://host:587 with STARTTLS when offered, or smtps://); "
-                 "password in CARNET_SMTP_PASSWORD")
-      ->envname("CARNET_SMTP_URL");
-  app.add_option("--smtp-from", c.smtp_from, "Sender address of e-mail notices")
-      ->envname("CARNET_SMTP_FROM")->capture_default_str();
-  app.add_option("--smtp-user", c.smtp_user, "SMTP user name")->envname("CARNET_SMTP_USER");
-  app.add_option("--sms-gateway-url", c.sms_gateway_url,
-                 "HTTP(S) endpoint receiving SMS notices as POST {to, text}; bearer token in CARNET_SMS_GATEWAY_TOKEN")
-      ->envname("CARNET_SMS_GATEWAY_URL");
-  app.add_option("--lockout-free-failures", c.lockout_free_failures,
-                 "Failed sign-ins allowed per login and per client address before back-off starts")
-      ->envname("CARNET_LOCKOUT_FREE_FAILURES")->check(CLI::Range(1, 1000))->capture_default_str();
-  app.add_option("--argon2-ops", c.argon2_ops, "Argon2id passes for password hashes")
-      ->envname("CARNET_ARGON2_OPS")->check(CLI::Range(uint64_t(1), uint64_t(64)))->capture_default_str();
-  app.add_option("--argon2-memory-mib", c.argon2_memory_mib, "Argon2id memory per password hash (MiB)")
-      ->envname("CARNET_ARGON2_MEMORY_MIB")->check(CLI::Range(uint64_t(1), uint64_t(4096)))->capture_default_str();
+  add_notice_and_password_options(app, c);
   std::string level = "info";
   app.add_option("--log-level", level, "debug, info, warn or error")
       ->envname("CARNET_LOG_LEVEL")->check(CLI::IsMember({"debug", "info", "warn", "error"}))

@@ -221,12 +221,6 @@ class Connection {
     return Status::ok();
   }
 
-  // Commits the open transaction and waits for it (a write's durability).
-  Status commit() {
-    begun_ = false;
-    return exec_script("COMMIT");
-  }
-
   // Runs a statement (prepared once per connection) and returns its complete result.
   Result<PgResult> run(std::string_view sql, const Params& params) {
     CARNET_RETURN_IF_ERROR(settle());
@@ -290,7 +284,8 @@ class Connection {
   }
 
   // Transactions start lazily: `begin` is sent with the first statement (or never, when the
-  // transaction runs none). nullptr: statements run on their own (kReadEach).
+  // transaction runs none). nullptr: statements run on their own (kReadEach). Called at every
+  // transaction's start, so that nothing of the connection's previous transaction carries over.
   void defer_begin(const char* begin) {
     begin_ = begin;
     begun_ = false;
@@ -447,6 +442,59 @@ class PgTransaction final : public Transaction {
   bool read_each_, write_;
 };
 
+// Connections to one server, opened on first need, `size` at most.
+class Pool {
+ public:
+  Pool(const std::string& conninfo, int size) : conninfo_(conninfo), size_(size) {}
+
+  // A connection; waits while all are in use.
+  Result<std::unique_ptr<Connection>> acquire() {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !idle_.empty() || open_ < size_; });
+      if (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        lock.unlock();
+        if (c->settle().is_ok() && !c->broken() && PQtransactionStatus(c->raw()) == PQTRANS_IDLE) return c;
+        c.reset();  // replaced by a fresh one below
+        lock.lock();
+        --open_;
+      }
+      ++open_;
+    }
+    auto c = Connection::open(conninfo_);
+    if (!c.is_ok()) {
+      std::lock_guard lock(mu_);
+      --open_;
+      cv_.notify_one();
+    }
+    return c;
+  }
+
+  // Back to the pool; a connection that broke, or was left inside a transaction, is closed
+  // (the next acquire opens a fresh one).
+  void release(std::unique_ptr<Connection> c) {
+    bool reusable = !c->broken() && (c->unsettled() || PQtransactionStatus(c->raw()) == PQTRANS_IDLE);
+    if (!reusable) c.reset();
+    std::lock_guard lock(mu_);
+    if (reusable) {
+      idle_.push_back(std::move(c));
+    } else {
+      --open_;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  const std::string conninfo_;
+  const int size_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_ = 0;
+};
+
 class PostgresStore final : public Store {
  public:
   explicit PostgresStore(PostgresOptions options) : options_(std::move(options)) {
@@ -503,10 +551,10 @@ class PostgresStore final : public Store {
 
   Status purge_deleted() override {
     // Dead rows of the erased secrets are removed from their pages (outside a transaction).
-    auto c = acquire(pool_);
+    auto c = pool_.acquire();
     if (!c.is_ok()) return c.status();
     Status s = (*c)->exec_script("VACUUM space_keys; VACUUM spaces");
-    release(pool_, std::move(*c));
+    pool_.release(std::move(*c));
     return s;
   }
 
@@ -514,16 +562,6 @@ class PostgresStore final : public Store {
   const Capabilities& capabilities() const override { return caps_; }
 
  private:
-  // Connections opened on first need, `size` at most.
-  struct Pool {
-    explicit Pool(int n) : size(n) {}
-    const int size;
-    std::mutex mu;
-    std::condition_variable cv;
-    std::vector<std::unique_ptr<Connection>> idle;
-    int open = 0;
-  };
-
   Status run(Pool& pool, TxMode mode, const std::function<Status(Transaction&)>& fn) {
     // One transaction per thread at a time: a second one, taken while the first holds its
     // connection, can wait for a connection forever once every worker does the same (the pool
@@ -534,7 +572,7 @@ class PostgresStore final : public Store {
     struct Leave {
       ~Leave() { in_transaction = false; }
     } leave;
-    auto got = acquire(pool);
+    auto got = pool.acquire();
     if (!got.is_ok()) return got.status();
     std::unique_ptr<Connection> c = std::move(*got);
     c->defer_begin(mode == TxMode::kReadEach ? nullptr
@@ -550,7 +588,7 @@ class PostgresStore final : public Store {
     c->cancel_begin();  // a transaction that ran no statement never began
     if (c->begun() && !c->broken()) {
       if (s.is_ok() && mode == TxMode::kWrite) {
-        s = c->commit();  // durable, and where serialization failures surface
+        s = c->exec_script("COMMIT");  // durable, and where serialization failures surface
       } else {
         // A read-only transaction's COMMIT, or a ROLLBACK, changes nothing that the caller
         // waits for: its answer is read before the connection's next use.
@@ -558,47 +596,8 @@ class PostgresStore final : public Store {
         if (s.is_ok()) s = end;
       }
     }
-    release(pool, std::move(c));
+    pool.release(std::move(c));
     return s;
-  }
-
-  // A connection of `pool`, opened on first need; waits while all are in use.
-  Result<std::unique_ptr<Connection>> acquire(Pool& pool) {
-    {
-      std::unique_lock lock(pool.mu);
-      pool.cv.wait(lock, [&] { return !pool.idle.empty() || pool.open < pool.size; });
-      if (!pool.idle.empty()) {
-        auto c = std::move(pool.idle.back());
-        pool.idle.pop_back();
-        lock.unlock();
-        if (c->settle().is_ok() && !c->broken() && PQtransactionStatus(c->raw()) == PQTRANS_IDLE) return c;
-        c.reset();  // replaced by a fresh one below
-        lock.lock();
-        --pool.open;
-      }
-      ++pool.open;
-    }
-    auto c = Connection::open(options_.conninfo);
-    if (!c.is_ok()) {
-      std::lock_guard lock(pool.mu);
-      --pool.open;
-      pool.cv.notify_one();
-    }
-    return c;
-  }
-
-  // Back to `pool`; a connection that broke, or was left inside a transaction, is closed
-  // (the next acquire opens a fresh one).
-  void release(Pool& pool, std::unique_ptr<Connection> c) {
-    bool reusable = !c->broken() && (c->unsettled() || PQtransactionStatus(c->raw()) == PQTRANS_IDLE);
-    if (!reusable) c.reset();
-    std::lock_guard lock(pool.mu);
-    if (reusable) {
-      pool.idle.push_back(std::move(c));
-    } else {
-      --pool.open;
-    }
-    pool.cv.notify_one();
   }
 
   // The listening connection's thread: LISTEN for every channel asked, hand notifications
@@ -691,8 +690,8 @@ class PostgresStore final : public Store {
   bool stopping_ = false;
   std::thread listener_;
   int version_ = 0;
-  Pool pool_{options_.connections};  // one connection per worker
-  Pool background_{1};               // transact_background()
+  Pool pool_{options_.conninfo, options_.connections};  // one connection per worker
+  Pool background_{options_.conninfo, 1};               // transact_background()
 };
 
 }  // namespace

@@ -410,17 +410,18 @@ TEST_P(StoreConformance, BackgroundWritesDoNotWaitForThePool) {
     std::unique_lock lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return holding == kPool; }));
   }
-  std::atomic<bool> committed{false};
+  bool committed = false;
   std::thread writer([&] {
     EXPECT_TRUE(store_->transact_background(TxMode::kWrite, [](Transaction& tx) {
       return tx.exec("INSERT INTO t_items (name, qty) VALUES (?, ?)", {std::string("audit"), int64_t(1)}).status();
     }).is_ok());
+    std::lock_guard lock(mu);
     committed = true;
     cv.notify_all();
   });
   {
     std::unique_lock lock(mu);
-    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return committed.load(); }))
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return committed; }))
         << "the background write waited for the pool";
     release = true;
     cv.notify_all();
