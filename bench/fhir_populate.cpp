@@ -4,7 +4,8 @@
 //   fhir_populate DATA_DIR HOLDER_SPACE SPACES PER_SPACE [THREADS]
 // The database is the one carnetd uses: CARNET_DATABASE (PostgreSQL), else SQLite in DATA_DIR.
 // HOLDER_SPACE (an existing space, e.g. the demo holder's) gets PER_SPACE Observations too;
-// SPACES - 1 new synthetic spaces (their own data keys) get PER_SPACE each. Prints the id of
+// SPACES - 1 new synthetic spaces (their own data keys) get PER_SPACE each. HOLDER_SPACE "-":
+// SPACES new spaces and no holder's. Commits every 10,000 resources. Prints the id of
 // one of the holder's Observations and the code to search for, then the insert rate.
 // THREADS (default 1) fill disjoint sets of spaces at once (PostgreSQL takes concurrent
 // writers; SQLite serialises them).
@@ -33,18 +34,28 @@ namespace {
 constexpr const char* kCodes[] = {"29463-7", "8867-4", "8480-6", "8462-4", "2339-0",
                                   "8310-5",  "9279-1", "39156-5", "2085-9", "55284-4"};
 
-std::string observation(const std::string& space, std::mt19937_64& rng) {
+// `lifetime` (POPULATE_MIX=lifetime): what connected devices send over a life, a body
+// weight 95 times in 100, a heart rate 5 times (one in a thousand a height), over ten years;
+// otherwise ten vital-sign codes evenly over five years.
+std::string observation(const std::string& space, std::mt19937_64& rng, bool lifetime) {
   const char* code = kCodes[rng() % 10];
-  int day = static_cast<int>(rng() % 1800);
+  const char* unit = "kg";
+  if (lifetime) {
+    uint64_t pick = rng() % 1000;
+    code = pick < 950 ? "29463-7" : pick < 999 ? "8867-4" : "8302-2";
+    unit = pick < 950 ? "kg" : pick < 999 ? "/min" : "cm";
+  }
+  int day = static_cast<int>(rng() % (lifetime ? 3600 : 1800));
   char date[40];
-  std::snprintf(date, sizeof date, "%04d-%02d-%02dT%02d:%02d:00+01:00", 2020 + day / 360, day % 360 / 30 + 1,
-                day % 30 + 1, static_cast<int>(rng() % 24), static_cast<int>(rng() % 60));
+  std::snprintf(date, sizeof date, "%04d-%02d-%02dT%02d:%02d:00+01:00", (lifetime ? 2016 : 2020) + day / 360,
+                day % 360 / 30 + 1, day % 30 + 1, static_cast<int>(rng() % 24), static_cast<int>(rng() % 60));
+  int value = std::string_view(unit) == "cm" ? 150 + int(rng() % 50) : 50 + int(rng() % 50);
   return std::string(R"({"resourceType":"Observation","status":"final","category":[{"coding":[{"system":)"
                      R"("http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],)"
                      R"("code":{"coding":[{"system":"http://loinc.org","code":")") +
          code + R"("}]},"subject":{"reference":"Patient/)" + space + R"("},"effectiveDateTime":")" + date +
-         R"(","valueQuantity":{"value":)" + std::to_string(50 + rng() % 50) +
-         R"(,"unit":"kg","system":"http://unitsofmeasure.org","code":"kg"}})";
+         R"(","valueQuantity":{"value":)" + std::to_string(value) + R"(,"unit":")" + unit +
+         R"(","system":"http://unitsofmeasure.org","code":")" + unit + R"("}})";
 }
 
 // A transaction that holds back INSERTs of one VALUES tuple or more and sends each statement
@@ -161,28 +172,34 @@ int main(int argc, char** argv) {
   fhir::ResourceStore resources(*ring, clock);
   store::SpaceKeys keys(*ring);
   std::string sample;
+  const char* mix = std::getenv("POPULATE_MIX");
+  bool lifetime = mix && std::string_view(mix) == "lifetime";
   std::vector<std::string> failures(static_cast<size_t>(threads));
   auto start = std::chrono::steady_clock::now();
   auto fill = [&](int t) {
     std::mt19937_64 rng(42 + uint64_t(t));
     for (long s = t; s < spaces; s += threads) {
-      std::string space = s == 0 ? holder : crypto::time_ordered_uuid();
-      Status st = (*store)->transact(store::TxMode::kWrite, [&](store::Transaction& direct) -> Status {
-        BatchingTransaction tx(direct);
-        if (s != 0) {
-          auto k = keys.create(tx, space, format_instant(clock.now()));
-          if (!k.is_ok()) return k.status();
+      bool is_holder = s == 0 && holder != "-";
+      std::string space = is_holder ? holder : crypto::time_ordered_uuid();
+      for (long done = 0; done < per_space;) {
+        Status st = (*store)->transact(store::TxMode::kWrite, [&](store::Transaction& direct) -> Status {
+          BatchingTransaction tx(direct);
+          if (!is_holder && done == 0) {
+            auto k = keys.create(tx, space, format_instant(clock.now()));
+            if (!k.is_ok()) return k.status();
+          }
+          for (long i = done; i < std::min(per_space, done + 10000); ++i) {
+            auto v = resources.create(tx, space, "Observation", observation(space, rng, lifetime));
+            if (!v.is_ok()) return v.status();
+            if (is_holder && sample.empty()) sample = v->id;
+          }
+          return tx.flush();
+        });
+        if (!st.is_ok()) {
+          failures[size_t(t)] = st.message();
+          return;
         }
-        for (long i = 0; i < per_space; ++i) {
-          auto v = resources.create(tx, space, "Observation", observation(space, rng));
-          if (!v.is_ok()) return v.status();
-          if (s == 0 && sample.empty()) sample = v->id;
-        }
-        return tx.flush();
-      });
-      if (!st.is_ok()) {
-        failures[size_t(t)] = st.message();
-        return;
+        done = std::min(per_space, done + 10000);
       }
     }
   };
@@ -193,7 +210,7 @@ int main(int argc, char** argv) {
     if (!f.empty()) return std::fprintf(stderr, "%s\n", f.c_str()), 1;
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%s %s\n", sample.c_str(), kCodes[0]);
+  std::printf("%s %s\n", sample.empty() ? "-" : sample.c_str(), kCodes[0]);
   std::fprintf(stderr, "populated %ld resources in %ld spaces in %.1f s (%.0f resources/s, %d threads)\n",
                spaces * per_space, spaces, secs, static_cast<double>(spaces * per_space) / secs, threads);
   return 0;

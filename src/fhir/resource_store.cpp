@@ -71,16 +71,17 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
     if (is_new && ins.status().code() == ErrorCode::kConflict) return Status::conflict(ref(type, id) + " already exists");
     return ins.status();
   }
-  auto cur = is_new ? tx.exec("INSERT INTO resources (compartment, resource_type, resource_id, version, last_updated, deleted) "
-                              "VALUES (?, ?, ?, ?, ?, 0)",
-                              {std::string(compartment), v.type, v.id, version, v.last_updated})
-                    : tx.exec("UPDATE resources SET version = ?, last_updated = ?, deleted = 0 "
+  IndexEntries entries = index_.extract(type, doc);
+  auto cur = is_new ? tx.exec("INSERT INTO resources (compartment, resource_type, resource_id, version, last_updated, deleted, at) "
+                              "VALUES (?, ?, ?, ?, ?, 0, ?)",
+                              {std::string(compartment), v.type, v.id, version, v.last_updated, entries.at})
+                    : tx.exec("UPDATE resources SET version = ?, last_updated = ?, deleted = 0, at = ? "
                               "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
-                              {version, v.last_updated, std::string(compartment), v.type, v.id});
+                              {version, v.last_updated, entries.at, std::string(compartment), v.type, v.id});
   if (!cur.is_ok()) return cur.status();
   // A new resource has no index rows to replace (not even looked for: on PostgreSQL that
   // empty range scan would conflict with concurrent creates in the same space).
-  CARNET_RETURN_IF_ERROR(index_.write(tx, compartment, type, id, doc, !is_new));
+  CARNET_RETURN_IF_ERROR(index_.write(tx, compartment, type, id, entries, !is_new));
   return v;
 }
 
@@ -135,18 +136,21 @@ Result<std::vector<ResourceVersion>> ResourceStore::vread_many(
   constexpr size_t kPerStatement = 100;
   for (size_t start = 0; start < versions.size(); start += kPerStatement) {
     size_t end = std::min(versions.size(), start + kPerStatement);
+    // The asked versions lead the join: each is one primary-key look-up (as a row-value IN,
+    // SQLite would scan every version of the type in the space).
     std::string sql =
-        "SELECT resource_id, version, last_updated, deleted, body, (SELECT k.wrapped_key FROM space_keys k "
-        "WHERE k.space_id = ?) FROM resource_versions "
-        "WHERE compartment = ? AND resource_type = ? AND (resource_id, version) IN (VALUES ";
-    std::vector<store::Value> params = {key ? std::string() : std::string(compartment), std::string(compartment),
-                                        std::string(type)};
+        "SELECT v.resource_id, v.version, v.last_updated, v.deleted, v.body, (SELECT k.wrapped_key FROM space_keys k "
+        "WHERE k.space_id = ?) FROM (VALUES ";
+    std::vector<store::Value> params = {key ? std::string() : std::string(compartment)};
     for (size_t i = start; i < end; ++i) {
       sql += i == start ? "(?, CAST(? AS INTEGER))" : ", (?, CAST(? AS INTEGER))";
       params.emplace_back(versions[i].first);
       params.emplace_back(versions[i].second);
     }
-    sql += ")";
+    sql += ") AS w CROSS JOIN resource_versions v WHERE v.compartment = ? AND v.resource_type = ? "
+           "AND v.resource_id = w.column1 AND v.version = w.column2";
+    params.emplace_back(std::string(compartment));
+    params.emplace_back(std::string(type));
     std::map<std::pair<std::string, int64_t>, store::Row> rows;
     std::optional<store::Value> wrapped;
     CARNET_RETURN_IF_ERROR(tx.query_each(sql, params, [&](const store::Row& r) {

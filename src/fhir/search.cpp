@@ -300,6 +300,71 @@ std::string point_condition(const std::string& prefix, const TimeRange& r, std::
   return at(r.low), "r.last_updated < ?";  // lt, eb
 }
 
+// One criterion's values, OR'ed, as a condition over the index row alias `x` (token, date
+// and reference parameters) or over the resources row r (_id, _lastUpdated).
+Result<SearchQuery::Filter> value_condition(const SearchIndex& index, const SearchQuery::Criterion& c,
+                                            const std::string& x) {
+  const SearchParam& p = *c.param;
+  std::string name(p.name);
+  SearchQuery::Filter out;
+  auto orr = [&](const std::string& cond) { out.sql += (out.sql.empty() ? "(" : " OR (") + cond + ")"; };
+  for (const auto& v : c.values) {
+    switch (p.kind) {
+      case ParamKind::kId:
+        orr("r.resource_id = ?");
+        out.params.push_back(v);
+        break;
+      case ParamKind::kLastUpdated: {
+        auto d = parse_date_value(name, v);
+        if (!d.is_ok()) return d.status();
+        orr(point_condition(d->prefix, d->range, out.params));
+        break;
+      }
+      case ParamKind::kDate: {
+        auto d = parse_date_value(name, v);
+        if (!d.is_ok()) return d.status();
+        orr(date_condition(d->prefix, x + ".low", x + ".high"));
+        date_params(d->prefix, d->range, [](int64_t s) { return store::Value(s); }, out.params);
+        break;
+      }
+      case ParamKind::kToken: {
+        size_t bar = find_bar(v);
+        std::string system = bar == std::string::npos ? "" : split_escaped(v.substr(0, bar), '\0')[0];
+        std::string code = split_escaped(bar == std::string::npos ? v : v.substr(bar + 1), '\0')[0];
+        if (p.hashed && !code.empty()) code = index.hash_identifier(code);
+        if (bar == std::string::npos) {
+          orr(x + ".code = ?");
+          out.params.push_back(code);
+        } else if (code.empty()) {
+          orr(x + ".system = ?");
+          out.params.push_back(system);
+        } else {
+          orr(x + ".system = ? AND " + x + ".code = ?");
+          out.params.push_back(system);
+          out.params.push_back(code);
+        }
+        break;
+      }
+      case ParamKind::kReference:
+        if (v.find('/') != std::string::npos) {
+          orr(x + ".target = ?");
+          out.params.push_back(v);
+        } else if (!c.modifier.empty() || !p.target.empty()) {
+          orr(x + ".target = ?");
+          out.params.push_back((c.modifier.empty() ? std::string(p.target) : c.modifier) + "/" + v);
+        } else {
+          orr(x + ".target LIKE ?");  // any type; ids cannot hold LIKE wildcards
+          out.params.push_back("%/" + v);
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+bool on_resources_row(const SearchParam& p) { return p.kind == ParamKind::kId || p.kind == ParamKind::kLastUpdated; }
+bool positive(const SearchQuery::Criterion& c) { return c.modifier != "not" && c.modifier != "missing"; }
+
 // Appends the WHERE terms (after the compartment and type) for the criteria.
 Status criteria_sql(const SearchIndex& index, std::string_view compartment, const SearchQuery& q, std::string& sql,
                     std::vector<store::Value>& params) {
@@ -311,94 +376,225 @@ Status criteria_sql(const SearchIndex& index, std::string_view compartment, cons
   std::vector<store::Value> set_params;
   for (const auto& c : q.criteria) {
     const SearchParam& p = *c.param;
-    std::string name(p.name);
+    std::string ids = "SELECT x.resource_id FROM " + std::string(index_table(p.kind)) +
+                      " x WHERE x.compartment = ? AND x.resource_type = ? AND x.param = ?";
+    std::vector<store::Value> head = {std::string(compartment), q.type, std::string(p.name)};
     if (c.modifier == "missing") {
-      std::string ids = "SELECT x.resource_id FROM " + std::string(index_table(p.kind)) +
-                        " x WHERE x.compartment = ? AND x.resource_type = ? AND x.param = ?";
       if (c.values[0] == "true") {
         sql += " AND r.resource_id NOT IN (" + ids + ")";
-        params.insert(params.end(), {std::string(compartment), q.type, name});
+        params.insert(params.end(), head.begin(), head.end());
       } else {
         sets.push_back(ids);
-        set_params.insert(set_params.end(), {std::string(compartment), q.type, name});
+        set_params.insert(set_params.end(), head.begin(), head.end());
       }
       continue;
     }
-    std::string any;  // the values, OR'ed
-    std::vector<store::Value> values;
-    auto orr = [&](const std::string& cond) { any += (any.empty() ? "(" : " OR (") + cond + ")"; };
-    for (const auto& v : c.values) {
-      switch (p.kind) {
-        case ParamKind::kId:
-          orr("r.resource_id = ?");
-          values.push_back(v);
-          break;
-        case ParamKind::kLastUpdated: {
-          auto d = parse_date_value(name, v);
-          if (!d.is_ok()) return d.status();
-          orr(point_condition(d->prefix, d->range, values));
-          break;
-        }
-        case ParamKind::kDate: {
-          auto d = parse_date_value(name, v);
-          if (!d.is_ok()) return d.status();
-          orr(date_condition(d->prefix, "x.low", "x.high"));
-          date_params(d->prefix, d->range, [](int64_t s) { return store::Value(s); }, values);
-          break;
-        }
-        case ParamKind::kToken: {
-          size_t bar = find_bar(v);
-          std::string system = bar == std::string::npos ? "" : split_escaped(v.substr(0, bar), '\0')[0];
-          std::string code = split_escaped(bar == std::string::npos ? v : v.substr(bar + 1), '\0')[0];
-          if (p.hashed && !code.empty()) code = index.hash_identifier(code);
-          if (bar == std::string::npos) {
-            orr("x.code = ?");
-            values.push_back(code);
-          } else if (code.empty()) {
-            orr("x.system = ?");
-            values.push_back(system);
-          } else {
-            orr("x.system = ? AND x.code = ?");
-            values.push_back(system);
-            values.push_back(code);
-          }
-          break;
-        }
-        case ParamKind::kReference:
-          if (v.find('/') != std::string::npos) {
-            orr("x.target = ?");
-            values.push_back(v);
-          } else if (!c.modifier.empty() || !p.target.empty()) {
-            orr("x.target = ?");
-            values.push_back((c.modifier.empty() ? std::string(p.target) : c.modifier) + "/" + v);
-          } else {
-            orr("x.target LIKE ?");  // any type; ids cannot hold LIKE wildcards
-            values.push_back("%/" + v);
-          }
-          break;
-      }
-    }
-    if (p.kind == ParamKind::kId || p.kind == ParamKind::kLastUpdated) {
-      sql += " AND (" + any + ")";
-      params.insert(params.end(), values.begin(), values.end());
+    auto cond = value_condition(index, c, "x");
+    if (!cond.is_ok()) return cond.status();
+    if (on_resources_row(p)) {
+      sql += " AND (" + cond->sql + ")";
+      params.insert(params.end(), cond->params.begin(), cond->params.end());
       continue;
     }
-    std::string ids = "SELECT x.resource_id FROM " + std::string(index_table(p.kind)) +
-                      " x WHERE x.compartment = ? AND x.resource_type = ? AND x.param = ? AND (" + any + ")";
-    std::vector<store::Value>& to = c.modifier == "not" ? params : set_params;
-    if (c.modifier == "not") {
-      sql += " AND r.resource_id NOT IN (" + ids + ")";
-    } else {
+    ids += " AND (" + cond->sql + ")";
+    std::vector<store::Value>& to = positive(c) ? set_params : params;
+    if (positive(c)) {
       sets.push_back(ids);
+    } else {
+      sql += " AND r.resource_id NOT IN (" + ids + ")";
     }
-    to.insert(to.end(), {std::string(compartment), q.type, name});
-    to.insert(to.end(), values.begin(), values.end());
+    to.insert(to.end(), head.begin(), head.end());
+    to.insert(to.end(), cond->params.begin(), cond->params.end());
   }
   if (!sets.empty()) {
     std::string all;
     for (const auto& ids : sets) all += (all.empty() ? "" : " INTERSECT ") + ids;
     sql += " AND r.resource_id IN (" + all + ")";
     params.insert(params.end(), set_params.begin(), set_params.end());
+  }
+  return Status::ok();
+}
+
+// The ordered plan (issue 18). When a search is ordered by the resources' time (the default,
+// newest first, or _sort=[-]<the type's primary date>), one criterion leads: its index range,
+// read in (at, id) order, names the candidates, and the other criteria are checked on each
+// candidate by a look-up in their owner index. A page then reads about a page of index
+// entries, however full the space. Without a criterion fit to lead, the resources' own
+// (at, id) index leads.
+struct OrderedPlan {
+  std::string from_where;  // " FROM ... WHERE ...", without the cursor
+  std::vector<store::Value> params;
+  std::string key, id;  // the order's columns
+};
+
+bool broad_param(std::string_view name) {
+  for (std::string_view b : {"status", "category", "clinical-status", "verification-status", "intent", "gender", "active"}) {
+    if (name == b) return true;
+  }
+  return false;
+}
+
+// How many index entries a criterion leading the search may read per match, roughly (lower
+// leads); -1: it cannot lead.
+int lead_rank(const SearchQuery::Criterion& c, std::string_view compartment) {
+  const SearchParam& p = *c.param;
+  if (!positive(c) || (p.kind != ParamKind::kToken && p.kind != ParamKind::kReference)) return -1;
+  int rank = (c.values.size() == 1 ? 0 : 4) + (broad_param(p.name) ? 2 : 0);
+  if (p.kind == ParamKind::kReference) {
+    // The space's own patient is named by nearly every resource: the resources lead instead.
+    for (const auto& v : c.values) {
+      if (v == compartment || (v.size() > compartment.size() && v.ends_with(compartment) &&
+                               v[v.size() - compartment.size() - 1] == '/')) {
+        return -1;
+      }
+    }
+    rank += 1;
+  }
+  return rank;
+}
+
+// The upper bound a criterion on the primary date puts on `at` (the earliest start of that
+// date): a match has a value starting before it. Lower bounds do not carry over (a Period
+// that started long ago may still match `ge`).
+std::optional<int64_t> time_bound(const SearchQuery::Criterion& c) {
+  if (c.values.size() != 1 || !c.modifier.empty()) return std::nullopt;
+  auto d = parse_date_value(c.param->name, c.values[0]);
+  if (!d.is_ok()) return std::nullopt;
+  if (d->prefix == "eq" || d->prefix == "ap" || d->prefix == "le") return d->range.high;
+  if (d->prefix == "lt" || d->prefix == "eb") return d->range.low;
+  return std::nullopt;
+}
+
+// How a search is ordered when an ordered plan serves it: by the resources' time (their
+// index rows carry it) or by _lastUpdated (the resources' index only).
+struct Order {
+  bool by_update;
+  bool descending;
+};
+
+Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view compartment, const SearchQuery& q,
+                                 Order order) {
+  const SearchQuery::Criterion* lead = nullptr;
+  int best = -1;
+  for (const auto& c : q.criteria) {
+    int rank = order.by_update ? -1 : lead_rank(c, compartment);
+    if (rank >= 0 && (best < 0 || rank < best)) best = rank, lead = &c;
+  }
+  OrderedPlan plan;
+  std::vector<store::Value>& params = plan.params;
+  if (lead) {
+    auto cond = value_condition(index, *lead, "d");
+    if (!cond.is_ok()) return cond.status();
+    // CROSS JOIN: the index range leads (SQLite keeps the written order; PostgreSQL plans it).
+    plan.from_where = std::string(" FROM ") + index_table(lead->param->kind) +
+                      " d CROSS JOIN resources r WHERE d.compartment = ? AND d.resource_type = ? AND d.param = ? AND (" +
+                      cond->sql +
+                      ") AND r.compartment = d.compartment AND r.resource_type = d.resource_type "
+                      "AND r.resource_id = d.resource_id";
+    params = {std::string(compartment), q.type, std::string(lead->param->name)};
+    params.insert(params.end(), cond->params.begin(), cond->params.end());
+    plan.key = "d.at", plan.id = "d.resource_id";
+  } else {
+    plan.from_where = " FROM resources r WHERE r.compartment = ? AND r.resource_type = ?";
+    params = {std::string(compartment), q.type};
+    plan.key = order.by_update ? "r.last_updated" : "r.at", plan.id = "r.resource_id";
+  }
+  plan.from_where += " AND r.deleted = 0";
+  const SearchParam* primary = primary_date_param(q.type);
+  for (const auto& c : q.criteria) {
+    if (&c == lead) continue;
+    const SearchParam& p = *c.param;
+    if (c.param == primary && !order.by_update) {
+      if (auto bound = time_bound(c)) {
+        plan.from_where += " AND " + plan.key + " < ?";
+        params.push_back(*bound);
+      }
+    }
+    std::string probe = std::string("SELECT 1 FROM ") + index_table(p.kind) +
+                        " x WHERE x.compartment = r.compartment AND x.resource_type = r.resource_type "
+                        "AND x.resource_id = r.resource_id AND x.param = ?";
+    if (c.modifier == "missing") {
+      plan.from_where += (c.values[0] == "true" ? " AND NOT EXISTS (" : " AND EXISTS (") + probe + ")";
+      params.push_back(std::string(p.name));
+      continue;
+    }
+    auto cond = value_condition(index, c, "x");
+    if (!cond.is_ok()) return cond.status();
+    if (on_resources_row(p)) {
+      plan.from_where += " AND (" + cond->sql + ")";
+    } else {
+      plan.from_where += (positive(c) ? " AND EXISTS (" : " AND NOT EXISTS (") + probe + " AND (" + cond->sql + "))";
+      params.push_back(std::string(p.name));
+    }
+    params.insert(params.end(), cond->params.begin(), cond->params.end());
+  }
+  for (const auto& f : q.filters) {
+    plan.from_where += " AND (" + f.sql + ")";
+    params.insert(params.end(), f.params.begin(), f.params.end());
+  }
+  return plan;
+}
+
+// The order of a search an ordered plan serves; nullopt for the general plan (a few ids, or
+// sorted by several keys or a secondary date).
+std::optional<Order> ordered(const SearchQuery& q) {
+  for (const auto& c : q.criteria) {
+    if (c.param->kind == ParamKind::kId) return std::nullopt;
+  }
+  if (q.sort.empty()) return Order{false, true};
+  if (q.sort.size() != 1) return std::nullopt;
+  if (q.sort[0].param == primary_date_param(q.type)) return Order{false, q.sort[0].descending};
+  if (q.sort[0].param->kind == ParamKind::kLastUpdated) return Order{true, q.sort[0].descending};
+  return std::nullopt;
+}
+
+const SearchParam kTimeKey{"_at", ParamKind::kDate, ""};
+const SearchParam kUpdatedKey{"_lastUpdated", ParamKind::kLastUpdated, ""};
+
+// One page of an ordered plan. Rows of one resource come together (same time, same id) when
+// the leading criterion matches it twice (a code in two systems): they count once.
+Status run_ordered(store::Transaction& tx, const OrderedPlan& plan, const SearchQuery& q, Order order,
+                   SearchPage& page) {
+  bool descending = order.descending;
+  std::vector<SearchQuery::SortKey> cursor_keys = {{order.by_update ? &kUpdatedKey : &kTimeKey, descending}};
+  Cursor cursor;
+  if (!q.cursor.empty()) {
+    auto c = decode_cursor(q.cursor, cursor_keys);
+    if (!c.is_ok()) return c.status();
+    cursor = std::move(*c);
+  }
+  bool desc = descending != cursor.before;
+  std::string sql = "SELECT r.resource_id, r.version, " + plan.key + plan.from_where;
+  std::vector<store::Value> params = plan.params;
+  if (!q.cursor.empty()) {
+    sql += " AND (" + plan.key + ", " + plan.id + (desc ? ") < (?, ?)" : ") > (?, ?)");
+    params.push_back(cursor.keys[0]);
+    params.push_back(cursor.keys[1]);
+  }
+  sql += " ORDER BY " + plan.key + (desc ? " DESC, " : " ASC, ") + plan.id + (desc ? " DESC" : " ASC") + " LIMIT ?";
+  const size_t wanted = static_cast<size_t>(q.count) + 1;
+  std::vector<store::Row> rows;
+  for (int64_t limit = static_cast<int64_t>(wanted);; limit *= 4) {
+    params.push_back(limit);
+    auto got = tx.query(sql, params);
+    if (!got.is_ok()) return got.status();
+    params.pop_back();
+    size_t fetched = got->size();
+    rows.clear();
+    for (auto& row : *got) {
+      if (rows.empty() || rows.back().text(0) != row.text(0)) rows.push_back(std::move(row));
+    }
+    if (rows.size() >= wanted || fetched < static_cast<size_t>(limit)) break;
+  }
+  bool more = rows.size() > static_cast<size_t>(q.count);
+  if (more) rows.erase(rows.begin() + q.count, rows.end());
+  if (cursor.before) std::reverse(rows.begin(), rows.end());
+  for (const auto& row : rows) page.matches.emplace_back(row.text(0), row.integer(1));
+  if (!rows.empty()) {
+    bool has_next = cursor.before || more;
+    bool has_previous = cursor.before ? more : !q.cursor.empty();
+    if (has_next) page.next_cursor = encode_cursor(false, rows.back(), 2, 1);
+    if (has_previous) page.previous_cursor = encode_cursor(true, rows.front(), 2, 1);
   }
   return Status::ok();
 }
@@ -488,6 +684,12 @@ Result<SearchPage> Searcher::run(store::Transaction& tx, std::string_view compar
     page.total = (*n)->integer(0);
   }
   if (q.summary == SearchQuery::Summary::kCount) return page;
+  if (auto order = ordered(q)) {
+    auto plan = ordered_plan(index_, compartment, q, *order);
+    if (!plan.is_ok()) return plan.status();
+    CARNET_RETURN_IF_ERROR(run_ordered(tx, *plan, q, *order, page));
+    return page;
+  }
 
   // Sort keys, ending with the id so that every row has a distinct position.
   std::vector<SearchQuery::SortKey> keys = q.sort;

@@ -158,6 +158,14 @@ IndexEntries SearchIndex::extract(std::string_view type, const json& resource) c
   dedupe(out.tokens, [](const IndexEntries::Token& t) { return std::tie(t.param, t.system, t.code); });
   dedupe(out.dates, [](const IndexEntries::Date& d) { return std::tie(d.param, d.low, d.high); });
   dedupe(out.references, [](const IndexEntries::Reference& r) { return std::tie(r.param, r.target); });
+  if (const SearchParam* primary = primary_date_param(type)) {
+    for (const auto& d : out.dates) {  // sorted: the first of the parameter is the earliest
+      if (d.param == primary->name) {
+        out.at = std::max(d.low, kNoTime);
+        break;
+      }
+    }
+  }
   return out;
 }
 
@@ -172,24 +180,24 @@ Status SearchIndex::clear(store::Transaction& tx, std::string_view compartment, 
 }
 
 Status SearchIndex::write(store::Transaction& tx, std::string_view compartment, std::string_view type,
-                          std::string_view id, const json& resource, bool replaces) const {
+                          std::string_view id, const IndexEntries& e, bool replaces) const {
   if (replaces) CARNET_RETURN_IF_ERROR(clear(tx, compartment, type, id));
-  IndexEntries e = extract(type, resource);
   std::string c(compartment), t(type), i(id);
   // One statement per table (rows of one resource are few).
   std::vector<std::vector<store::Value>> rows;
-  for (const auto& x : e.tokens) rows.push_back({c, t, x.param, x.code, x.system, i});
-  CARNET_RETURN_IF_ERROR(
-      store::insert_rows(tx, "search_tokens", "compartment, resource_type, param, code, system, resource_id", std::move(rows))
-          .status());
+  for (const auto& x : e.tokens) rows.push_back({c, t, x.param, x.code, x.system, e.at, i});
+  CARNET_RETURN_IF_ERROR(store::insert_rows(tx, "search_tokens",
+                                            "compartment, resource_type, param, code, system, at, resource_id",
+                                            std::move(rows))
+                             .status());
   rows.clear();
   for (const auto& x : e.dates) rows.push_back({c, t, x.param, x.low, x.high, i});
   CARNET_RETURN_IF_ERROR(
       store::insert_rows(tx, "search_dates", "compartment, resource_type, param, low, high, resource_id", std::move(rows))
           .status());
   rows.clear();
-  for (const auto& x : e.references) rows.push_back({c, t, x.param, x.target, i});
-  return store::insert_rows(tx, "search_references", "compartment, resource_type, param, target, resource_id",
+  for (const auto& x : e.references) rows.push_back({c, t, x.param, x.target, e.at, i});
+  return store::insert_rows(tx, "search_references", "compartment, resource_type, param, target, at, resource_id",
                             std::move(rows))
       .status();
 }

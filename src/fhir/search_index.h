@@ -17,6 +17,9 @@
 
 namespace carnet::fhir {
 
+// The time of a resource that has none (before year 1): last in a newest-first order.
+inline constexpr int64_t kNoTime = -62135596801;
+
 struct IndexEntries {
   struct Token {
     std::string param, system, code;
@@ -31,6 +34,9 @@ struct IndexEntries {
   std::vector<Token> tokens;
   std::vector<Date> dates;
   std::vector<Reference> references;
+  // The earliest start of the type's primary date (search_params.h), or kNoTime: the
+  // resource's place in a search's default order, kept on its resources row and index rows.
+  int64_t at = kNoTime;
 };
 
 // "Type/id" from a reference string: relative, absolute (…/Type/id), versioned
@@ -51,7 +57,7 @@ class SearchIndex {
   // Replaces the entries of a resource by those of its new current version (`replaces`
   // false: a new resource, which has none yet).
   Status write(store::Transaction& tx, std::string_view compartment, std::string_view type, std::string_view id,
-               const nlohmann::json& resource, bool replaces = true) const;
+               const IndexEntries& entries, bool replaces = true) const;
   // Removes the entries of a deleted resource.
   Status clear(store::Transaction& tx, std::string_view compartment, std::string_view type, std::string_view id) const;
 

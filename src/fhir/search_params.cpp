@@ -292,6 +292,13 @@ const SearchParam* find_search_param(std::string_view type, std::string_view nam
   return nullptr;
 }
 
+const SearchParam* primary_date_param(std::string_view type) {
+  for (const auto& p : search_params(type)) {
+    if (p.kind == ParamKind::kDate) return &p;
+  }
+  return nullptr;
+}
+
 std::string_view param_kind_name(ParamKind kind) {
   switch (kind) {
     case ParamKind::kToken: return "token";

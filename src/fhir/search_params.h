@@ -43,6 +43,10 @@ std::vector<std::string> index_words(std::string_view text);
 // The parameters of one type, including _id and _lastUpdated; empty for unknown types.
 std::span<const SearchParam> search_params(std::string_view type);
 const SearchParam* find_search_param(std::string_view type, std::string_view name);
+// The type's first date parameter (Observation: date, Appointment: date, Patient: birthdate),
+// whose earliest start is the resource's time: what searches are ordered by by default and
+// what every index row carries (search_index.h); null for types without a date.
+const SearchParam* primary_date_param(std::string_view type);
 
 std::string_view param_kind_name(ParamKind kind);  // "token", "date", "reference"...
 
