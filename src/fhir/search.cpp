@@ -513,8 +513,10 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
     std::string probe = std::string("SELECT 1 FROM ") + index_table(p.kind) +
                         " x WHERE x.compartment = r.compartment AND x.resource_type = r.resource_type "
                         "AND x.resource_id = r.resource_id AND x.param = ?";
+    // A probe is a scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a semi-join,
+    // and its generic plan for a prepared statement then hashes the probed index range whole.
     if (c.modifier == "missing") {
-      plan.from_where += (c.values[0] == "true" ? " AND NOT EXISTS (" : " AND EXISTS (") + probe + ")";
+      plan.from_where += " AND (" + probe + " LIMIT 1)" + (c.values[0] == "true" ? " IS NULL" : " IS NOT NULL");
       params.push_back(std::string(p.name));
       continue;
     }
@@ -523,7 +525,7 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
     if (on_resources_row(p)) {
       plan.from_where += " AND (" + cond->sql + ")";
     } else {
-      plan.from_where += (positive(c) ? " AND EXISTS (" : " AND NOT EXISTS (") + probe + " AND (" + cond->sql + "))";
+      plan.from_where += " AND (" + probe + " AND (" + cond->sql + ") LIMIT 1)" + (positive(c) ? " IS NOT NULL" : " IS NULL");
       params.push_back(std::string(p.name));
     }
     params.insert(params.end(), cond->params.begin(), cond->params.end());

@@ -43,7 +43,8 @@ class RecorderHooks final : public access::ResourceHooks {
   }
 };
 
-// The latest Observation of `code` in the space (by effective date) that the caller may see.
+// The latest Observation of `code` in the space (by effective date) that the caller may see:
+// the first entry of the code's index read newest first (fhir/search.h).
 Result<std::optional<fhir::ResourceVersion>> latest(access::Repository& repo, const std::string& space,
                                                     const std::string& code) {
   auto q = fhir::parse_search("Observation", {{"code", std::string(kLoinc) + "|" + code}, {"_sort", "-date"}, {"_count", "1"}},
@@ -56,46 +57,51 @@ Result<std::optional<fhir::ResourceVersion>> latest(access::Repository& repo, co
   return std::optional<fhir::ResourceVersion>(std::move(found->matches.front()));
 }
 
+// The body-mass index of a weight and a height, as a derived Observation at `when`.
+json bmi_observation(const std::string& space, const json& weight, const std::string& weight_id, const json& height,
+                     const std::string& height_id, const std::string& when) {
+  auto kg = si_value(weight, true);
+  auto metres = si_value(height, false);
+  if (!kg || !metres || *metres <= 0.3) return json();
+  double bmi = std::round(*kg / (*metres * *metres) * 10) / 10;
+  return {
+      {"resourceType", "Observation"},
+      {"status", "final"},
+      {"category", {{{"coding", {{{"system", "http://terminology.hl7.org/CodeSystem/observation-category"}, {"code", "vital-signs"}}}}}}},
+      {"code", {{"coding", {{{"system", kLoinc}, {"code", kBodyMassIndex}, {"display", "Body mass index (BMI) [Ratio]"}}}},
+                {"text", "Indice de masse corporelle"}}},
+      {"subject", {{"reference", "Patient/" + space}}},
+      {"effectiveDateTime", when},
+      {"valueQuantity", {{"value", bmi}, {"unit", "kg/m2"}, {"system", kUcum}, {"code", "kg/m2"}}},
+      {"derivedFrom", {{{"reference", "Observation/" + weight_id}}, {{"reference", "Observation/" + height_id}}}},
+      {"note", {{{"text", "Calculé par Carnet à partir du poids et de la dernière taille connue."}}}}};
+}
+
 class ObservationHooks final : public access::ResourceHooks {
  public:
   Status validate(const access::WriteContext&, const json& observation) const override {
     return check_measurement(observation);
   }
 
-  // After a weight or height: the body-mass index from the latest of each.
-  Status after_write(access::WriteContext& w, const fhir::ResourceVersion&, const json& obs) const override {
+  // A new weight gets its body-mass index, at its time, with the latest height; a new height
+  // gives one with the latest weight. Each is one look-up of the latest of the other kind
+  // (an index range read from its newest end), so a write costs the same however many
+  // readings the space holds; and a weight never reads the other weights, so concurrent
+  // weights (a device's upload) do not depend on each other. An edited weight or height
+  // keeps the index made when it was new.
+  Status after_write(access::WriteContext& w, const fhir::ResourceVersion& v, const json& obs) const override {
+    if (!w.create || obs.value("status", "") == "entered-in-error") return Status::ok();
     const Measure* m = measure_of(obs.value("code", json::object()));
     if (!m || (std::string(m->code) != kWeight && std::string(m->code) != kHeight)) return Status::ok();
-    auto weight = latest(w.repo, w.space, kWeight);
-    if (!weight.is_ok()) return weight.status();
-    auto height = latest(w.repo, w.space, kHeight);
-    if (!height.is_ok()) return height.status();
-    if (!*weight || !*height) return Status::ok();
-    json wj = json::parse((*weight)->json, nullptr, false), hj = json::parse((*height)->json, nullptr, false);
-    if (!wj.is_object() || !hj.is_object()) return Status::corrupt("a stored measurement is not a resource");
-    auto kg = si_value(wj, true);
-    auto metres = si_value(hj, false);
-    if (!kg || !metres || *metres <= 0.3) return Status::ok();
-    double bmi = std::round(*kg / (*metres * *metres) * 10) / 10;
-    std::string when = std::max(effective_of(wj), effective_of(hj));
-    json out = {
-        {"resourceType", "Observation"},
-        {"status", "final"},
-        {"category", {{{"coding", {{{"system", "http://terminology.hl7.org/CodeSystem/observation-category"}, {"code", "vital-signs"}}}}}}},
-        {"code", {{"coding", {{{"system", kLoinc}, {"code", kBodyMassIndex}, {"display", "Body mass index (BMI) [Ratio]"}}}},
-                  {"text", "Indice de masse corporelle"}}},
-        {"subject", {{"reference", "Patient/" + w.space}}},
-        {"effectiveDateTime", when},
-        {"valueQuantity", {{"value", bmi}, {"unit", "kg/m2"}, {"system", kUcum}, {"code", "kg/m2"}}},
-        {"derivedFrom", {{{"reference", "Observation/" + (*weight)->id}}, {{"reference", "Observation/" + (*height)->id}}}},
-        {"note", {{{"text", "Calculé par Carnet à partir du dernier poids et de la dernière taille."}}}}};
-    // Unchanged inputs: nothing to add.
-    auto previous = latest(w.repo, w.space, kBodyMassIndex);
-    if (!previous.is_ok()) return previous.status();
-    if (*previous) {
-      json p = json::parse((*previous)->json, nullptr, false);
-      if (p.is_object() && p.value("derivedFrom", json::array()) == out["derivedFrom"]) return Status::ok();
-    }
+    bool weight = std::string(m->code) == kWeight;
+    auto other = latest(w.repo, w.space, weight ? kHeight : kWeight);
+    if (!other.is_ok()) return other.status();
+    if (!*other) return Status::ok();
+    json o = json::parse((*other)->json, nullptr, false);
+    if (!o.is_object()) return Status::corrupt("a stored measurement is not a resource");
+    json out = weight ? bmi_observation(w.space, obs, v.id, o, (*other)->id, effective_of(obs))
+                      : bmi_observation(w.space, o, (*other)->id, obs, v.id, std::max(effective_of(o), effective_of(obs)));
+    if (out.is_null()) return Status::ok();
     return w.repo.create_derived(w, "Observation", std::move(out)).status();
   }
 };
