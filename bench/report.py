@@ -118,6 +118,26 @@ def main():
         goals.append(Goal("S5 growth", "S5 p99 growth from 1 M to 10 M resources", "≤ 1.2×",
                           g("S5", "search_10000000_c16_p99_ms"), g("S5", "search_1000000_c16_p99_ms"), " ms",
                           "p99 at 1 M", at_most=1.2))
+    # S8 lifetime space: each request as fast in the largest space as in the smallest, and
+    # the absolute goals of issue 18 (ten times the Medplum 5.0.10 figures) in the largest.
+    life = sorted({int(n.split("_")[-2]) for (s, b, n) in F if s == "S8" and n.startswith("code_") and n.endswith("_rps")
+                   and n.split("_")[-2].isdigit()})
+    if len(life) >= 2:
+        small, large = life[0], life[-1]
+        for name, label in (("read", "read by id"), ("code", "code search"), ("code_sorted", "code search, newest first"),
+                            ("date_range", "code search in a date range"), ("updated", "code search, _lastUpdated"),
+                            ("weight", "weight create")):
+            goals.append(Goal(f"S8 {name}", f"S8 {label}, space of {large:,} against {small:,} (req/s)", "≥ 1/1.2 ×",
+                              g("S8", f"{name}_{large}_rps"), g("S8", f"{name}_{small}_rps"), "", f"at {small:,}",
+                              at_least=1 / 1.2))
+        goals.append(Goal("S8 ingest", f"S8 transaction ingest, space of {large:,} against {small:,} (Observations/s)",
+                          "≥ 1/1.5 ×", g("S8", f"ingest_{large}_obs_per_s"), g("S8", f"ingest_{small}_obs_per_s"), "",
+                          f"at {small:,}", at_least=1 / 1.5))
+        for name, label, goal in (("code", "code searches/s", 4000.0), ("weight", "weight creates/s", 2500.0)):
+            goals.append(Goal(f"S8 {name} abs", f"S8 {label} in a space of {large:,}", f"≥ {goal:,.0f}/s",
+                              g("S8", f"{name}_{large}_rps"), const(goal), "", f"the goal, {goal:,.0f}/s", at_least=1.0))
+        goals.append(Goal("S8 ingest abs", f"S8 Observations ingested/s in a space of {large:,}", "≥ 1,600/s",
+                          g("S8", f"ingest_{large}_obs_per_s"), const(1600.0), "", "the goal, 1,600/s", at_least=1.0))
     for n in doc_sizes:
         if n < 1 << 20:  # small documents: bound by requests, not bytes (issue 6's national peak)
             goals.append(Goal(f"S6 {n}", f"S6 document upload, {n // 1024} KB each (documents/s)", "≥ 130/s (national peak)",

@@ -330,7 +330,11 @@ class SqliteStore final : public Store {
       batch_ = std::make_shared<Batch>();
     }
     std::shared_ptr<Batch> batch = batch_;
-    Status s = writer_->exec_script("SAVEPOINT w");
+    // The batch's first writer has nothing of others' to keep if it fails: the transaction
+    // itself rolls back. Only the writers after it need a savepoint (whose journal keeps a
+    // copy of every page they change: a large Bundle alone would copy thousands).
+    const bool first = batch->members == 0;
+    Status s = first ? Status::ok() : writer_->exec_script("SAVEPOINT w");
     if (s.is_ok()) {
       SqliteTransaction tx(*writer_);
       try {
@@ -344,7 +348,13 @@ class SqliteStore final : public Store {
         finish_batch_locked(s.is_ok() ? Status::unavailable("transaction rolled back by SQLite") : s, false);
         return s.is_ok() ? Status::unavailable("transaction rolled back by SQLite") : s;
       }
-      Status end = s.is_ok() ? writer_->exec_script("RELEASE w") : writer_->exec_script("ROLLBACK TO w; RELEASE w");
+      if (first && !s.is_ok()) {
+        // Its own transaction: rolled back whole; the next writer opens a new one.
+        finish_batch_locked(s, true);
+        return s;
+      }
+      Status end = first ? Status::ok()
+                         : s.is_ok() ? writer_->exec_script("RELEASE w") : writer_->exec_script("ROLLBACK TO w; RELEASE w");
       if (s.is_ok()) s = end;
       if (!end.is_ok()) {
         finish_batch_locked(end, true);
