@@ -128,6 +128,12 @@ Result<ParsedConfig> parse_config(int argc, const char* const* argv, std::ostrea
       ->envname("CARNET_IO_THREADS")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--workers", c.workers, "Threads running request handlers (storage, crypto)")
       ->envname("CARNET_WORKERS")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--write-workers", c.write_workers,
+                 "Threads running the requests that write (POST, PUT, PATCH, DELETE): they mostly wait for "
+                 "their turn on the database and for the disk, so the more there are, the more writes share "
+                 "each flush (group commit); 0: 32 on SQLite (one writer at a time, sharing flushes), 2 per CPU "
+                 "+ 4 on PostgreSQL (each a server process; more make its serializable transactions slower)")
+      ->envname("CARNET_WRITE_WORKERS")->check(CLI::Range(0, 256))->capture_default_str();
   app.add_option("--password-threads", c.password_threads,
                  "Threads hashing passwords, at lower CPU priority; at most --workers/2 sign-ins hash or wait at "
                  "once, more get 503 (0: half the CPUs)")

@@ -26,6 +26,7 @@ struct Config {
   // Limits and timeouts
   int io_threads = 1;
   int workers = 4;
+  int write_workers = 0;  // threads for requests that write; 0: 32 on SQLite, 2 per CPU + 4 on PostgreSQL
   int password_threads = 0;  // password hashing threads; 0 = half the CPUs (at least 1)
   int worker_queue_limit = 4096;         // queued handler jobs beyond this get 503
   int max_connections = 16384;

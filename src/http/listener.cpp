@@ -227,7 +227,9 @@ awaitable<api::Response> Server::Impl::run_on_worker(const Dispatcher::Plan& pla
   co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(api::Response)>(
       [this, ex, &plan, &req](auto handler) {
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        bool queued = workers.try_submit([this, ex, h, &plan, &req] {
+        const std::string& m = req.method;
+        WorkerPool& pool = m == "GET" || m == "HEAD" || m == "OPTIONS" ? workers : writers;
+        bool queued = pool.try_submit([this, ex, h, &plan, &req] {
           log::ScopedRequestId scoped(req.request_id);
           DeferredWaits::Scope waits;
           api::Response r = dispatcher.execute(plan, req);
@@ -292,8 +294,9 @@ awaitable<void> Server::Impl::session(Stream& stream, ConnectionHandle& handle, 
   }
 }
 
-Server::Server(const Config& config, const Dispatcher& dispatcher, WorkerPool& workers, Metrics& metrics)
-    : impl_(std::make_unique<Impl>(config, dispatcher, workers, metrics)) {}
+Server::Server(const Config& config, const Dispatcher& dispatcher, WorkerPool& workers, WorkerPool& writers,
+               Metrics& metrics)
+    : impl_(std::make_unique<Impl>(config, dispatcher, workers, writers, metrics)) {}
 Server::~Server() = default;
 Status Server::listen() { return impl_->listen(); }
 uint16_t Server::port() const { return impl_->port; }

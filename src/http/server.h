@@ -21,7 +21,8 @@ class WorkerPool;
 
 class Server {
  public:
-  Server(const Config& config, const Dispatcher& dispatcher, WorkerPool& workers, Metrics& metrics);
+  // `writers` runs the requests that write (POST, PUT, PATCH, DELETE), `workers` the others.
+  Server(const Config& config, const Dispatcher& dispatcher, WorkerPool& workers, WorkerPool& writers, Metrics& metrics);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

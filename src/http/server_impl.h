@@ -102,12 +102,13 @@ struct Incoming {
 };
 
 struct Server::Impl {
-  Impl(const Config& c, const Dispatcher& d, WorkerPool& w, Metrics& m)
-      : cfg(c), dispatcher(d), workers(w), metrics(m) {}
+  Impl(const Config& c, const Dispatcher& d, WorkerPool& w, WorkerPool& wr, Metrics& m)
+      : cfg(c), dispatcher(d), workers(w), writers(wr), metrics(m) {}
 
   const Config& cfg;
   const Dispatcher& dispatcher;
   WorkerPool& workers;
+  WorkerPool& writers;
   Metrics& metrics;
   ProxyTrust proxies;
   std::atomic<bool> stopping{false};

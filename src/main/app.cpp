@@ -172,6 +172,23 @@ Result<std::shared_ptr<EventHooks>> listen_for_events(store::Store& store, const
 
 }  // namespace
 
+// Threads for the requests that write, and database connections. One connection per worker:
+// a request holds one transaction, in which its repository decides, audits and acts (handlers
+// waiting for their audit event to be durable hold none; the audit trail's group commit has
+// a connection of its own, Store::transact_background). SQLite has one writer connection,
+// and the reads of requests that write (their session) share the readers; on PostgreSQL
+// every request in a transaction holds a connection.
+std::pair<int, int> pool_sizes(const Config& cfg) {
+  bool sqlite = cfg.database.empty() || cfg.database.rfind("sqlite:", 0) == 0;
+  int write_workers = cfg.write_workers > 0 ? cfg.write_workers
+                      : sqlite              ? 32
+                                            : 2 * std::max(1, int(std::thread::hardware_concurrency())) + 4;
+  int connections = cfg.database_connections > 0 ? cfg.database_connections
+                    : sqlite                     ? std::clamp(cfg.workers, 1, 64)
+                                                 : std::clamp(cfg.workers + write_workers, 1, 64);
+  return {write_workers, connections};
+}
+
 int run_carnetd(int argc, const char* const* argv) {
   auto parsed = parse_config(argc, argv, std::cout);
   if (!parsed.is_ok()) {
@@ -194,10 +211,7 @@ int run_carnetd(int argc, const char* const* argv) {
                                      env_key ? std::optional<std::string>(env_key) : std::nullopt});
   if (!ring.is_ok()) return fail(ring.status());
 
-  // One connection per worker: a request holds one transaction, in which its repository
-  // decides, audits and acts (handlers waiting for their audit event to be durable hold none;
-  // the audit trail's group commit has a connection of its own, Store::transact_background).
-  int connections = cfg.database_connections > 0 ? cfg.database_connections : std::clamp(cfg.workers, 1, 64);
+  auto [write_workers, connections] = pool_sizes(cfg);
   auto store = store::open_store(cfg.database, cfg.data_dir, connections);
   if (!store.is_ok()) return fail(store.status());
 
@@ -205,6 +219,14 @@ int run_carnetd(int argc, const char* const* argv) {
   http::WorkerPool workers(cfg.workers, size_t(cfg.worker_queue_limit));
   metrics.add_gauge("carnet_worker_queue_depth", "Handler jobs waiting for a worker thread.",
                     [&workers] { return double(workers.queue_depth()); });
+  http::WorkerPool writers(write_workers, size_t(cfg.worker_queue_limit));
+  metrics.add_gauge("carnet_store_write_transactions_total", "Write transactions committed (SQLite).",
+                    [&store] { return double((*store)->write_counts().transactions); });
+  metrics.add_gauge("carnet_store_write_flushes_total",
+                    "Commits flushed to disk (SQLite; a group commit makes several transactions durable with one).",
+                    [&store] { return double((*store)->write_counts().flushes); });
+  metrics.add_gauge("carnet_write_worker_queue_depth", "Handler jobs of writing requests waiting for a thread.",
+                    [&writers] { return double(writers.queue_depth()); });
 
   std::unique_ptr<Clock> clock_impl = make_clock(cfg);
   const Clock& clock = *clock_impl;
@@ -264,19 +286,21 @@ int run_carnetd(int argc, const char* const* argv) {
   http::StaticFiles static_files(cfg.web_root, {"/api/", "/fhir/", "/oauth2/", "/.well-known/", "/healthz",
                                                 "/readyz", "/metrics"});
   http::Dispatcher dispatcher(router, static_files, cfg.max_body_bytes);
-  http::Server server(cfg, dispatcher, workers, metrics);
+  http::Server server(cfg, dispatcher, workers, writers, metrics);
   Status listening = server.listen();
   if (!listening.is_ok()) return fail(listening);
 
   log::info("started", {{"url", server.url()}, {"data_dir", cfg.data_dir}, {"database", (*store)->capabilities().backend},
                         {"schema_version", (*store)->schema_version()},
-                        {"master_key", ring->fingerprint()}, {"io_threads", cfg.io_threads}, {"workers", cfg.workers}});
+                        {"master_key", ring->fingerprint()}, {"io_threads", cfg.io_threads}, {"workers", cfg.workers},
+                        {"write_workers", write_workers}});
   log::flush();
   std::cout << "carnetd listening on " << server.url() << std::endl;
 
   scheduler.start(std::min<std::chrono::milliseconds>(cfg.job_interval, std::chrono::seconds(5)));
   server.run();
   workers.shutdown();  // handlers still running finish before the server is destroyed
+  writers.shutdown();
   scheduler.stop();
   log::info("stopped");
   log::flush();

@@ -304,6 +304,9 @@ class SqliteStore final : public Store {
   }
 
   int schema_version() const override { return version_; }
+  WriteCounts write_counts() const override {
+    return {committed_writes_.load(std::memory_order_relaxed), commits_.load(std::memory_order_relaxed)};
+  }
   const Capabilities& capabilities() const override { return caps_; }
 
  private:
@@ -407,6 +410,10 @@ class SqliteStore final : public Store {
   // REQUIRES: writer_mu_ held and batch_ set.
   void finish_batch_locked(Status outcome, bool still_open) {
     if (outcome.is_ok()) outcome = writer_->exec_script("COMMIT");
+    if (outcome.is_ok()) {
+      commits_.fetch_add(1, std::memory_order_relaxed);
+      committed_writes_.fetch_add(uint64_t(batch_->members), std::memory_order_relaxed);
+    }
     wal_dirty_.store(true, std::memory_order_relaxed);
     last_write_.store(std::chrono::steady_clock::now(), std::memory_order_relaxed);
     if (!outcome.is_ok() && still_open && !sqlite3_get_autocommit(writer_->db())) {
@@ -512,6 +519,7 @@ class SqliteStore final : public Store {
   std::atomic<int> waiting_writers_{0};
   std::shared_ptr<Batch> batch_;  // the write transaction open on writer_, guarded by writer_mu_
   std::atomic<bool> wal_dirty_{false};  // the log may hold frames
+  std::atomic<uint64_t> commits_{0}, committed_writes_{0};
   std::atomic<std::chrono::steady_clock::time_point> last_write_{std::chrono::steady_clock::time_point{}};
   std::thread checkpointer_;
   std::unique_ptr<Connection> writer_;

@@ -150,6 +150,15 @@ class Store {
 
   virtual int schema_version() const = 0;
   virtual const Capabilities& capabilities() const = 0;
+
+  // Write transactions committed, and the flushes to disk that made them durable (a group
+  // commit makes several durable with one flush); zeros where the backend does not count
+  // them (PostgreSQL: the server's pg_stat_wal counts its own).
+  struct WriteCounts {
+    uint64_t transactions = 0;
+    uint64_t flushes = 0;
+  };
+  virtual WriteCounts write_counts() const { return {}; }
 };
 
 struct SqliteOptions {
