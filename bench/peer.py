@@ -11,8 +11,9 @@ record over ten years (a body weight 95 times in 100, a heart rate 5 times, a he
 and then):
 
   populate  --resources Observations (default 20,000) posted as transaction Bundles of
-            --bundle entries; the time of every Bundle is kept: the first and the last
-            tell whether imports slow down as the record fills;
+            --bundle entries, in time order (a device's history); the time of every Bundle
+            is kept: the first and the last tell whether imports slow down as the record
+            fills;
   read      GET Observation/{id};
   search    GET Observation?patient=X&code=http://loinc.org|8867-4&_count=25, and the same
             newest first (_sort=-date);
@@ -20,8 +21,9 @@ and then):
 
 Loads are run by wrk (Debian package wrk) at --connections; every figure is printed as
 requests/s and p50/p99 latency. Only Python's standard library is used.
-    bench/peer.py ingest BASE_URL TOKEN PATIENT BUNDLES [--bundle 500]
-posts BUNDLES transaction Bundles only and prints the seconds each took (bench/lifetime).
+    bench/peer.py ingest BASE_URL TOKEN PATIENT BUNDLES [--bundle 500] [--start EPOCH]
+posts BUNDLES transaction Bundles of readings an hour apart from --start only, and prints
+the seconds each took (bench/lifetime).
 """
 
 import argparse
@@ -42,14 +44,15 @@ KINDS = [("29463-7", "Body weight", "kg", 50, 100), ("8867-4", "Heart rate", "/m
          ("8302-2", "Body height", "cm", 150, 200)]
 
 
-def observation(patient, rng, kind=None):
+def observation(patient, rng, kind=None, when=None):
+    """A reading at `when` (seconds since the epoch), or at a random time of 2016-2025."""
     if kind is None:
         pick = rng.randrange(1000)
         kind = 0 if pick < 950 else 1 if pick < 999 else 2
     code, display, unit, low, high = KINDS[kind]
-    day = rng.randrange(3650)
-    when = "%04d-%02d-%02dT%02d:%02d:00+01:00" % (2016 + day // 365, day % 365 // 31 + 1, day % 31 % 28 + 1,
-                                                   rng.randrange(24), rng.randrange(60))
+    if when is None:
+        when = 1451606400 + rng.randrange(3650 * 86400)
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
     return {
         "resourceType": "Observation", "status": "final",
         "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
@@ -82,10 +85,12 @@ class Server:
         except urllib.error.HTTPError as e:
             raise SystemExit("peer: %s %s answered %d: %s" % (method, path, e.code, e.read()[:500].decode(errors="replace")))
 
-    def bundle(self, patient, n, rng):
+    def bundle(self, patient, n, rng, start=None):
+        """A transaction of n readings, an hour apart from `start` (a device's upload), or at
+        random times when start is None."""
         entries = [{"fullUrl": "urn:uuid:%s" % uuid.UUID(int=rng.getrandbits(128)),
-                    "resource": observation(patient, rng),
-                    "request": {"method": "POST", "url": "Observation"}} for _ in range(n)]
+                    "resource": observation(patient, rng, None, None if start is None else start + 3600 * i),
+                    "request": {"method": "POST", "url": "Observation"}} for i in range(n)]
         started = time.monotonic()
         status, answer = self.call("POST", "", {"resourceType": "Bundle", "type": "transaction", "entry": entries})
         elapsed = time.monotonic() - started
@@ -120,10 +125,11 @@ def wrk(url, token, connections, duration, body=None):
     return float(rps), lat.get("50%", "?"), lat.get("99%", "?")
 
 
-def ingest(server, patient, bundles, size, rng):
+def ingest(server, patient, bundles, size, rng, start):
+    """Bundles of readings in time order from `start`, as a device uploads its history."""
     times = []
-    for _ in range(bundles):
-        elapsed, _ = server.bundle(patient, size, rng)
+    for b in range(bundles):
+        elapsed, _ = server.bundle(patient, size, rng, start + b * size * 3600)
         times.append(elapsed)
         print("%.3f" % elapsed, flush=True)
     return times
@@ -137,8 +143,9 @@ def main():
             p.add_argument(a)
         p.add_argument("bundles", type=int)
         p.add_argument("--bundle", type=int, default=500)
+        p.add_argument("--start", type=int, default=int(time.time()), help="time of the first reading (epoch seconds)")
         a = p.parse_args()
-        ingest(Server(a.base, a.token), a.patient, a.bundles, a.bundle, random.Random())
+        ingest(Server(a.base, a.token), a.patient, a.bundles, a.bundle, random.Random(), a.start)
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("base")
@@ -158,8 +165,9 @@ def main():
     print("populating Patient/%s with %d Observations in transactions of %d" % (patient, a.resources, a.bundle))
     bundles = max(1, a.resources // a.bundle)
     times, sample = [], None
+    start = int(time.time()) - a.resources * 3600 * 4  # the readings of the last years, in order
     for i in range(bundles):
-        elapsed, ids = server.bundle(patient, a.bundle, rng)
+        elapsed, ids = server.bundle(patient, a.bundle, rng, start + i * a.bundle * 3600 * 4)
         times.append(elapsed)
         sample = sample or ids[0]
         if i in (0, bundles - 1) or (i + 1) % 10 == 0:

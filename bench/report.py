@@ -131,8 +131,11 @@ def main():
                               g("S8", f"{name}_{large}_rps"), g("S8", f"{name}_{small}_rps"), "", f"at {small:,}",
                               at_least=1 / 1.2))
         goals.append(Goal("S8 ingest", f"S8 transaction ingest, space of {large:,} against {small:,} (Observations/s)",
-                          "≥ 1/1.5 ×", g("S8", f"ingest_{large}_obs_per_s"), g("S8", f"ingest_{small}_obs_per_s"), "",
-                          f"at {small:,}", at_least=1 / 1.5))
+                          "≥ 1/1.2 ×", g("S8", f"ingest_{large}_obs_per_s"), g("S8", f"ingest_{small}_obs_per_s"), "",
+                          f"at {small:,}", at_least=1 / 1.2))
+        goals.append(Goal("S8 import", f"S8 last Bundle of an import into a space of {large:,} against its first (s)",
+                          "≤ 1.5 ×", g("S8", f"ingest_{large}_last_bundle_s"), g("S8", f"ingest_{large}_first_bundle_s"),
+                          " s", "the first Bundle", at_most=1.5))
         for name, label, goal in (("code", "code searches/s", 4000.0), ("weight", "weight creates/s", 2500.0)):
             goals.append(Goal(f"S8 {name} abs", f"S8 {label} in a space of {large:,}", f"≥ {goal:,.0f}/s",
                               g("S8", f"{name}_{large}_rps"), const(goal), "", f"the goal, {goal:,.0f}/s", at_least=1.0))
