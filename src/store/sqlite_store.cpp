@@ -84,6 +84,22 @@ class Connection {
     return Status::ok();
   }
 
+  // One statement without parameters nor rows (BEGIN, COMMIT, SAVEPOINT...), prepared once:
+  // sqlite3_exec parses its text on every call, which cost 6 % of a create's CPU.
+  Status control(std::string_view sql) {
+    bool owned = false;
+    auto stmt = prepare(sql, &owned);
+    if (!stmt.is_ok()) return stmt.status();
+    int rc = sqlite3_step(*stmt);
+    Status s = rc == SQLITE_DONE ? Status::ok() : sqlite_error(rc, db_, std::string(sql));
+    if (owned) {
+      sqlite3_finalize(*stmt);
+    } else {
+      sqlite3_reset(*stmt);
+    }
+    return s;
+  }
+
   // A cached statement, or a fresh one owned by the caller (`*owned` = true) when the cached
   // one is still running (the same SQL used inside a loop over its own results).
   Result<sqlite3_stmt*> prepare(std::string_view sql, bool* owned) {
@@ -331,7 +347,7 @@ class SqliteStore final : public Store {
     std::unique_lock lock(writer_mu_);
     waiting_writers_.fetch_sub(1, std::memory_order_relaxed);
     if (!batch_) {
-      CARNET_RETURN_IF_ERROR(writer_->exec_script("BEGIN IMMEDIATE"));
+      CARNET_RETURN_IF_ERROR(writer_->control("BEGIN IMMEDIATE"));
       batch_ = std::make_shared<Batch>();
     }
     std::shared_ptr<Batch> batch = batch_;
@@ -339,7 +355,7 @@ class SqliteStore final : public Store {
     // itself rolls back. Only the writers after it need a savepoint (whose journal keeps a
     // copy of every page they change: a large Bundle alone would copy thousands).
     const bool first = batch->members == 0;
-    Status s = first ? Status::ok() : writer_->exec_script("SAVEPOINT w");
+    Status s = first ? Status::ok() : writer_->control("SAVEPOINT w");
     if (s.is_ok()) {
       SqliteTransaction tx(*writer_);
       try {
@@ -359,7 +375,7 @@ class SqliteStore final : public Store {
         return s;
       }
       Status end = first ? Status::ok()
-                         : s.is_ok() ? writer_->exec_script("RELEASE w") : writer_->exec_script("ROLLBACK TO w; RELEASE w");
+                         : s.is_ok() ? writer_->control("RELEASE w") : rollback_savepoint();
       if (s.is_ok()) s = end;
       if (!end.is_ok()) {
         finish_batch_locked(end, true);
@@ -374,6 +390,12 @@ class SqliteStore final : public Store {
     if (!s.is_ok()) return s;
     batch->cv.wait(lock, [&] { return batch->done; });
     return batch->result;
+  }
+
+  Status rollback_savepoint() {
+    Status s = writer_->control("ROLLBACK TO w");
+    Status r = writer_->control("RELEASE w");
+    return s.is_ok() ? r : s;
   }
 
   // The write-ahead log emptied once writes pause. SQLite's automatic checkpoints copy the
@@ -409,7 +431,7 @@ class SqliteStore final : public Store {
   // Commits (or, given an error, ends) the open batch and wakes its writers.
   // REQUIRES: writer_mu_ held and batch_ set.
   void finish_batch_locked(Status outcome, bool still_open) {
-    if (outcome.is_ok()) outcome = writer_->exec_script("COMMIT");
+    if (outcome.is_ok()) outcome = writer_->control("COMMIT");
     if (outcome.is_ok()) {
       commits_.fetch_add(1, std::memory_order_relaxed);
       committed_writes_.fetch_add(uint64_t(batch_->members), std::memory_order_relaxed);
@@ -417,7 +439,7 @@ class SqliteStore final : public Store {
     wal_dirty_.store(true, std::memory_order_relaxed);
     last_write_.store(std::chrono::steady_clock::now(), std::memory_order_relaxed);
     if (!outcome.is_ok() && still_open && !sqlite3_get_autocommit(writer_->db())) {
-      Status rb = writer_->exec_script("ROLLBACK");
+      Status rb = writer_->control("ROLLBACK");
       if (!rb.is_ok()) log::error("sqlite_rollback_failed", {{"error", rb.message()}});
     }
     batch_->result = outcome;
@@ -444,7 +466,7 @@ class SqliteStore final : public Store {
   }
 
   static Status run_in(Connection& c, const char* begin, const std::function<Status(Transaction&)>& fn) {
-    CARNET_RETURN_IF_ERROR(c.exec_script(begin));
+    CARNET_RETURN_IF_ERROR(c.control(begin));
     SqliteTransaction tx(c);
     Status s;
     try {
@@ -453,12 +475,12 @@ class SqliteStore final : public Store {
       s = Status::internal(std::string("exception in transaction: ") + e.what());
     }
     if (s.is_ok()) {
-      Status commit = c.exec_script("COMMIT");
+      Status commit = c.control("COMMIT");
       if (commit.is_ok()) return s;
       s = commit;
     }
     if (!sqlite3_get_autocommit(c.db())) {
-      Status rb = c.exec_script("ROLLBACK");
+      Status rb = c.control("ROLLBACK");
       if (!rb.is_ok()) log::error("sqlite_rollback_failed", {{"error", rb.message()}});
     }
     return s;
