@@ -97,6 +97,7 @@ class BatchingTransaction final : public store::Transaction {
     return tx_.exec_script(sql);
   }
   Status publish(std::string_view channel, std::string_view payload) override { return tx_.publish(channel, payload); }
+  bool lateral_joins() const override { return tx_.lateral_joins(); }
 
   Status flush() {
     for (const std::string* text : order_) {

@@ -473,7 +473,7 @@ struct Order {
 };
 
 Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view compartment, const SearchQuery& q,
-                                 Order order) {
+                                 Order order, bool lateral) {
   const SearchQuery::Criterion* lead = nullptr;
   int best = -1;
   for (const auto& c : q.criteria) {
@@ -485,12 +485,22 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
   if (lead) {
     auto cond = value_condition(index, *lead, "d");
     if (!cond.is_ok()) return cond.status();
-    // CROSS JOIN: the index range leads (SQLite keeps the written order; PostgreSQL plans it).
-    plan.from_where = std::string(" FROM ") + index_table(lead->param->kind) +
-                      " d CROSS JOIN resources r WHERE d.compartment = ? AND d.resource_type = ? AND d.param = ? AND (" +
-                      cond->sql +
-                      ") AND r.compartment = d.compartment AND r.resource_type = d.resource_type "
-                      "AND r.resource_id = d.resource_id";
+    // The index range leads (SQLite keeps a CROSS JOIN's written order), and each of its rows
+    // finds its resource by the whole key. PostgreSQL is made to: without statistics (a new
+    // or fast-growing store) its estimates of one row everywhere made it rescan the space's
+    // resources for every index row and filter them by id (a date range in a space of 3,000
+    // readings: 11 s instead of 8 ms); a LATERAL sub-select limited to one row is planned
+    // on its own, by its key.
+    std::string resource = lateral
+                               ? " CROSS JOIN LATERAL (SELECT * FROM resources k WHERE k.compartment = d.compartment "
+                                 "AND k.resource_type = d.resource_type AND k.resource_id = d.resource_id LIMIT 1) r"
+                               : " CROSS JOIN resources r";
+    plan.from_where = std::string(" FROM ") + index_table(lead->param->kind) + " d" + resource +
+                      " WHERE d.compartment = ? AND d.resource_type = ? AND d.param = ? AND (" + cond->sql + ")";
+    if (!lateral) {
+      plan.from_where +=
+          " AND r.compartment = d.compartment AND r.resource_type = d.resource_type AND r.resource_id = d.resource_id";
+    }
     params = {std::string(compartment), q.type, std::string(lead->param->name)};
     params.insert(params.end(), cond->params.begin(), cond->params.end());
     plan.key = "d.at", plan.id = "d.resource_id";
@@ -687,7 +697,7 @@ Result<SearchPage> Searcher::run(store::Transaction& tx, std::string_view compar
   }
   if (q.summary == SearchQuery::Summary::kCount) return page;
   if (auto order = ordered(q)) {
-    auto plan = ordered_plan(index_, compartment, q, *order);
+    auto plan = ordered_plan(index_, compartment, q, *order, tx.lateral_joins());
     if (!plan.is_ok()) return plan.status();
     CARNET_RETURN_IF_ERROR(run_ordered(tx, *plan, q, *order, page));
     return page;

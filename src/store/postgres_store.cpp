@@ -419,6 +419,8 @@ class PgTransaction final : public Transaction {
     return c_.exec_script(sql);
   }
 
+  bool lateral_joins() const override { return true; }
+
   Status publish(std::string_view channel, std::string_view payload) override {
     if (!valid_channel(channel)) return Status::invalid("invalid event channel");
     if (payload.size() > 1000) return Status::invalid("event payload over 1000 bytes");
