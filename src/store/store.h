@@ -94,8 +94,8 @@ class Transaction {
   // 1-63 characters of [a-z0-9_.-]; payloads: up to 1000 bytes of UTF-8 text, never health
   // data (identifiers of what changed, for listeners to read it themselves).
   virtual Status publish(std::string_view channel, std::string_view payload) = 0;
-  // True when the backend's SQL has LATERAL subqueries (PostgreSQL): a join then names the
-  // index a row's look-up takes, where the planner's estimates might not.
+  // True when the backend's SQL has LATERAL subqueries (PostgreSQL): a join can then look
+  // each row's partner up by its whole key, whatever the planner's estimates.
   virtual bool lateral_joins() const { return false; }
 
   Result<std::vector<Row>> query(std::string_view sql, Params params = {});
