@@ -24,6 +24,7 @@
 #include "crypto/keyring.h"
 #include "crypto/random.h"
 #include "fhir/resource_store.h"
+#include "profile/profile.h"
 #include "store/space_keys.h"
 #include "store/store.h"
 
@@ -189,12 +190,18 @@ int main(int argc, char** argv) {
             auto k = keys.create(tx, space, format_instant(clock.now()));
             if (!k.is_ok()) return k.status();
           }
+          std::vector<std::string> heights;
           for (long i = done; i < std::min(per_space, done + 10000); ++i) {
-            auto v = resources.create(tx, space, "Observation", observation(space, rng, lifetime));
+            std::string obs = observation(space, rng, lifetime);
+            auto v = resources.create(tx, space, "Observation", obs);
             if (!v.is_ok()) return v.status();
             if (is_holder && sample.empty()) sample = v->id;
+            if (obs.find("\"8302-2\"") != std::string::npos) heights.push_back(v->id);
           }
-          return tx.flush();
+          CARNET_RETURN_IF_ERROR(tx.flush());
+          // What the profile's hooks keep on write: the latest height, which a weight reads.
+          for (const auto& id : heights) CARNET_RETURN_IF_ERROR(profile::note_latest_height(direct, space, id, false));
+          return Status::ok();
         });
         if (!st.is_ok()) {
           failures[size_t(t)] = st.message();

@@ -274,6 +274,14 @@ Result<Repository::Found> Repository::related_search(std::string_view space, fhi
   return run_search(*d, std::move(query), true);
 }
 
+Result<std::vector<std::pair<std::string, int64_t>>> Repository::index_lookup(std::string_view space,
+                                                                              const fhir::SearchQuery& query) {
+  fhir::Searcher searcher(service_.resources_.index());
+  auto page = searcher.run(tx_, space, query);
+  if (!page.is_ok()) return page.status();
+  return std::move(page->matches);
+}
+
 Result<std::vector<fhir::ResourceVersion>> Repository::included(const fhir::SearchQuery& query, const Found& found) {
   std::vector<fhir::ResourceVersion> out;
   if (query.includes.empty() || found.page.matches.empty()) return out;

@@ -152,6 +152,13 @@ class Repository {
   // apart; empty when the caller may not search that type there.
   Result<Found> related_search(std::string_view space, fhir::SearchQuery query);
 
+  // The ids (with their current versions) of the first page of a search of `space`, whoever
+  // may see them: for a hook that keeps a derived value up to date on write (the latest
+  // height of a space, profile/), never given to a caller. Reading one of them goes through
+  // related(), which decides whether the caller may see it.
+  Result<std::vector<std::pair<std::string, int64_t>>> index_lookup(std::string_view space,
+                                                                    const fhir::SearchQuery& query);
+
   // For hooks, within the write that runs them (`w`): what the write concerns, under its
   // decision and in its audit event.
   // A resource derived from the write (a document's Binary, a submission set, a BMI), stored

@@ -31,6 +31,12 @@ Status check_measurement(const nlohmann::json& observation);
 // for measurements and BMI).
 void register_profile_hooks(access::HookRegistry& hooks);
 
+// Notes height Observation `id` of `space`, just stored, as the space's latest unless a later
+// one is noted (`always`: even then): the one row a new weight's body-mass index reads
+// (latest_measures, migration 0025). For the hooks, and for tools that store Observations
+// without them (bench/fhir_populate).
+Status note_latest_height(store::Transaction& tx, const std::string& space, const std::string& id, bool always);
+
 // Patient/$summary: an IPS-style document Bundle (allergies, problems, medications,
 // immunizations, recent results) of what the repository's caller may see in the space of
 // `patient` (their own when empty). `base`: the FHIR base URL of fullUrls.

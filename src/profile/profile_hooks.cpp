@@ -43,18 +43,72 @@ class RecorderHooks final : public access::ResourceHooks {
   }
 };
 
+// The latest-first search of `code`'s Observations in the space, not entered in error.
+Result<fhir::SearchQuery> latest_query(const std::string& code, int count) {
+  auto q = fhir::parse_search("Observation", {{"code", std::string(kLoinc) + "|" + code}, {"_sort", "-date"},
+                                              {"_count", std::to_string(count)}},
+                              true);
+  if (!q.is_ok()) return q.status();
+  q->criteria.push_back({fhir::find_search_param("Observation", "status"), "not", {"entered-in-error"}});
+  return q;
+}
+
 // The latest Observation of `code` in the space (by effective date) that the caller may see:
 // the first entry of the code's index read newest first (fhir/search.h).
 Result<std::optional<fhir::ResourceVersion>> latest(access::Repository& repo, const std::string& space,
                                                     const std::string& code) {
-  auto q = fhir::parse_search("Observation", {{"code", std::string(kLoinc) + "|" + code}, {"_sort", "-date"}, {"_count", "1"}},
-                              true);
+  auto q = latest_query(code, 1);
   if (!q.is_ok()) return q.status();
-  q->criteria.push_back({fhir::find_search_param("Observation", "status"), "not", {"entered-in-error"}});
   auto found = repo.related_search(space, std::move(*q));
   if (!found.is_ok()) return found.status();
   if (found->matches.empty()) return std::optional<fhir::ResourceVersion>();
   return std::optional<fhir::ResourceVersion>(std::move(found->matches.front()));
+}
+
+// The latest height of each space is kept on write in latest_measures (migration 0025): a
+// row names the height Observation with the latest effective time that is not entered in
+// error; no row, the space has none. A new weight reads that one row instead of searching
+// the space: the search read index pages that every create writes into, and on PostgreSQL,
+// whose serializable transactions watch the pages they read, concurrent weights failed one
+// another (a retry per weight at 64 clients, issue 18).
+Result<std::optional<std::string>> noted_height(access::WriteContext& w) {
+  auto row = w.repo.tx().query_one("SELECT resource_id FROM latest_measures WHERE compartment = ? AND code = ?",
+                                   {w.space, std::string(kHeight)});
+  if (!row.is_ok()) return row.status();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>((*row)->text(0));
+}
+
+Status note_height(access::WriteContext& w, const std::string& id, bool always) {
+  return note_latest_height(w.repo.tx(), w.space, id, always);
+}
+
+// After an edit or a deletion that may change which height is the latest: found again in the
+// index, whoever may see it (what a weight then reads of it is decided then). `gone`: a
+// height being deleted, still in the index.
+Status renote_height(access::WriteContext& w, const std::string& gone) {
+  auto q = latest_query(kHeight, 2);
+  if (!q.is_ok()) return q.status();
+  auto ids = w.repo.index_lookup(w.space, *q);
+  if (!ids.is_ok()) return ids.status();
+  for (const auto& [id, version] : *ids) {
+    if (id != gone) return note_height(w, id, true);
+  }
+  return w.repo.tx()
+      .exec("DELETE FROM latest_measures WHERE compartment = ? AND code = ?", {w.space, std::string(kHeight)})
+      .status();
+}
+
+// The latest height the caller may see: the noted one, or (hidden from this caller) found by
+// a search restricted to what it may see.
+Result<std::optional<fhir::ResourceVersion>> latest_height(access::WriteContext& w) {
+  auto id = noted_height(w);
+  if (!id.is_ok()) return id.status();
+  if (!*id) return std::optional<fhir::ResourceVersion>();
+  auto v = w.repo.related(w.space, "Observation", **id);
+  if (v.is_ok()) return std::optional<fhir::ResourceVersion>(std::move(*v));
+  if (v.status().code() != ErrorCode::kNotFound) return v.status();
+  return latest(w.repo, w.space, kHeight);
 }
 
 // The body-mass index of a weight and a height, as a derived Observation at `when`.
@@ -85,28 +139,52 @@ class ObservationHooks final : public access::ResourceHooks {
 
   // A new weight gets its body-mass index, at its time, with the latest height; a new height
   // gives one with the latest weight. Each is one look-up of the latest of the other kind
-  // (an index range read from its newest end), so a write costs the same however many
-  // readings the space holds; and a weight never reads the other weights, so concurrent
-  // weights (a device's upload) do not depend on each other. An edited weight or height
-  // keeps the index made when it was new.
+  // (the noted height, or an index range read from its newest end), so a write costs the
+  // same however many readings the space holds; and a weight never reads the other weights,
+  // so concurrent weights (a device's upload) do not depend on each other. An edited weight
+  // or height keeps the index made when it was new.
   Status after_write(access::WriteContext& w, const fhir::ResourceVersion& v, const json& obs) const override {
-    if (!w.create || obs.value("status", "") == "entered-in-error") return Status::ok();
     const Measure* m = measure_of(obs.value("code", json::object()));
-    if (!m || (std::string(m->code) != kWeight && std::string(m->code) != kHeight)) return Status::ok();
-    bool weight = std::string(m->code) == kWeight;
-    auto other = latest(w.repo, w.space, weight ? kHeight : kWeight);
+    bool height = m && std::string(m->code) == kHeight;
+    if (!w.create) {
+      // An edit may change which height is the latest: of a height, or of the noted one.
+      if (height) return renote_height(w, {});
+      auto noted = noted_height(w);
+      if (!noted.is_ok()) return noted.status();
+      return *noted == v.id ? renote_height(w, {}) : Status::ok();
+    }
+    if (obs.value("status", "") == "entered-in-error") return Status::ok();
+    if (!m || (!height && std::string(m->code) != kWeight)) return Status::ok();
+    if (height) CARNET_RETURN_IF_ERROR(note_height(w, v.id, false));
+    auto other = height ? latest(w.repo, w.space, kWeight) : latest_height(w);
     if (!other.is_ok()) return other.status();
     if (!*other) return Status::ok();
     json o = json::parse((*other)->json, nullptr, false);
     if (!o.is_object()) return Status::corrupt("a stored measurement is not a resource");
-    json out = weight ? bmi_observation(w.space, obs, v.id, o, (*other)->id, effective_of(obs))
-                      : bmi_observation(w.space, o, (*other)->id, obs, v.id, std::max(effective_of(o), effective_of(obs)));
+    json out = !height ? bmi_observation(w.space, obs, v.id, o, (*other)->id, effective_of(obs))
+                       : bmi_observation(w.space, o, (*other)->id, obs, v.id, std::max(effective_of(o), effective_of(obs)));
     if (out.is_null()) return Status::ok();
     return w.repo.create_derived(w, "Observation", std::move(out)).status();
+  }
+
+  Status on_delete(access::WriteContext& w, const fhir::ResourceVersion& current) const override {
+    auto noted = noted_height(w);
+    if (!noted.is_ok()) return noted.status();
+    return *noted == current.id ? renote_height(w, current.id) : Status::ok();
   }
 };
 
 }  // namespace
+
+Status note_latest_height(store::Transaction& tx, const std::string& space, const std::string& id, bool always) {
+  std::string sql =
+      "INSERT INTO latest_measures (compartment, code, at, resource_id) "
+      "SELECT compartment, ?, at, resource_id FROM resources "
+      "WHERE compartment = ? AND resource_type = 'Observation' AND resource_id = ? "
+      "ON CONFLICT (compartment, code) DO UPDATE SET at = excluded.at, resource_id = excluded.resource_id";
+  if (!always) sql += " WHERE excluded.at >= latest_measures.at";
+  return tx.exec(sql, {std::string(kHeight), space, id}).status();
+}
 
 void register_profile_hooks(access::HookRegistry& hooks) {
   hooks.add("*", std::make_shared<RecorderHooks>());

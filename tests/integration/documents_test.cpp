@@ -439,6 +439,74 @@ TEST_F(Documents, MedicalProfileMeasurementsAndPatientSummary) {
   EXPECT_EQ(call("GET", "/fhir/r4/Patient/" + space_ + "/$summary", sophie_)->status, 403);
 }
 
+// A new weight's BMI uses the latest height (by when it was measured) that its author may see,
+// however the heights were added, edited, deleted or hidden (profile/profile_hooks.cpp keeps
+// the latest height on write).
+TEST_F(Documents, BodyMassIndexUsesTheLatestHeightItsAuthorMaySee) {
+  auto measure = [&](const std::string& who, const std::string& code, double value, const std::string& unit,
+                     const std::string& when) {
+    json obs = {{"resourceType", "Observation"},
+                {"status", "final"},
+                {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", code}}}}}},
+                {"subject", {{"reference", patient_}}},
+                {"effectiveDateTime", when},
+                {"valueQuantity", {{"value", value}, {"unit", unit}, {"system", "http://unitsofmeasure.org"}, {"code", unit}}}};
+    auto r = call("POST", "/fhir/r4/Observation", who, obs.dump());
+    EXPECT_EQ(r->status, 201) << r->body;
+    return json::parse(r->body);
+  };
+  // The BMI derived from a weight, and the height it used ("" when there is none).
+  auto bmi_of = [&](const json& weight) -> std::pair<double, std::string> {
+    json all = json::parse(call("GET", "/fhir/r4/Observation?code=http://loinc.org|39156-5&_count=100", jean_)->body);
+    for (const auto& e : all.value("entry", json::array())) {
+      const json& derived = e["resource"]["derivedFrom"];
+      if (derived[0]["reference"] == "Observation/" + weight["id"].get<std::string>()) {
+        return {e["resource"]["valueQuantity"]["value"].get<double>(), derived[1]["reference"]};
+      }
+    }
+    return {0, ""};
+  };
+  auto ref = [](const json& r) { return "Observation/" + r["id"].get<std::string>(); };
+
+  // No height yet: a weight has no BMI.
+  EXPECT_EQ(bmi_of(measure(jean_, "29463-7", 70, "kg", "2026-01-01")).second, "");
+  json h2020 = measure(jean_, "8302-2", 170, "cm", "2020-01-01");
+  json h2025 = measure(jean_, "8302-2", 180, "cm", "2025-01-01");
+  json h2010 = measure(jean_, "8302-2", 160, "cm", "2010-01-01");  // entered later, measured earlier
+  auto b = bmi_of(measure(jean_, "29463-7", 81, "kg", "2026-02-01"));
+  EXPECT_EQ(b, std::make_pair(25.0, ref(h2025)));
+
+  // Hidden from professionals: Claire's own weight uses the latest height she may see.
+  ASSERT_EQ(api("PUT", "/api/v1/care/hidden/Observation/" + h2025["id"].get<std::string>(), jean_,
+                R"({"from_professionals":true,"from_representatives":false})")->status, 204);
+  EXPECT_EQ(bmi_of(measure(claire_, "29463-7", 72.25, "kg", "2026-02-02")), std::make_pair(25.0, ref(h2020)));
+  EXPECT_EQ(bmi_of(measure(jean_, "29463-7", 81, "kg", "2026-02-03")).second, ref(h2025));
+
+  // The latest deleted: the one before it.
+  ASSERT_EQ(call("DELETE", "/fhir/r4/Observation/" + h2025["id"].get<std::string>(), jean_)->status, 204);
+  EXPECT_EQ(bmi_of(measure(jean_, "29463-7", 72.25, "kg", "2026-03-01")), std::make_pair(25.0, ref(h2020)));
+
+  // Entered in error: no longer the latest; corrected back: the latest again.
+  json wrong = h2020;
+  wrong["status"] = "entered-in-error";
+  ASSERT_EQ(call("PUT", "/fhir/r4/Observation/" + h2020["id"].get<std::string>(), jean_, wrong.dump())->status, 200);
+  EXPECT_EQ(bmi_of(measure(jean_, "29463-7", 64, "kg", "2026-04-01")), std::make_pair(25.0, ref(h2010)));
+  wrong["status"] = "final";
+  ASSERT_EQ(call("PUT", "/fhir/r4/Observation/" + h2020["id"].get<std::string>(), jean_, wrong.dump())->status, 200);
+  EXPECT_EQ(bmi_of(measure(jean_, "29463-7", 72.25, "kg", "2026-05-01")).second, ref(h2020));
+
+  // A height edited into another kind of measure is no longer one.
+  json hr = json::parse(call("GET", "/fhir/r4/Observation/" + h2020["id"].get<std::string>(), jean_)->body);
+  hr["code"]["coding"][0]["code"] = "8867-4";
+  hr["valueQuantity"] = {{"value", 60}, {"unit", "/min"}, {"system", "http://unitsofmeasure.org"}, {"code", "/min"}};
+  ASSERT_EQ(call("PUT", "/fhir/r4/Observation/" + h2020["id"].get<std::string>(), jean_, hr.dump())->status, 200);
+  EXPECT_EQ(bmi_of(measure(jean_, "29463-7", 64, "kg", "2026-06-01")).second, ref(h2010));
+
+  // The last one deleted: no BMI.
+  ASSERT_EQ(call("DELETE", "/fhir/r4/Observation/" + h2010["id"].get<std::string>(), jean_)->status, 204);
+  EXPECT_EQ(bmi_of(measure(jean_, "29463-7", 64, "kg", "2026-07-01")).second, "");
+}
+
 TEST_F(Documents, ConfidentialDocumentOfAMinorIsHiddenFromRepresentatives) {
   // Léa is Jean's daughter; her GP files a document confidential from her legal
   // representatives (INVISIBLE_REPRESENTANTS_LEGAUX).
