@@ -514,10 +514,27 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
   for (const auto& c : q.criteria) {
     if (&c == lead) continue;
     const SearchParam& p = *c.param;
+    // On the primary date, `at` (the earliest start of its values) settles some criteria
+    // without a look-up: `lt` exactly (some value starts before the bound: the earliest
+    // does), and `ge` for every resource whose earliest start is at or after the bound (each
+    // of its values lies above it); the others are looked up.
+    std::string shortcut;
     if (c.param == primary && !order.by_update) {
       if (auto bound = time_bound(c)) {
         plan.from_where += " AND " + plan.key + " < ?";
         params.push_back(*bound);
+      }
+      if (c.values.size() == 1 && c.modifier.empty()) {
+        auto d = parse_date_value(c.param->name, c.values[0]);
+        if (d.is_ok() && d->prefix == "lt") {
+          plan.from_where += " AND " + plan.key + " > ?";  // has a value (kNoTime: none)
+          params.push_back(kNoTime);
+          continue;
+        }
+        if (d.is_ok() && d->prefix == "ge") {
+          shortcut = plan.key + " >= ? OR ";
+          params.push_back(d->range.low);
+        }
       }
     }
     std::string probe = std::string("SELECT 1 FROM ") + index_table(p.kind) +
@@ -535,7 +552,8 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
     if (on_resources_row(p)) {
       plan.from_where += " AND (" + cond->sql + ")";
     } else {
-      plan.from_where += " AND (" + probe + " AND (" + cond->sql + ") LIMIT 1)" + (positive(c) ? " IS NOT NULL" : " IS NULL");
+      plan.from_where += " AND (" + shortcut + "(" + probe + " AND (" + cond->sql + ") LIMIT 1)" +
+                         (positive(c) ? " IS NOT NULL)" : " IS NULL)");
       params.push_back(std::string(p.name));
     }
     params.insert(params.end(), cond->params.begin(), cond->params.end());

@@ -117,6 +117,28 @@ TEST_F(FhirSearch, TokensDatesReferencesAndIdentifiers) {
   EXPECT_TRUE(ids(search("Observation?code=29463-7", sophie_)).empty());
 }
 
+// A search led by the code, ordered by time, settles `lt` and most of `ge` on the resources'
+// time (the earliest start of their date) without looking their dates up: a period that
+// starts before the bound and ends after it, and a reading with no date, must still be
+// answered as FHIR says.
+TEST_F(FhirSearch, DateBoundsOnPeriodsAndUndatedReadings) {
+  std::string base = R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org",)"
+                     R"("code":"8867-4"}]},"subject":{"reference":")" + patient_ + "\"}" +
+                     R"(,"valueQuantity":{"value":60,"unit":"/min","system":"http://unitsofmeasure.org","code":"/min"})";
+  std::string period = create(base + R"(,"effectivePeriod":{"start":"2023-12-01","end":"2024-02-01"}})");
+  std::string undated = create(base + "}");
+  std::string later = create(observation("8867-4", "2024-03-01"));
+  std::string earlier = create(observation("8867-4", "2023-06-01"));
+  for (std::string order : {"", "&_sort=date", "&_sort=-date"}) {
+    EXPECT_EQ(ids(search("Observation?code=8867-4&date=ge2024-01-01" + order)), (std::set<std::string>{period, later})) << order;
+    EXPECT_EQ(ids(search("Observation?code=8867-4&date=lt2024-01-01" + order)), (std::set<std::string>{period, earlier})) << order;
+    EXPECT_EQ(ids(search("Observation?code=8867-4&date=ge2024-01-15&date=lt2024-06-01" + order)),
+              (std::set<std::string>{period, later})) << order;
+    EXPECT_EQ(ids(search("Observation?code=8867-4&date=ge2025-01-01" + order)), (std::set<std::string>{})) << order;
+  }
+  EXPECT_EQ(ids(search("Observation?code=8867-4")).count(undated), 1u);
+}
+
 TEST_F(FhirSearch, SortCountSummaryElementsAndOutcomes) {
   create(observation("29463-7", "2024-01-10"));
   create(observation("29463-7", "2024-03-10"));
