@@ -7,9 +7,10 @@
 #include "core/encoding.h"
 #include "fhir/datetime.h"
 #include "fhir/resource_types.h"
+#include "fhir/search_sql.h"
 
 namespace carnet::fhir {
-namespace {
+namespace search_sql {
 
 using json = nlohmann::json;
 
@@ -53,11 +54,6 @@ size_t find_bar(std::string_view v) {
   }
   return std::string_view::npos;
 }
-
-struct DateValue {
-  std::string prefix;
-  TimeRange range;
-};
 
 Result<DateValue> parse_date_value(std::string_view name, std::string_view v) {
   DateValue d{"eq", {}};
@@ -239,11 +235,6 @@ bool sort_is_text(const SearchQuery::SortKey& k) {
   return k.param->kind == ParamKind::kId || k.param->kind == ParamKind::kLastUpdated;
 }
 
-struct Cursor {
-  bool before = false;
-  std::vector<store::Value> keys;  // one per sort key, then the id
-};
-
 Result<Cursor> decode_cursor(const std::string& text, const std::vector<SearchQuery::SortKey>& sort) {
   auto raw = base64_decode(text);
   auto invalid = Status::invalid("_cursor is not a cursor of this search: follow the links of the previous page");
@@ -300,8 +291,6 @@ std::string point_condition(const std::string& prefix, const TimeRange& r, std::
   return at(r.low), "r.last_updated < ?";  // lt, eb
 }
 
-// One criterion's values, OR'ed, as a condition over the index row alias `x` (token, date
-// and reference parameters) or over the resources row r (_id, _lastUpdated).
 Result<SearchQuery::Filter> value_condition(const SearchIndex& index, const SearchQuery::Criterion& c,
                                             const std::string& x) {
   const SearchParam& p = *c.param;
@@ -415,221 +404,10 @@ Status criteria_sql(const SearchIndex& index, std::string_view compartment, cons
   return Status::ok();
 }
 
-// The ordered plan (issue 18). When a search is ordered by the resources' time (the default,
-// newest first, or _sort=[-]<the type's primary date>), one criterion leads: its index range,
-// read in (at, id) order, names the candidates, and the other criteria are checked on each
-// candidate by a look-up in their owner index. A page then reads about a page of index
-// entries, however full the space. Without a criterion fit to lead, the resources' own
-// (at, id) index leads.
-struct OrderedPlan {
-  std::string from_where;  // " FROM ... WHERE ...", without the cursor
-  std::vector<store::Value> params;
-  std::string key, id;  // the order's columns
-};
 
-bool broad_param(std::string_view name) {
-  for (std::string_view b : {"status", "category", "clinical-status", "verification-status", "intent", "gender", "active"}) {
-    if (name == b) return true;
-  }
-  return false;
-}
+}  // namespace search_sql
 
-// How many index entries a criterion leading the search may read per match, roughly (lower
-// leads); -1: it cannot lead.
-int lead_rank(const SearchQuery::Criterion& c, std::string_view compartment) {
-  const SearchParam& p = *c.param;
-  if (!positive(c) || (p.kind != ParamKind::kToken && p.kind != ParamKind::kReference)) return -1;
-  int rank = (c.values.size() == 1 ? 0 : 4) + (broad_param(p.name) ? 2 : 0);
-  if (p.kind == ParamKind::kReference) {
-    // The space's own patient is named by nearly every resource: the resources lead instead.
-    for (const auto& v : c.values) {
-      if (v == compartment || (v.size() > compartment.size() && v.ends_with(compartment) &&
-                               v[v.size() - compartment.size() - 1] == '/')) {
-        return -1;
-      }
-    }
-    rank += 1;
-  }
-  return rank;
-}
-
-// The upper bound a criterion on the primary date puts on `at` (the earliest start of that
-// date): a match has a value starting before it. Lower bounds do not carry over (a Period
-// that started long ago may still match `ge`).
-std::optional<int64_t> time_bound(const SearchQuery::Criterion& c) {
-  if (c.values.size() != 1 || !c.modifier.empty()) return std::nullopt;
-  auto d = parse_date_value(c.param->name, c.values[0]);
-  if (!d.is_ok()) return std::nullopt;
-  if (d->prefix == "eq" || d->prefix == "ap" || d->prefix == "le") return d->range.high;
-  if (d->prefix == "lt" || d->prefix == "eb") return d->range.low;
-  return std::nullopt;
-}
-
-// How a search is ordered when an ordered plan serves it: by the resources' time (their
-// index rows carry it) or by _lastUpdated (the resources' index only).
-struct Order {
-  bool by_update;
-  bool descending;
-};
-
-Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view compartment, const SearchQuery& q,
-                                 Order order, bool lateral) {
-  const SearchQuery::Criterion* lead = nullptr;
-  int best = -1;
-  for (const auto& c : q.criteria) {
-    int rank = order.by_update ? -1 : lead_rank(c, compartment);
-    if (rank >= 0 && (best < 0 || rank < best)) best = rank, lead = &c;
-  }
-  OrderedPlan plan;
-  std::vector<store::Value>& params = plan.params;
-  if (lead) {
-    auto cond = value_condition(index, *lead, "d");
-    if (!cond.is_ok()) return cond.status();
-    // The index range leads (SQLite keeps a CROSS JOIN's written order), and each of its rows
-    // finds its resource by the whole key. PostgreSQL is made to: without statistics (a new
-    // or fast-growing store) its estimates of one row everywhere made it rescan the space's
-    // resources for every index row and filter them by id (a date range in a space of 3,000
-    // readings: 11 s instead of 8 ms); a LATERAL sub-select limited to one row is planned
-    // on its own, by its key.
-    std::string resource = lateral
-                               ? " CROSS JOIN LATERAL (SELECT * FROM resources k WHERE k.compartment = d.compartment "
-                                 "AND k.resource_type = d.resource_type AND k.resource_id = d.resource_id LIMIT 1) r"
-                               : " CROSS JOIN resources r";
-    plan.from_where = std::string(" FROM ") + index_table(lead->param->kind) + " d" + resource +
-                      " WHERE d.compartment = ? AND d.resource_type = ? AND d.param = ? AND (" + cond->sql + ")";
-    if (!lateral) {
-      plan.from_where +=
-          " AND r.compartment = d.compartment AND r.resource_type = d.resource_type AND r.resource_id = d.resource_id";
-    }
-    params = {std::string(compartment), q.type, std::string(lead->param->name)};
-    params.insert(params.end(), cond->params.begin(), cond->params.end());
-    plan.key = "d.at", plan.id = "d.resource_id";
-  } else {
-    plan.from_where = " FROM resources r WHERE r.compartment = ? AND r.resource_type = ?";
-    params = {std::string(compartment), q.type};
-    plan.key = order.by_update ? "r.last_updated" : "r.at", plan.id = "r.resource_id";
-  }
-  plan.from_where += " AND r.deleted = 0";
-  const SearchParam* primary = primary_date_param(q.type);
-  for (const auto& c : q.criteria) {
-    if (&c == lead) continue;
-    const SearchParam& p = *c.param;
-    // On the primary date, `at` (the earliest start of its values) settles some criteria
-    // without a look-up: `lt` exactly (some value starts before the bound: the earliest
-    // does), and `ge` for every resource whose earliest start is at or after the bound (each
-    // of its values lies above it); the others are looked up.
-    std::string shortcut;
-    if (c.param == primary && !order.by_update) {
-      if (auto bound = time_bound(c)) {
-        plan.from_where += " AND " + plan.key + " < ?";
-        params.push_back(*bound);
-      }
-      if (c.values.size() == 1 && c.modifier.empty()) {
-        auto d = parse_date_value(c.param->name, c.values[0]);
-        if (d.is_ok() && d->prefix == "lt") {
-          plan.from_where += " AND " + plan.key + " > ?";  // has a value (kNoTime: none)
-          params.push_back(kNoTime);
-          continue;
-        }
-        if (d.is_ok() && d->prefix == "ge") {
-          shortcut = plan.key + " >= ? OR ";
-          params.push_back(d->range.low);
-        }
-      }
-    }
-    std::string probe = std::string("SELECT 1 FROM ") + index_table(p.kind) +
-                        " x WHERE x.compartment = r.compartment AND x.resource_type = r.resource_type "
-                        "AND x.resource_id = r.resource_id AND x.param = ?";
-    // A probe is a scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a semi-join,
-    // and its generic plan for a prepared statement then hashes the probed index range whole.
-    if (c.modifier == "missing") {
-      plan.from_where += " AND (" + probe + " LIMIT 1)" + (c.values[0] == "true" ? " IS NULL" : " IS NOT NULL");
-      params.push_back(std::string(p.name));
-      continue;
-    }
-    auto cond = value_condition(index, c, "x");
-    if (!cond.is_ok()) return cond.status();
-    if (on_resources_row(p)) {
-      plan.from_where += " AND (" + cond->sql + ")";
-    } else {
-      plan.from_where += " AND (" + shortcut + "(" + probe + " AND (" + cond->sql + ") LIMIT 1)" +
-                         (positive(c) ? " IS NOT NULL)" : " IS NULL)");
-      params.push_back(std::string(p.name));
-    }
-    params.insert(params.end(), cond->params.begin(), cond->params.end());
-  }
-  for (const auto& f : q.filters) {
-    plan.from_where += " AND (" + f.sql + ")";
-    params.insert(params.end(), f.params.begin(), f.params.end());
-  }
-  return plan;
-}
-
-// The order of a search an ordered plan serves; nullopt for the general plan (a few ids, or
-// sorted by several keys or a secondary date).
-std::optional<Order> ordered(const SearchQuery& q) {
-  for (const auto& c : q.criteria) {
-    if (c.param->kind == ParamKind::kId) return std::nullopt;
-  }
-  if (q.sort.empty()) return Order{false, true};
-  if (q.sort.size() != 1) return std::nullopt;
-  if (q.sort[0].param == primary_date_param(q.type)) return Order{false, q.sort[0].descending};
-  if (q.sort[0].param->kind == ParamKind::kLastUpdated) return Order{true, q.sort[0].descending};
-  return std::nullopt;
-}
-
-const SearchParam kTimeKey{"_at", ParamKind::kDate, ""};
-const SearchParam kUpdatedKey{"_lastUpdated", ParamKind::kLastUpdated, ""};
-
-// One page of an ordered plan. Rows of one resource come together (same time, same id) when
-// the leading criterion matches it twice (a code in two systems): they count once.
-Status run_ordered(store::Transaction& tx, const OrderedPlan& plan, const SearchQuery& q, Order order,
-                   SearchPage& page) {
-  bool descending = order.descending;
-  std::vector<SearchQuery::SortKey> cursor_keys = {{order.by_update ? &kUpdatedKey : &kTimeKey, descending}};
-  Cursor cursor;
-  if (!q.cursor.empty()) {
-    auto c = decode_cursor(q.cursor, cursor_keys);
-    if (!c.is_ok()) return c.status();
-    cursor = std::move(*c);
-  }
-  bool desc = descending != cursor.before;
-  std::string sql = "SELECT r.resource_id, r.version, " + plan.key + plan.from_where;
-  std::vector<store::Value> params = plan.params;
-  if (!q.cursor.empty()) {
-    sql += " AND (" + plan.key + ", " + plan.id + (desc ? ") < (?, ?)" : ") > (?, ?)");
-    params.push_back(cursor.keys[0]);
-    params.push_back(cursor.keys[1]);
-  }
-  sql += " ORDER BY " + plan.key + (desc ? " DESC, " : " ASC, ") + plan.id + (desc ? " DESC" : " ASC") + " LIMIT ?";
-  const size_t wanted = static_cast<size_t>(q.count) + 1;
-  std::vector<store::Row> rows;
-  for (int64_t limit = static_cast<int64_t>(wanted);; limit *= 4) {
-    params.push_back(limit);
-    auto got = tx.query(sql, params);
-    if (!got.is_ok()) return got.status();
-    params.pop_back();
-    size_t fetched = got->size();
-    rows.clear();
-    for (auto& row : *got) {
-      if (rows.empty() || rows.back().text(0) != row.text(0)) rows.push_back(std::move(row));
-    }
-    if (rows.size() >= wanted || fetched < static_cast<size_t>(limit)) break;
-  }
-  bool more = rows.size() > static_cast<size_t>(q.count);
-  if (more) rows.erase(rows.begin() + q.count, rows.end());
-  if (cursor.before) std::reverse(rows.begin(), rows.end());
-  for (const auto& row : rows) page.matches.emplace_back(row.text(0), row.integer(1));
-  if (!rows.empty()) {
-    bool has_next = cursor.before || more;
-    bool has_previous = cursor.before ? more : !q.cursor.empty();
-    if (has_next) page.next_cursor = encode_cursor(false, rows.back(), 2, 1);
-    if (has_previous) page.previous_cursor = encode_cursor(true, rows.front(), 2, 1);
-  }
-  return Status::ok();
-}
-
-}  // namespace
+using namespace search_sql;
 
 Result<SearchQuery> parse_search(std::string_view type, const std::vector<std::pair<std::string, std::string>>& params,
                                  bool strict) {
