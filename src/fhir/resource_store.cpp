@@ -72,13 +72,16 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
     return ins.status();
   }
   IndexEntries entries = index_.extract(type, doc);
-  auto cur = is_new ? tx.exec("INSERT INTO resources (compartment, resource_type, resource_id, version, last_updated, deleted, at) "
-                              "VALUES (?, ?, ?, ?, ?, 0, ?)",
-                              {std::string(compartment), v.type, v.id, version, v.last_updated, entries.at})
-                    : tx.exec("UPDATE resources SET version = ?, last_updated = ?, deleted = 0, at = ? "
-                              "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
-                              {version, v.last_updated, entries.at, std::string(compartment), v.type, v.id});
-  if (!cur.is_ok()) return cur.status();
+  // A new resource's row cannot conflict once its first version went in: sent without
+  // waiting for the answer (store.h).
+  Status cur = is_new ? tx.exec_deferred("INSERT INTO resources (compartment, resource_type, resource_id, version, "
+                                         "last_updated, deleted, at) VALUES (?, ?, ?, ?, ?, 0, ?)",
+                                         {std::string(compartment), v.type, v.id, version, v.last_updated, entries.at})
+                      : tx.exec("UPDATE resources SET version = ?, last_updated = ?, deleted = 0, at = ? "
+                                "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+                                {version, v.last_updated, entries.at, std::string(compartment), v.type, v.id})
+                            .status();
+  if (!cur.is_ok()) return cur;
   // A new resource has no index rows to replace (not even looked for: on PostgreSQL that
   // empty range scan would conflict with concurrent creates in the same space).
   CARNET_RETURN_IF_ERROR(index_.write(tx, compartment, type, id, entries, !is_new));

@@ -183,23 +183,22 @@ Status SearchIndex::write(store::Transaction& tx, std::string_view compartment, 
                           std::string_view id, const IndexEntries& e, bool replaces) const {
   if (replaces) CARNET_RETURN_IF_ERROR(clear(tx, compartment, type, id));
   std::string c(compartment), t(type), i(id);
-  // One statement per table (rows of one resource are few).
+  // One statement per table (rows of one resource are few), sent without waiting: the
+  // rows of a new version cannot conflict (its resource's rows were replaced, or it is new).
   std::vector<std::vector<store::Value>> rows;
   for (const auto& x : e.tokens) rows.push_back({c, t, x.param, x.code, x.system, e.at, i});
-  CARNET_RETURN_IF_ERROR(store::insert_rows(tx, "search_tokens",
-                                            "compartment, resource_type, param, code, system, at, resource_id",
-                                            std::move(rows))
-                             .status());
+  CARNET_RETURN_IF_ERROR(store::insert_rows_deferred(tx, "search_tokens",
+                                                     "compartment, resource_type, param, code, system, at, resource_id",
+                                                     std::move(rows)));
   rows.clear();
   for (const auto& x : e.dates) rows.push_back({c, t, x.param, x.low, x.high, i});
-  CARNET_RETURN_IF_ERROR(
-      store::insert_rows(tx, "search_dates", "compartment, resource_type, param, low, high, resource_id", std::move(rows))
-          .status());
+  CARNET_RETURN_IF_ERROR(store::insert_rows_deferred(tx, "search_dates",
+                                                     "compartment, resource_type, param, low, high, resource_id",
+                                                     std::move(rows)));
   rows.clear();
   for (const auto& x : e.references) rows.push_back({c, t, x.param, x.target, e.at, i});
-  return store::insert_rows(tx, "search_references", "compartment, resource_type, param, target, at, resource_id",
-                            std::move(rows))
-      .status();
+  return store::insert_rows_deferred(tx, "search_references",
+                                     "compartment, resource_type, param, target, at, resource_id", std::move(rows));
 }
 
 }  // namespace carnet::fhir

@@ -19,6 +19,11 @@ namespace carnet::store {
 Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string_view columns,
                             std::vector<std::vector<Value>> rows, std::string_view suffix = {});
 
+// The same through Transaction::exec_deferred: rows no conflict can refuse (a resource's
+// index rows), sent without waiting for each statement's answer.
+Status insert_rows_deferred(Transaction& tx, std::string_view table, std::string_view columns,
+                            std::vector<std::vector<Value>> rows);
+
 // The same with a RETURNING clause at the end of `suffix` ("ON CONFLICT (k) DO NOTHING
 // RETURNING id"): calls `each` for every row the statements return, e.g. the rows actually
 // inserted. Conflicts are found by the unique index the insert maintains anyway, with no

@@ -205,6 +205,7 @@ class Connection {
   bool broken() const { return PQstatus(conn_) != CONNECTION_OK; }
 
   Status exec_script(std::string_view sql) {
+    CARNET_RETURN_IF_ERROR(flush_deferred());
     CARNET_RETURN_IF_ERROR(settle());
     if (begin_) {
       const char* begin = begin_;
@@ -223,40 +224,15 @@ class Connection {
 
   // Runs a statement (prepared once per connection) and returns its complete result.
   Result<PgResult> run(std::string_view sql, const Params& params) {
+    CARNET_RETURN_IF_ERROR(flush_deferred());
     CARNET_RETURN_IF_ERROR(settle());
     auto prepared = prepare(sql, params);
     if (!prepared.is_ok()) return prepared.status();
     const Prepared& stmt = **prepared;
     const size_t n = params.size();
-    std::vector<const char*> values(n, nullptr);
-    std::vector<int> lengths(n, 0), formats(n, 0);
-    std::vector<std::string> text(n);
-    size_t i = 0;
-    for (const Value& v : params) {
-      if (auto p = std::get_if<int64_t>(&v)) {
-        text[i] = std::to_string(*p);
-        values[i] = text[i].c_str();
-      } else if (auto d = std::get_if<double>(&v)) {
-        char buf[64];
-        auto res = std::to_chars(buf, buf + sizeof buf, *d);
-        text[i].assign(buf, res.ptr);
-        values[i] = text[i].c_str();
-      } else if (auto s = std::get_if<std::string>(&v); s && stmt.types[i] == kBytea) {
-        values[i] = s->data();  // bytes kept in a std::string, for a bytea column
-        lengths[i] = int(s->size());
-        formats[i] = 1;
-      } else if (s) {
-        if (s->find('\0') != std::string::npos) {
-          return Status::invalid("text parameter " + std::to_string(i + 1) + " contains a NUL character");
-        }
-        values[i] = s->c_str();
-      } else if (auto b = std::get_if<Blob>(&v)) {
-        values[i] = b->bytes.data();
-        lengths[i] = int(b->bytes.size());
-        formats[i] = 1;
-      }
-      ++i;
-    }
+    auto bound = bind(stmt, params);
+    if (!bound.is_ok()) return bound.status();
+    auto& [values, lengths, formats, text] = *bound;
     PgResult r;
     if (begin_) {
       // The transaction's BEGIN travels with its first statement: one round trip for both.
@@ -283,6 +259,53 @@ class Connection {
     return r;
   }
 
+  // An INSERT sent without waiting for its answer (Transaction::exec_deferred): up to
+  // kMaxDeferred of them travel in one pipeline, and their answers are read, the first error
+  // returned, before the connection's next statement (flush_deferred()).
+  Status send_deferred(std::string_view sql, const Params& params) {
+    CARNET_RETURN_IF_ERROR(settle());
+    // Preparing waits for the server, which pipeline mode does not allow.
+    if (deferred_ > 0 && !cache_.contains(std::string(sql))) CARNET_RETURN_IF_ERROR(flush_deferred());
+    auto prepared = prepare(sql, params);
+    if (!prepared.is_ok()) return prepared.status();
+    const Prepared& stmt = **prepared;
+    auto bound = bind(stmt, params);
+    if (!bound.is_ok()) return bound.status();
+    auto& [values, lengths, formats, text] = *bound;
+    if (deferred_ == 0) {
+      if (!PQenterPipelineMode(conn_)) return pg_error(nullptr, conn_, "entering pipeline mode");
+      if (begin_) {
+        // The transaction's BEGIN travels with its first statement.
+        if (!PQsendQueryParams(conn_, begin_, 0, nullptr, nullptr, nullptr, nullptr, 0)) {
+          return pg_error(nullptr, conn_, "sending statement");
+        }
+        begin_ = nullptr;
+        begun_ = true;
+        ++deferred_;
+      }
+    }
+    if (!PQsendQueryPrepared(conn_, stmt.name.c_str(), int(params.size()), values.data(), lengths.data(),
+                             formats.data(), stmt.result_format)) {
+      return pg_error(nullptr, conn_, "sending statement");
+    }
+    if (++deferred_ >= kMaxDeferred) return flush_deferred();
+    return Status::ok();
+  }
+
+  // Reads the answers of the statements send_deferred() sent; the first error, if any.
+  Status flush_deferred() {
+    if (deferred_ == 0) return Status::ok();
+    int sent = std::exchange(deferred_, 0);
+    if (!PQpipelineSync(conn_)) return pg_error(nullptr, conn_, "sending statement");
+    auto results = collect(sent);
+    if (!results.is_ok()) return results.status();
+    for (const auto& r : *results) {
+      ExecStatusType st = PQresultStatus(r.get());
+      if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return pg_error(r.get(), conn_, "running statement");
+    }
+    return Status::ok();
+  }
+
   // Transactions start lazily: `begin` is sent with the first statement (or never, when the
   // transaction runs none). nullptr: statements run on their own (kReadEach). Called at every
   // transaction's start, so that nothing of the connection's previous transaction carries over.
@@ -296,6 +319,8 @@ class Connection {
   // Sends `sql` (COMMIT of a read-only transaction, ROLLBACK) without waiting for its answer,
   // which settle() reads before the connection's next use.
   Status send_and_forget(const char* sql) {
+    Status deferred = flush_deferred();
+    if (!deferred.is_ok() && broken()) return deferred;
     begun_ = false;
     if (!PQenterPipelineMode(conn_) || !PQsendQueryParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) ||
         !PQpipelineSync(conn_)) {
@@ -345,6 +370,45 @@ class Connection {
     int result_format = 0;   // 1 (binary) when every result column is binary_readable
   };
 
+  // A statement's parameters as libpq takes them (pointers into `text` and `params`).
+  struct Bound {
+    std::vector<const char*> values;
+    std::vector<int> lengths, formats;
+    std::vector<std::string> text;
+  };
+  static Result<Bound> bind(const Prepared& stmt, const Params& params) {
+    const size_t n = params.size();
+    Bound b{std::vector<const char*>(n, nullptr), std::vector<int>(n, 0), std::vector<int>(n, 0),
+            std::vector<std::string>(n)};
+    size_t i = 0;
+    for (const Value& v : params) {
+      if (auto p = std::get_if<int64_t>(&v)) {
+        b.text[i] = std::to_string(*p);
+        b.values[i] = b.text[i].c_str();
+      } else if (auto d = std::get_if<double>(&v)) {
+        char buf[64];
+        auto res = std::to_chars(buf, buf + sizeof buf, *d);
+        b.text[i].assign(buf, res.ptr);
+        b.values[i] = b.text[i].c_str();
+      } else if (auto s = std::get_if<std::string>(&v); s && stmt.types[i] == kBytea) {
+        b.values[i] = s->data();  // bytes kept in a std::string, for a bytea column
+        b.lengths[i] = int(s->size());
+        b.formats[i] = 1;
+      } else if (s) {
+        if (s->find('\0') != std::string::npos) {
+          return Status::invalid("text parameter " + std::to_string(i + 1) + " contains a NUL character");
+        }
+        b.values[i] = s->c_str();
+      } else if (auto bl = std::get_if<Blob>(&v)) {
+        b.values[i] = bl->bytes.data();
+        b.lengths[i] = int(bl->bytes.size());
+        b.formats[i] = 1;
+      }
+      ++i;
+    }
+    return b;
+  }
+
   // The prepared statement. Parameter types: bytea for bytes, left to the server for the
   // rest; then asked back, so that bytes held in a std::string go to a bytea as bytes.
   Result<const Prepared*> prepare(std::string_view sql, const Params& params) {
@@ -380,6 +444,8 @@ class Connection {
   const char* begin_ = nullptr;      // a BEGIN not sent yet
   bool begun_ = false;               // a transaction is open on the server
   const char* unsettled_ = nullptr;  // sent, answer not read yet
+  int deferred_ = 0;                 // statements sent by send_deferred(), answers not read yet
+  static constexpr int kMaxDeferred = 64;
   std::unordered_map<std::string, Prepared> cache_;
   uint64_t next_statement_ = 0;
 };
@@ -394,6 +460,12 @@ class PgTransaction final : public Transaction {
     if (!r.is_ok()) return r.status();
     const char* n = PQcmdTuples(r->get());
     return int64_t(n && *n ? std::atoll(n) : 0);
+  }
+
+  Status exec_deferred(std::string_view sql, Params params) override {
+    CARNET_RETURN_IF_ERROR(allowed(sql));
+    if (read_each_) return exec(sql, std::move(params)).status();
+    return c_.send_deferred(sql, params);
   }
 
   Status query_each(std::string_view sql, Params params,
@@ -588,6 +660,7 @@ class PostgresStore final : public Store {
       s = Status::internal(std::string("exception in transaction: ") + e.what());
     }
     c->cancel_begin();  // a transaction that ran no statement never began
+    if (s.is_ok()) s = c->flush_deferred();  // what was sent without waiting may have failed
     if (c->begun() && !c->broken()) {
       if (s.is_ok() && mode == TxMode::kWrite) {
         s = c->exec_script("COMMIT");  // durable, and where serialization failures surface

@@ -24,6 +24,13 @@ SpaceKeys::NewKey SpaceKeys::fresh(std::string_view space_id, const std::string&
 }
 
 Result<crypto::SecretKey> SpaceKeys::get(Transaction& tx, std::string_view space_id) const {
+  // Wrapped, the key is read once per transaction (Transaction::memo), and unwrapped each time.
+  std::string memo_key = "space_keys:" + std::string(space_id);
+  if (auto it = tx.memo().find(memo_key); it != tx.memo().end()) {
+    auto key = ring_.unwrap(space_id, it->second);
+    if (!key.is_ok()) return key.status().with_context("data key of space " + std::string(space_id));
+    return key;
+  }
   auto row = tx.query_one("SELECT wrapped_key FROM space_keys WHERE space_id = ?", {std::string(space_id)});
   if (!row.is_ok()) return row.status();
   if (!*row) {
@@ -37,6 +44,7 @@ Result<crypto::SecretKey> SpaceKeys::get(Transaction& tx, std::string_view space
   }
   auto key = ring_.unwrap(space_id, (*row)->text(0));
   if (!key.is_ok()) return key.status().with_context("data key of space " + std::string(space_id));
+  tx.memo()[memo_key] = (*row)->text(0);
   return key;
 }
 
@@ -51,6 +59,7 @@ Result<crypto::SecretKey> SpaceKeys::get(Transaction& tx, std::string_view space
 
 Status SpaceKeys::shred(Transaction& tx, std::string_view space_id, std::string_view reason,
                         const std::string& now) const {
+  tx.memo().erase("space_keys:" + std::string(space_id));
   auto del = tx.exec("DELETE FROM space_keys WHERE space_id = ?", {std::string(space_id)});
   if (!del.is_ok()) return del.status();
   if (*del == 0) return Status::not_found("space " + std::string(space_id) + " has no live data key");

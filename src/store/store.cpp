@@ -129,6 +129,12 @@ Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string
   return inserted;
 }
 
+Status insert_rows_deferred(Transaction& tx, std::string_view table, std::string_view columns,
+                            std::vector<std::vector<Value>> rows) {
+  return insert_chunks(table, columns, rows, {},
+                       [&](const std::string& sql, std::vector<Value>& params) { return tx.exec_deferred(sql, params); });
+}
+
 Status insert_rows_returning(Transaction& tx, std::string_view table, std::string_view columns,
                              std::vector<std::vector<Value>> rows, std::string_view suffix,
                              const std::function<Status(const Row&)>& each) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -84,6 +85,11 @@ class Transaction {
   virtual ~Transaction() = default;
   // Runs one statement; returns the number of rows changed.
   virtual Result<int64_t> exec(std::string_view sql, Params params = {}) = 0;
+  // Runs an INSERT whose row count the caller does not need and whose failure it does not
+  // handle (a fault, or a conflict the whole transaction retries): a database server gets it
+  // without a wait for its answer, which is read with the transaction's next statement or
+  // at its commit, failing that one. By default, exec().
+  virtual Status exec_deferred(std::string_view sql, Params params) { return exec(sql, std::move(params)).status(); }
   // Calls `each` for every row, streaming (constant memory); stops at the first non-OK.
   virtual Status query_each(std::string_view sql, Params params,
                             const std::function<Status(const Row&)>& each) = 0;
@@ -101,6 +107,14 @@ class Transaction {
   Result<std::vector<Row>> query(std::string_view sql, Params params = {});
   // The first row, or nullopt when there is none.
   Result<std::optional<Row>> query_one(std::string_view sql, Params params = {});
+
+  // What the transaction read once and may reuse until it ends, by a key its reader chooses
+  // (a space's wrapped data key, read once however many resources a Bundle writes into the
+  // space: on a database server each read is a round trip). Never secrets in the clear.
+  std::unordered_map<std::string, std::string>& memo() { return memo_; }
+
+ private:
+  std::unordered_map<std::string, std::string> memo_;
 };
 
 // An event as a listener gets it. `gap`: events may have been missed (the listener lost its

@@ -192,6 +192,41 @@ TEST_P(StoreConformance, InsertRowsReturningGivesTheRowsInserted) {
   EXPECT_EQ(count_items(), 99);
 }
 
+// Inserts sent without waiting (exec_deferred): the next statement sees them, and one that
+// fails fails the transaction, which then leaves nothing behind, however its function ended.
+TEST_P(StoreConformance, DeferredInsertsAreSeenAndTheirFailuresFailTheTransaction) {
+  ASSERT_TRUE(store_->transact(TxMode::kWrite, [](Transaction& tx) -> Status {
+    for (int i = 0; i < 100; ++i) {  // more than one pipeline's worth
+      CARNET_RETURN_IF_ERROR(tx.exec_deferred("INSERT INTO t_items (name, qty) VALUES (?, ?)", {"d" + std::to_string(i), int64_t(i)}));
+    }
+    auto n = tx.query_one("SELECT COUNT(*) FROM t_items");
+    if (!n.is_ok()) return n.status();
+    EXPECT_EQ((*n)->integer(0), 100);
+    return Status::ok();
+  }).is_ok());
+  EXPECT_EQ(count_items(), 100);
+
+  // A duplicate name, then the transaction's function ends well: the commit fails.
+  Status s = store_->transact(TxMode::kWrite, [](Transaction& tx) -> Status {
+    CARNET_RETURN_IF_ERROR(tx.exec_deferred("INSERT INTO t_items (name, qty) VALUES (?, ?)", {std::string("new"), int64_t(1)}));
+    return tx.exec_deferred("INSERT INTO t_items (name, qty) VALUES (?, ?)", {std::string("d7"), int64_t(1)});
+  });
+  EXPECT_EQ(s.code(), ErrorCode::kConflict) << s.to_string();
+  // The same, followed by a statement: that statement fails.
+  s = store_->transact(TxMode::kWrite, [](Transaction& tx) -> Status {
+    Status sent = tx.exec_deferred("INSERT INTO t_items (name, qty) VALUES (?, ?)", {std::string("d8"), int64_t(1)});
+    if (!sent.is_ok()) return sent;
+    return tx.exec("UPDATE t_accounts SET balance = 0").status();
+  });
+  EXPECT_EQ(s.code(), ErrorCode::kConflict) << s.to_string();
+  EXPECT_EQ(count_items(), 100);
+  // The connection serves the next transaction as new.
+  ASSERT_TRUE(store_->transact(TxMode::kWrite, [](Transaction& tx) {
+    return tx.exec_deferred("INSERT INTO t_items (name, qty) VALUES (?, ?)", {std::string("after"), int64_t(1)});
+  }).is_ok());
+  EXPECT_EQ(count_items(), 101);
+}
+
 TEST_P(StoreConformance, ReadTransactionsCannotWrite) {
   for (TxMode mode : {TxMode::kRead, TxMode::kReadEach}) {
     Status s = store_->transact(mode, [](Transaction& tx) {
