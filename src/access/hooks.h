@@ -44,6 +44,7 @@ struct WriteContext {
   std::string id;          // the resource's id (assigned before before_write() for creates)
   bool create = false;     // a new resource (else a new version)
   bool derived = false;    // written by another write's hook (create_derived, update_related)
+  bool fresh_id = false;   // a create whose id the server just drew (not the client's)
   WriteAttachments* attachments = nullptr;
   size_t key = 0;          // which resource of the request (a Bundle entry's index; 0 alone)
 };

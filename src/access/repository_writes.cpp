@@ -50,7 +50,7 @@ Result<fhir::ResourceVersion> Repository::write(WriteContext& w, json& resource,
     for (const auto* h : hooks) CARNET_RETURN_IF_ERROR(h->before_write(w, resource));
   }
   Result<fhir::ResourceVersion> v =
-      as_create ? service_.resources_.create(tx_, w.space, w.type, resource.dump(), w.id)
+      as_create ? service_.resources_.create(tx_, w.space, w.type, resource.dump(), w.id, w.fresh_id)
                : service_.resources_.update(tx_, w.space, w.type, w.id, resource.dump(), if_match);
   if (!v.is_ok()) return v.status();
   CARNET_RETURN_IF_ERROR(write_labels(w, *v, resource));
@@ -124,6 +124,7 @@ Result<Repository::Created> Repository::create(std::string_view type, json resou
   }
   WriteContext w{*this, d->space, std::string(type), options.id.empty() ? crypto::time_ordered_uuid() : options.id};
   w.create = true;
+  w.fresh_id = options.id.empty();
   w.attachments = options.attachments;
   w.key = options.key;
   resource["id"] = w.id;  // the server assigns the id, as FHIR says for create
@@ -184,6 +185,7 @@ Result<fhir::ResourceVersion> Repository::create_derived(const WriteContext& w, 
   WriteContext derived{*this, w.space, std::string(type), crypto::time_ordered_uuid()};
   derived.create = true;
   derived.derived = true;
+  derived.fresh_id = true;
   derived.attachments = w.attachments;
   derived.key = w.key;
   resource["id"] = derived.id;

@@ -44,7 +44,7 @@ Result<crypto::SecretKey> ResourceStore::key_for(store::Transaction& tx, std::st
 
 Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std::string_view compartment,
                                                      std::string_view type, std::string_view id, int64_t version,
-                                                     std::string_view json, bool is_new) {
+                                                     std::string_view json, bool is_new, bool fresh_id) {
   auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return Status::invalid("a resource must be a JSON object");
   auto rt = doc.find("resourceType");
@@ -63,11 +63,15 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
   auto key = key_for(tx, compartment);
   if (!key.is_ok()) return key.status();
   std::string sealed = crypto::seal(*key, v.json, associated_data(compartment, type, id, version));
-  auto ins = tx.exec(
+  // The first version's key refuses an id in use; an id just drawn is in use nowhere.
+  constexpr std::string_view kInsertVersion =
       "INSERT INTO resource_versions (compartment, resource_type, resource_id, version, last_updated, deleted, body) "
-      "VALUES (?, ?, ?, ?, ?, 0, ?)",
-      {std::string(compartment), v.type, v.id, version, v.last_updated, store::Blob{sealed}});
-  if (!ins.is_ok()) {
+      "VALUES (?, ?, ?, ?, ?, 0, ?)";
+  const std::vector<store::Value> version_row = {std::string(compartment), v.type, v.id, version, v.last_updated,
+                                                 store::Blob{std::move(sealed)}};
+  if (fresh_id) {
+    CARNET_RETURN_IF_ERROR(tx.exec_deferred(kInsertVersion, version_row));
+  } else if (auto ins = tx.exec(kInsertVersion, version_row); !ins.is_ok()) {
     if (is_new && ins.status().code() == ErrorCode::kConflict) return Status::conflict(ref(type, id) + " already exists");
     return ins.status();
   }
@@ -89,12 +93,13 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
 }
 
 Result<ResourceVersion> ResourceStore::create(store::Transaction& tx, std::string_view compartment,
-                                              std::string_view type, std::string_view json, std::string_view id) {
+                                              std::string_view type, std::string_view json, std::string_view id,
+                                              bool fresh_id) {
   std::string assigned = id.empty() ? crypto::time_ordered_uuid() : std::string(id);
   if (!valid_id(assigned)) return Status::invalid("invalid resource id '" + assigned.substr(0, 70) + "'");
   // An existing id is refused by the first row's primary key (no look-up first: an empty
   // range read would make concurrent creates in one space conflict on PostgreSQL).
-  return write_version(tx, compartment, type, assigned, 1, json, true);
+  return write_version(tx, compartment, type, assigned, 1, json, true, fresh_id || id.empty());
 }
 
 Result<ResourceVersion> ResourceStore::open_row(const crypto::SecretKey& key, std::string_view compartment,

@@ -43,8 +43,10 @@ class ResourceStore {
 
   // Stores version 1 of a new resource. `id` empty: a new time-ordered id is assigned.
   // kConflict when a resource with that id exists. `json` must be an object of that type.
+  // `fresh_id`: `id` was just drawn (crypto::time_ordered_uuid) and names nothing yet, so
+  // nothing is waited for to find out (Transaction::exec_deferred).
   Result<ResourceVersion> create(store::Transaction& tx, std::string_view compartment, std::string_view type,
-                                 std::string_view json, std::string_view id = {});
+                                 std::string_view json, std::string_view id = {}, bool fresh_id = false);
 
   // Several versions of one type at once (one key look-up), in the order given; a missing
   // version is kNotFound. For search pages.
@@ -107,7 +109,8 @@ class ResourceStore {
  private:
   Result<crypto::SecretKey> key_for(store::Transaction& tx, std::string_view compartment);
   Result<ResourceVersion> write_version(store::Transaction& tx, std::string_view compartment, std::string_view type,
-                                        std::string_view id, int64_t version, std::string_view json, bool is_new);
+                                        std::string_view id, int64_t version, std::string_view json, bool is_new,
+                                        bool fresh_id = false);
   static Result<ResourceVersion> open_row(const crypto::SecretKey& key, std::string_view compartment,
                                           std::string_view type, std::string_view id, const store::Row& row);
 
