@@ -127,6 +127,7 @@ class Repository {
   struct WriteOptions {
     std::string patient;                         // a professional's create: the patient (else from the resource)
     std::string id;                              // a create: the id (empty: a new one)
+    bool fresh_id = false;                       // `id` was just drawn by the server (a Bundle's POST)
     std::optional<int64_t> if_match;             // an update: the version the caller read
     std::optional<fhir::SearchQuery> if_none_exist;  // a create: return the one match instead
     WriteAttachments* attachments = nullptr;     // the request's documents (hooks.h)

@@ -124,7 +124,7 @@ Result<Repository::Created> Repository::create(std::string_view type, json resou
   }
   WriteContext w{*this, d->space, std::string(type), options.id.empty() ? crypto::time_ordered_uuid() : options.id};
   w.create = true;
-  w.fresh_id = options.id.empty();
+  w.fresh_id = options.id.empty() || options.fresh_id;
   w.attachments = options.attachments;
   w.key = options.key;
   resource["id"] = w.id;  // the server assigns the id, as FHIR says for create

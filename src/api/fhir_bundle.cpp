@@ -151,7 +151,8 @@ class BundleRunner {
     options.attachments = &docs_;
     options.key = e.index;
     if (e.method == "POST") {
-      options.id = assigned_id;
+      options.id = assigned_id;  // drawn in prepare() (a conditional create that matched is not run)
+      options.fresh_id = true;
       options.patient = patient_of(e);
       auto c = repo.create(e.type, e.resource, options);
       if (!c.is_ok()) return failed(repo, e, c.status());

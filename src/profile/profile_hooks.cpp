@@ -71,10 +71,19 @@ Result<std::optional<fhir::ResourceVersion>> latest(access::Repository& repo, co
 // the space: the search read index pages that every create writes into, and on PostgreSQL,
 // whose serializable transactions watch the pages they read, concurrent weights failed one
 // another (a retry per weight at 64 clients, issue 18).
+// Read once per transaction (a Bundle of a device's weights asks for each): kept in the
+// transaction's memo ("" for none) until a height is noted.
+std::string memo_key(const std::string& space) { return "latest_measures:" + space; }
+
 Result<std::optional<std::string>> noted_height(access::WriteContext& w) {
+  auto& memo = w.repo.tx().memo();
+  if (auto it = memo.find(memo_key(w.space)); it != memo.end()) {
+    return it->second.empty() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+  }
   auto row = w.repo.tx().query_one("SELECT resource_id FROM latest_measures WHERE compartment = ? AND code = ?",
                                    {w.space, std::string(kHeight)});
   if (!row.is_ok()) return row.status();
+  memo[memo_key(w.space)] = *row ? (*row)->text(0) : std::string();
   if (!*row) return std::optional<std::string>();
   return std::optional<std::string>((*row)->text(0));
 }
@@ -94,6 +103,7 @@ Status renote_height(access::WriteContext& w, const std::string& gone) {
   for (const auto& [id, version] : *ids) {
     if (id != gone) return note_height(w, id, true);
   }
+  w.repo.tx().memo().erase(memo_key(w.space));
   return w.repo.tx()
       .exec("DELETE FROM latest_measures WHERE compartment = ? AND code = ?", {w.space, std::string(kHeight)})
       .status();
@@ -177,6 +187,7 @@ class ObservationHooks final : public access::ResourceHooks {
 }  // namespace
 
 Status note_latest_height(store::Transaction& tx, const std::string& space, const std::string& id, bool always) {
+  tx.memo().erase(memo_key(space));
   std::string sql =
       "INSERT INTO latest_measures (compartment, code, at, resource_id) "
       "SELECT compartment, ?, at, resource_id FROM resources "

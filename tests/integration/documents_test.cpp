@@ -505,6 +505,32 @@ TEST_F(Documents, BodyMassIndexUsesTheLatestHeightItsAuthorMaySee) {
   // The last one deleted: no BMI.
   ASSERT_EQ(call("DELETE", "/fhir/r4/Observation/" + h2010["id"].get<std::string>(), jean_)->status, 204);
   EXPECT_EQ(bmi_of(measure(jean_, "29463-7", 64, "kg", "2026-07-01")).second, "");
+
+  // In one transaction Bundle: a weight, a height, a weight. The height gets its index with
+  // the first weight, and the second weight uses the height written just before it.
+  auto entry = [&](const std::string& code, double value, const std::string& unit, const std::string& when) {
+    json obs = {{"resourceType", "Observation"},
+                {"status", "final"},
+                {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", code}}}}}},
+                {"subject", {{"reference", patient_}}},
+                {"effectiveDateTime", when},
+                {"valueQuantity", {{"value", value}, {"unit", unit}, {"system", "http://unitsofmeasure.org"}, {"code", unit}}}};
+    return json{{"resource", obs}, {"request", {{"method", "POST"}, {"url", "Observation"}}}};
+  };
+  json bundle = {{"resourceType", "Bundle"},
+                 {"type", "transaction"},
+                 {"entry", {entry("29463-7", 70, "kg", "2026-08-01"), entry("8302-2", 175, "cm", "2026-08-02"),
+                            entry("29463-7", 76.5625, "kg", "2026-08-03")}}};
+  auto r = call("POST", "/fhir/r4", jean_, bundle.dump());
+  ASSERT_EQ(r->status, 200) << r->body;
+  json done = json::parse(r->body);
+  auto id_of = [&](int i) {
+    std::string location = done["entry"][i]["response"]["location"];  // Observation/<id>/_history/1
+    return json{{"id", location.substr(12, location.find('/', 12) - 12)}};
+  };
+  std::string height = "Observation/" + id_of(1)["id"].get<std::string>();
+  EXPECT_EQ(bmi_of(id_of(0)), std::make_pair(22.9, height));  // the height's own, with the latest weight
+  EXPECT_EQ(bmi_of(id_of(2)), std::make_pair(25.0, height));
 }
 
 TEST_F(Documents, ConfidentialDocumentOfAMinorIsHiddenFromRepresentatives) {
