@@ -88,10 +88,6 @@ Result<std::optional<std::string>> noted_height(access::WriteContext& w) {
   return std::optional<std::string>((*row)->text(0));
 }
 
-Status note_height(access::WriteContext& w, const std::string& id, bool always) {
-  return note_latest_height(w.repo.tx(), w.space, id, always);
-}
-
 // After an edit or a deletion that may change which height is the latest: found again in the
 // index, whoever may see it (what a weight then reads of it is decided then). `gone`: a
 // height being deleted, still in the index.
@@ -101,7 +97,7 @@ Status renote_height(access::WriteContext& w, const std::string& gone) {
   auto ids = w.repo.index_lookup(w.space, *q);
   if (!ids.is_ok()) return ids.status();
   for (const auto& [id, version] : *ids) {
-    if (id != gone) return note_height(w, id, true);
+    if (id != gone) return note_latest_height(w.repo.tx(), w.space, id, true);
   }
   w.repo.tx().memo().erase(memo_key(w.space));
   return w.repo.tx()
@@ -165,7 +161,7 @@ class ObservationHooks final : public access::ResourceHooks {
     }
     if (obs.value("status", "") == "entered-in-error") return Status::ok();
     if (!m || (!height && std::string(m->code) != kWeight)) return Status::ok();
-    if (height) CARNET_RETURN_IF_ERROR(note_height(w, v.id, false));
+    if (height) CARNET_RETURN_IF_ERROR(note_latest_height(w.repo.tx(), w.space, v.id, false));
     auto other = height ? latest(w.repo, w.space, kWeight) : latest_height(w);
     if (!other.is_ok()) return other.status();
     if (!*other) return Status::ok();

@@ -443,15 +443,17 @@ TEST_F(Documents, MedicalProfileMeasurementsAndPatientSummary) {
 // however the heights were added, edited, deleted or hidden (profile/profile_hooks.cpp keeps
 // the latest height on write).
 TEST_F(Documents, BodyMassIndexUsesTheLatestHeightItsAuthorMaySee) {
-  auto measure = [&](const std::string& who, const std::string& code, double value, const std::string& unit,
-                     const std::string& when) {
-    json obs = {{"resourceType", "Observation"},
+  auto observation = [&](const std::string& code, double value, const std::string& unit, const std::string& when) {
+    return json{{"resourceType", "Observation"},
                 {"status", "final"},
                 {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", code}}}}}},
                 {"subject", {{"reference", patient_}}},
                 {"effectiveDateTime", when},
                 {"valueQuantity", {{"value", value}, {"unit", unit}, {"system", "http://unitsofmeasure.org"}, {"code", unit}}}};
-    auto r = call("POST", "/fhir/r4/Observation", who, obs.dump());
+  };
+  auto measure = [&](const std::string& who, const std::string& code, double value, const std::string& unit,
+                     const std::string& when) {
+    auto r = call("POST", "/fhir/r4/Observation", who, observation(code, value, unit, when).dump());
     EXPECT_EQ(r->status, 201) << r->body;
     return json::parse(r->body);
   };
@@ -509,13 +511,7 @@ TEST_F(Documents, BodyMassIndexUsesTheLatestHeightItsAuthorMaySee) {
   // In one transaction Bundle: a weight, a height, a weight. The height gets its index with
   // the first weight, and the second weight uses the height written just before it.
   auto entry = [&](const std::string& code, double value, const std::string& unit, const std::string& when) {
-    json obs = {{"resourceType", "Observation"},
-                {"status", "final"},
-                {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", code}}}}}},
-                {"subject", {{"reference", patient_}}},
-                {"effectiveDateTime", when},
-                {"valueQuantity", {{"value", value}, {"unit", unit}, {"system", "http://unitsofmeasure.org"}, {"code", unit}}}};
-    return json{{"resource", obs}, {"request", {{"method", "POST"}, {"url", "Observation"}}}};
+    return json{{"resource", observation(code, value, unit, when)}, {"request", {{"method", "POST"}, {"url", "Observation"}}}};
   };
   json bundle = {{"resourceType", "Bundle"},
                  {"type", "transaction"},
