@@ -50,8 +50,8 @@ Result<fhir::ResourceVersion> Repository::write(WriteContext& w, json& resource,
     for (const auto* h : hooks) CARNET_RETURN_IF_ERROR(h->before_write(w, resource));
   }
   Result<fhir::ResourceVersion> v =
-      as_create ? service_.resources_.create(tx_, w.space, w.type, resource.dump(), w.id, w.fresh_id)
-               : service_.resources_.update(tx_, w.space, w.type, w.id, resource.dump(), if_match);
+      as_create ? service_.resources_.create(tx_, w.space, w.type, resource, w.id, w.fresh_id)
+               : service_.resources_.update(tx_, w.space, w.type, w.id, resource, if_match);
   if (!v.is_ok()) return v.status();
   CARNET_RETURN_IF_ERROR(write_labels(w, *v, resource));
   if (run_hooks) {

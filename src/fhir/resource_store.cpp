@@ -42,11 +42,20 @@ Result<crypto::SecretKey> ResourceStore::key_for(store::Transaction& tx, std::st
   return store::SpaceKeys(ring_).get(tx, compartment);
 }
 
-Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std::string_view compartment,
-                                                     std::string_view type, std::string_view id, int64_t version,
-                                                     std::string_view json, bool is_new, bool fresh_id) {
+namespace {
+
+Result<nlohmann::json> parse_resource(std::string_view json) {
   auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return Status::invalid("a resource must be a JSON object");
+  return doc;
+}
+
+}  // namespace
+
+Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std::string_view compartment,
+                                                     std::string_view type, std::string_view id, int64_t version,
+                                                     nlohmann::json& doc, bool is_new, bool fresh_id) {
+  if (!doc.is_object()) return Status::invalid("a resource must be a JSON object");
   auto rt = doc.find("resourceType");
   if (rt == doc.end() || !rt->is_string() || *rt != type) {
     return Status::invalid("resourceType must be " + std::string(type));
@@ -94,6 +103,14 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
 
 Result<ResourceVersion> ResourceStore::create(store::Transaction& tx, std::string_view compartment,
                                               std::string_view type, std::string_view json, std::string_view id,
+                                              bool fresh_id) {
+  auto doc = parse_resource(json);
+  if (!doc.is_ok()) return doc.status();
+  return create(tx, compartment, type, *doc, id, fresh_id);
+}
+
+Result<ResourceVersion> ResourceStore::create(store::Transaction& tx, std::string_view compartment,
+                                              std::string_view type, nlohmann::json& json, std::string_view id,
                                               bool fresh_id) {
   std::string assigned = id.empty() ? crypto::time_ordered_uuid() : std::string(id);
   if (!valid_id(assigned)) return Status::invalid("invalid resource id '" + assigned.substr(0, 70) + "'");
@@ -210,6 +227,14 @@ Result<ResourceVersion> ResourceStore::open_current(store::Transaction& tx, std:
 
 Result<ResourceVersion> ResourceStore::update(store::Transaction& tx, std::string_view compartment,
                                               std::string_view type, std::string_view id, std::string_view json,
+                                              std::optional<int64_t> if_match) {
+  auto doc = parse_resource(json);
+  if (!doc.is_ok()) return doc.status();
+  return update(tx, compartment, type, id, *doc, if_match);
+}
+
+Result<ResourceVersion> ResourceStore::update(store::Transaction& tx, std::string_view compartment,
+                                              std::string_view type, std::string_view id, nlohmann::json& json,
                                               std::optional<int64_t> if_match) {
   if (!valid_id(id)) return Status::invalid("invalid resource id '" + std::string(id.substr(0, 70)) + "'");
   auto row = tx.query_one(

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "core/clock.h"
 #include "core/status.h"
 #include "crypto/keyring.h"
@@ -47,6 +49,10 @@ class ResourceStore {
   // nothing is waited for to find out (Transaction::exec_deferred).
   Result<ResourceVersion> create(store::Transaction& tx, std::string_view compartment, std::string_view type,
                                  std::string_view json, std::string_view id = {}, bool fresh_id = false);
+  // The same from the parsed resource, which gets its id and meta as stored (a validated
+  // resource is not printed to be parsed again).
+  Result<ResourceVersion> create(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                                 nlohmann::json& resource, std::string_view id = {}, bool fresh_id = false);
 
   // Several versions of one type at once (one key look-up), in the order given; a missing
   // version is kNotFound. For search pages.
@@ -83,6 +89,8 @@ class ResourceStore {
   // ids stay unique per type.
   Result<ResourceVersion> update(store::Transaction& tx, std::string_view compartment, std::string_view type,
                                  std::string_view id, std::string_view json, std::optional<int64_t> if_match = {});
+  Result<ResourceVersion> update(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                                 std::string_view id, nlohmann::json& resource, std::optional<int64_t> if_match = {});
 
   // Adds a deletion version. Deleting a deleted or unknown resource succeeds (idempotent,
   // as FHIR allows) and returns nullopt.
@@ -109,7 +117,7 @@ class ResourceStore {
  private:
   Result<crypto::SecretKey> key_for(store::Transaction& tx, std::string_view compartment);
   Result<ResourceVersion> write_version(store::Transaction& tx, std::string_view compartment, std::string_view type,
-                                        std::string_view id, int64_t version, std::string_view json, bool is_new,
+                                        std::string_view id, int64_t version, nlohmann::json& doc, bool is_new,
                                         bool fresh_id = false);
   static Result<ResourceVersion> open_row(const crypto::SecretKey& key, std::string_view compartment,
                                           std::string_view type, std::string_view id, const store::Row& row);
