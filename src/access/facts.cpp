@@ -1,6 +1,7 @@
 #include "access/facts.h"
 
 #include "fhir/resource_store.h"
+#include "store/space_keys.h"
 
 namespace carnet::access {
 namespace {
@@ -34,10 +35,11 @@ std::string extra_columns(const FactsQuery& q, std::vector<store::Value>& params
     params.insert(params.end(), q.session->params.begin(), q.session->params.end());
   }
   if (q.with_reference_version) sql += ", (" + std::string(store::kReferenceVersionQuery) + ")";
+  if (q.with_space_key) sql += ", " + store::SpaceKeys::column("s.space_id");
   return sql;
 }
 
-void read_extras(const FactsQuery& q, const store::Row& row, size_t first, LoadedFacts& out) {
+void read_extras(store::Transaction& tx, const FactsQuery& q, const store::Row& row, size_t first, LoadedFacts& out) {
   if (q.with_current) {
     if (!row.is_null(first)) {
       std::vector<store::Value> values;
@@ -47,7 +49,8 @@ void read_extras(const FactsQuery& q, const store::Row& row, size_t first, Loade
     first += fhir::ResourceStore::kCurrentColumnCount;
   }
   if (q.session) out.session_confirmed = row.integer(first++) != 0;
-  if (q.with_reference_version) out.reference_version = row.integer(first);
+  if (q.with_reference_version) out.reference_version = row.integer(first++);
+  if (q.with_space_key) store::SpaceKeys::remember(tx, out.space.space_id, row.value(first));
 }
 
 // Fills the facts from a row of kSpaceColumns then the label columns (null: no such space, read as closed).
@@ -136,10 +139,10 @@ Result<LoadedFacts> load_facts(store::Transaction& tx, const Caller& caller, con
     }
     out.space.space_id = (*row)->text(kFactsColumnCount);
     out.resource_exists = true;
-    read_extras(q, **row, kFactsColumnCount + 1, out);
+    read_extras(tx, q, **row, kFactsColumnCount + 1, out);
   } else {
     out.space.space_id = q.space_id;
-    if (*row) read_extras(q, **row, kFactsColumnCount, out);
+    if (*row) read_extras(tx, q, **row, kFactsColumnCount, out);
   }
   if (q.session && !*row) {
     // Nothing read with the facts (no such space): the session alone.

@@ -22,6 +22,7 @@ struct FactsQuery {
   std::string resource_id;  // or empty (a search, a create, the space as a whole)
   bool with_current = false;            // read the resource's current version (fhir::ResourceStore::kCurrentColumns)
   bool with_reference_version = false;  // read store::reference_version() too
+  bool with_space_key = false;  // read the space's wrapped data key too, kept for the transaction (a create's write needs it)
   const store::Condition* session = nullptr;  // a remembered session to confirm
   std::string now;  // FHIR instant the facts are read at
 };

@@ -115,6 +115,7 @@ Result<Repository::Decided> Repository::decide_on(Action action, std::string_vie
   q.resource_id = std::string(id);
   q.with_current = with_current && !id.empty();
   q.with_reference_version = is_professional(actor_);
+  q.with_space_key = action == Action::kCreate;
   auto facts = load_facts(tx_, caller_, q);
   if (!facts.is_ok()) {
     // Named by an id that no space holds: nothing to decide on (and a session still to confirm).

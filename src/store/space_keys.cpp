@@ -1,6 +1,11 @@
 #include "store/space_keys.h"
 
 namespace carnet::store {
+namespace {
+
+std::string memo_key(std::string_view space_id) { return "space_keys:" + std::string(space_id); }
+
+}  // namespace
 
 Result<crypto::SecretKey> SpaceKeys::create(Transaction& tx, std::string_view space_id,
                                             const std::string& now) const {
@@ -25,8 +30,7 @@ SpaceKeys::NewKey SpaceKeys::fresh(std::string_view space_id, const std::string&
 
 Result<crypto::SecretKey> SpaceKeys::get(Transaction& tx, std::string_view space_id) const {
   // Wrapped, the key is read once per transaction (Transaction::memo), and unwrapped each time.
-  std::string memo_key = "space_keys:" + std::string(space_id);
-  if (auto it = tx.memo().find(memo_key); it != tx.memo().end()) {
+  if (auto it = tx.memo().find(memo_key(space_id)); it != tx.memo().end()) {
     auto key = ring_.unwrap(space_id, it->second);
     if (!key.is_ok()) return key.status().with_context("data key of space " + std::string(space_id));
     return key;
@@ -44,8 +48,20 @@ Result<crypto::SecretKey> SpaceKeys::get(Transaction& tx, std::string_view space
   }
   auto key = ring_.unwrap(space_id, (*row)->text(0));
   if (!key.is_ok()) return key.status().with_context("data key of space " + std::string(space_id));
-  tx.memo()[memo_key] = (*row)->text(0);
+  tx.memo()[memo_key(space_id)] = (*row)->text(0);
   return key;
+}
+
+void SpaceKeys::remember(Transaction& tx, std::string_view space_id, const Value& wrapped) {
+  if (const auto* b = std::get_if<Blob>(&wrapped)) {
+    tx.memo()[memo_key(space_id)] = b->bytes;
+  } else if (const auto* t = std::get_if<std::string>(&wrapped)) {
+    tx.memo()[memo_key(space_id)] = *t;
+  }
+}
+
+std::string SpaceKeys::column(std::string_view space_id_sql) {
+  return "(SELECT k.wrapped_key FROM space_keys k WHERE k.space_id = " + std::string(space_id_sql) + ")";
 }
 
 Result<crypto::SecretKey> SpaceKeys::get(Transaction& tx, std::string_view space_id, const Value& wrapped) const {
@@ -59,7 +75,7 @@ Result<crypto::SecretKey> SpaceKeys::get(Transaction& tx, std::string_view space
 
 Status SpaceKeys::shred(Transaction& tx, std::string_view space_id, std::string_view reason,
                         const std::string& now) const {
-  tx.memo().erase("space_keys:" + std::string(space_id));
+  tx.memo().erase(memo_key(space_id));
   auto del = tx.exec("DELETE FROM space_keys WHERE space_id = ?", {std::string(space_id)});
   if (!del.is_ok()) return del.status();
   if (*del == 0) return Status::not_found("space " + std::string(space_id) + " has no live data key");

@@ -34,6 +34,13 @@ class SpaceKeys {
   // The key from its wrapped form, as a query that joined space_keys read it (`wrapped`
   // null: read as get() would, for its message).
   Result<crypto::SecretKey> get(Transaction& tx, std::string_view space_id, const Value& wrapped) const;
+  // The wrapped key as a larger statement read it (`wrapped` null: nothing known), kept for
+  // get() until the transaction ends: a create's access decision brings it, and its write
+  // does not ask again.
+  static void remember(Transaction& tx, std::string_view space_id, const Value& wrapped);
+  // The column that reads a space's wrapped key in such a statement, the space's id being
+  // the SQL expression `space_id_sql`.
+  static std::string column(std::string_view space_id_sql);
   // Destroys the key and records when and why. Call Store::purge_deleted() after commit.
   // kNotFound if there is no live key.
   Status shred(Transaction& tx, std::string_view space_id, std::string_view reason,
