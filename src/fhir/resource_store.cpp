@@ -44,6 +44,18 @@ Result<crypto::SecretKey> ResourceStore::key_for(store::Transaction& tx, std::st
 
 namespace {
 
+// Whether the resource's `patient` parameter names its space's own patient (the resources
+// row's names_holder, which settles `patient=<the holder>` in a search without a look-up).
+bool names_holder(const IndexEntries& entries, std::string_view compartment) {
+  for (const auto& r : entries.references) {
+    if (r.param == "patient" && r.target.size() == compartment.size() + 8 && r.target.starts_with("Patient/") &&
+        r.target.ends_with(compartment)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Result<nlohmann::json> parse_resource(std::string_view json) {
   auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return Status::invalid("a resource must be a JSON object");
@@ -85,14 +97,16 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
     return ins.status();
   }
   IndexEntries entries = index_.extract(type, doc);
+  const int64_t holder = names_holder(entries, compartment) ? 1 : 0;
   // A new resource's row cannot conflict once its first version went in: sent without
   // waiting for the answer (store.h).
   Status cur = is_new ? tx.exec_deferred("INSERT INTO resources (compartment, resource_type, resource_id, version, "
-                                         "last_updated, deleted, at) VALUES (?, ?, ?, ?, ?, 0, ?)",
-                                         {std::string(compartment), v.type, v.id, version, v.last_updated, entries.at})
-                      : tx.exec("UPDATE resources SET version = ?, last_updated = ?, deleted = 0, at = ? "
-                                "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
-                                {version, v.last_updated, entries.at, std::string(compartment), v.type, v.id})
+                                         "last_updated, deleted, at, names_holder) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                                         {std::string(compartment), v.type, v.id, version, v.last_updated, entries.at,
+                                          holder})
+                      : tx.exec("UPDATE resources SET version = ?, last_updated = ?, deleted = 0, at = ?, "
+                                "names_holder = ? WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+                                {version, v.last_updated, entries.at, holder, std::string(compartment), v.type, v.id})
                             .status();
   if (!cur.is_ok()) return cur;
   // A new resource has no index rows to replace (not even looked for: on PostgreSQL that

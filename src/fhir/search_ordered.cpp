@@ -34,6 +34,19 @@ int lead_rank(const SearchQuery::Criterion& c, std::string_view compartment) {
   return rank;
 }
 
+// `patient=` the space's own patient, exactly: settled by the candidate's resources row
+// (names_holder, kept on write from the same index entries) without a look-up, but for
+// resources last written before that column (NULL), still looked up.
+bool names_holder(const SearchQuery::Criterion& c, std::string_view compartment) {
+  const SearchParam& p = *c.param;
+  if (p.name != "patient" || p.kind != ParamKind::kReference || !c.modifier.empty() || c.values.size() != 1) {
+    return false;
+  }
+  const std::string& v = c.values[0];
+  return (v.size() == compartment.size() + 8 && v.starts_with("Patient/") && v.ends_with(compartment)) ||
+         (v == compartment && p.target == "Patient");
+}
+
 // The upper bound a criterion on the primary date puts on `at` (the earliest start of that
 // date): a match has a value starting before it. Lower bounds do not carry over (a Period
 // that started long ago may still match `ge`).
@@ -130,6 +143,10 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
     if (!cond.is_ok()) return cond.status();
     if (on_resources_row(p)) {
       plan.from_where += " AND (" + cond->sql + ")";
+    } else if (names_holder(c, compartment)) {
+      plan.from_where += " AND (r.names_holder = 1 OR (r.names_holder IS NULL AND (" + probe + " AND (" + cond->sql +
+                         ") LIMIT 1) IS NOT NULL))";
+      params.push_back(std::string(p.name));
     } else {
       plan.from_where += " AND (" + shortcut + "(" + probe + " AND (" + cond->sql + ") LIMIT 1)" +
                          (positive(c) ? " IS NOT NULL)" : " IS NULL)");

@@ -139,6 +139,36 @@ TEST_F(FhirSearch, DateBoundsOnPeriodsAndUndatedReadings) {
   EXPECT_EQ(ids(search("Observation?code=8867-4")).count(undated), 1u);
 }
 
+// `patient=` the holder is settled on each candidate's resources row (names_holder, kept on
+// write): a reading that names the holder as its performer only is in the space but is not
+// the patient's, one whose subject an edit took away stops being found, and those written
+// before the column existed (NULL) are still looked up.
+TEST_F(FhirSearch, PatientOfTheSpaceIsWhatTheSubjectNames) {
+  std::string subject = create(observation("8867-4", "2024-05-01"));
+  std::string performed = create(
+      R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},)"
+      R"("performer":[{"reference":")" + patient_ + R"("}],"effectiveDateTime":"2024-05-02"})");
+  std::string edited = create(observation("8867-4", "2024-05-03"));
+  std::string id = patient_.substr(patient_.find('/') + 1);
+  for (std::string who : {patient_, id}) {
+    for (std::string order : {"", "&_sort=date", "&_sort=-_lastUpdated"}) {
+      EXPECT_EQ(ids(search("Observation?patient=" + who + "&code=8867-4" + order)),
+                (std::set<std::string>{subject, edited})) << who << order;
+    }
+  }
+  EXPECT_EQ(ids(search("Observation?code=8867-4")), (std::set<std::string>{subject, performed, edited}));
+  auto put = call("PUT", "/fhir/r4/Observation/" + edited, jean_,
+                  R"({"resourceType":"Observation","id":")" + edited + R"(","status":"final","code":{"coding":[)"
+                  R"({"system":"http://loinc.org","code":"8867-4"}]},"performer":[{"reference":")" + patient_ +
+                  R"("}],"effectiveDateTime":"2024-05-03"})");
+  ASSERT_EQ(put->status, 200) << put->body;
+  EXPECT_EQ(ids(search("Observation?patient=" + patient_ + "&code=8867-4")), (std::set<std::string>{subject}));
+  EXPECT_EQ(ids(search("Observation?patient=" + patient_ + "&_sort=-_lastUpdated")).count(edited), 0u);
+  sql(d_.data_dir(), "UPDATE resources SET names_holder = NULL WHERE resource_type = 'Observation'");
+  EXPECT_EQ(ids(search("Observation?patient=" + patient_ + "&code=8867-4")), (std::set<std::string>{subject}));
+  EXPECT_EQ(ids(search("Observation?patient=" + id + "&_sort=-_lastUpdated")), (std::set<std::string>{subject}));
+}
+
 TEST_F(FhirSearch, SortCountSummaryElementsAndOutcomes) {
   create(observation("29463-7", "2024-01-10"));
   create(observation("29463-7", "2024-03-10"));
