@@ -124,7 +124,8 @@ TEST_F(IdentityJourney, EnrolNotifyOpposeReimport) {
 
 TEST_F(IdentityJourney, DeadlineJobOpensTheSpacesOnce) {
   int code = 0;
-  std::string out = enrol("2s", &code);
+  // Long enough for both instances to start on a loaded machine (2 s once failed there).
+  std::string out = enrol("5s", &code);
   ASSERT_EQ(code, 0) << out;
   ASSERT_TRUE(d_.start(args({"--job-interval", "500ms"}))) << d_.stderr_text();
   // A second instance on the same database: the job must still run once per period.
@@ -133,7 +134,7 @@ TEST_F(IdentityJourney, DeadlineJobOpensTheSpacesOnce) {
   std::string db = d_.data_dir();
   EXPECT_EQ(sql(db, "SELECT COUNT(*) FROM spaces WHERE state = 'notified'"), "3");
   std::string opened;
-  for (int i = 0; i < 60 && opened != "3"; ++i) {
+  for (int i = 0; i < 150 && opened != "3"; ++i) {
     std::this_thread::sleep_for(100ms);
     opened = sql(db, "SELECT COUNT(*) FROM spaces WHERE state = 'open'");
   }
