@@ -47,13 +47,9 @@ namespace {
 // Whether the resource's `patient` parameter names its space's own patient (the resources
 // row's names_holder, which settles `patient=<the holder>` in a search without a look-up).
 bool names_holder(const IndexEntries& entries, std::string_view compartment) {
-  for (const auto& r : entries.references) {
-    if (r.param == "patient" && r.target.size() == compartment.size() + 8 && r.target.starts_with("Patient/") &&
-        r.target.ends_with(compartment)) {
-      return true;
-    }
-  }
-  return false;
+  const std::string holder = "Patient/" + std::string(compartment);
+  return std::any_of(entries.references.begin(), entries.references.end(),
+                     [&](const IndexEntries::Reference& r) { return r.param == "patient" && r.target == holder; });
 }
 
 Result<nlohmann::json> parse_resource(std::string_view json) {

@@ -43,8 +43,7 @@ bool names_holder(const SearchQuery::Criterion& c, std::string_view compartment)
     return false;
   }
   const std::string& v = c.values[0];
-  return (v.size() == compartment.size() + 8 && v.starts_with("Patient/") && v.ends_with(compartment)) ||
-         (v == compartment && p.target == "Patient");
+  return v == "Patient/" + std::string(compartment) || (v == compartment && p.target == "Patient");
 }
 
 // The upper bound a criterion on the primary date puts on `at` (the earliest start of that
