@@ -29,7 +29,7 @@ bool professional(const Caller& c) { return c.actor.kind == ActorKind::kProfessi
 // The columns the query asks besides the facts, and their parameters in order.
 std::string extra_columns(const FactsQuery& q, std::vector<store::Value>& params) {
   std::string sql;
-  if (q.with_current) sql += ", " + std::string(fhir::ResourceStore::kCurrentColumns);
+  if (q.with_current) sql += ", " + fhir::ResourceStore::current_columns();
   if (q.session) {
     sql += ", (" + q.session->sql + ")";
     params.insert(params.end(), q.session->params.begin(), q.session->params.end());
@@ -111,9 +111,7 @@ Result<LoadedFacts> load_facts(store::Transaction& tx, const Caller& caller, con
     sql = std::string(kSpaceColumns) + kLabelColumns + ", r.compartment" + extra_columns(q, params) +
           " FROM resources r LEFT JOIN spaces s ON s.space_id = r.compartment "
           "LEFT JOIN resource_access x ON x.compartment = r.compartment AND x.resource_type = r.resource_type "
-          "AND x.resource_id = r.resource_id " +
-          (q.with_current ? std::string(fhir::ResourceStore::kCurrentJoin) : std::string()) +
-          " WHERE r.resource_type = ? AND r.resource_id = ? LIMIT 1";
+          "AND x.resource_id = r.resource_id WHERE r.resource_type = ? AND r.resource_id = ? LIMIT 1";
     params.insert(params.end(), {q.type, q.resource_id});
   } else if (q.resource_id.empty()) {
     sql = std::string(kSpaceColumns) + kNoLabelColumns + extra_columns(q, params) + " FROM spaces s WHERE s.space_id = ?";
@@ -124,8 +122,7 @@ Result<LoadedFacts> load_facts(store::Transaction& tx, const Caller& caller, con
           "AND x.resource_id = ?";
     params.insert(params.end(), {q.type, q.resource_id});
     if (q.with_current) {
-      sql += " LEFT JOIN resources r ON r.compartment = s.space_id AND r.resource_type = ? AND r.resource_id = ? " +
-             std::string(fhir::ResourceStore::kCurrentJoin);
+      sql += " LEFT JOIN resources r ON r.compartment = s.space_id AND r.resource_type = ? AND r.resource_id = ?";
       params.insert(params.end(), {q.type, q.resource_id});
     }
     sql += " WHERE s.space_id = ?";

@@ -20,7 +20,7 @@ struct FactsQuery {
   bool locate = false;      // the space is the one holding `resource_id` (a professional naming a resource by id)
   std::string type;         // the resource's type (its labels are read), or empty
   std::string resource_id;  // or empty (a search, a create, the space as a whole)
-  bool with_current = false;            // read the resource's current version (fhir::ResourceStore::kCurrentColumns)
+  bool with_current = false;            // read the resource's current version (fhir::ResourceStore::current_columns())
   bool with_reference_version = false;  // read store::reference_version() too
   bool with_space_key = false;  // read the space's wrapped data key too, kept for the transaction (a create's write needs it)
   const store::Condition* session = nullptr;  // a remembered session to confirm

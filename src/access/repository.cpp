@@ -115,7 +115,8 @@ Result<Repository::Decided> Repository::decide_on(Action action, std::string_vie
   q.resource_id = std::string(id);
   q.with_current = with_current && !id.empty();
   q.with_reference_version = is_professional(actor_);
-  q.with_space_key = action == Action::kCreate;
+  // A create's write and a search's page open bodies with the space's key: it comes with the decision.
+  q.with_space_key = action == Action::kCreate || action == Action::kSearch;
   auto facts = load_facts(tx_, caller_, q);
   if (!facts.is_ok()) {
     // Named by an id that no space holds: nothing to decide on (and a session still to confirm).
@@ -253,11 +254,12 @@ Result<Repository::Found> Repository::run_search(const Decided& d, fhir::SearchQ
   Found found;
   found.space = d.space;
   fhir::Searcher searcher(service_.resources_.index());
-  auto page = searcher.run(tx_, found.space, query);
+  auto page = searcher.run(tx_, found.space, query, read_matches);
   if (!page.is_ok()) return page.status();
   found.page = std::move(*page);
   if (read_matches && !found.page.matches.empty()) {
-    auto matches = service_.resources_.vread_many(tx_, found.space, query.type, found.page.matches);
+    auto matches =
+        service_.resources_.open_page(tx_, found.space, query.type, found.page.matches, found.page.current);
     if (!matches.is_ok()) return matches.status();
     found.matches = std::move(*matches);
   }

@@ -1,7 +1,6 @@
 #include "fhir/resource_store.h"
 
 #include <algorithm>
-#include <map>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -58,6 +57,18 @@ Result<nlohmann::json> parse_resource(std::string_view json) {
   return doc;
 }
 
+// Before its row takes a new version, the current one (when the row holds it) joins the
+// versions kept.
+Status keep_previous(store::Transaction& tx, std::string_view compartment, std::string_view type,
+                     std::string_view id) {
+  return tx
+      .exec("INSERT INTO resource_versions (compartment, resource_type, resource_id, version, last_updated, deleted, "
+            "body) SELECT compartment, resource_type, resource_id, version, last_updated, deleted, body FROM resources "
+            "WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND body IS NOT NULL",
+            {std::string(compartment), std::string(type), std::string(id)})
+      .status();
+}
+
 }  // namespace
 
 Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std::string_view compartment,
@@ -79,32 +90,33 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
 
   auto key = key_for(tx, compartment);
   if (!key.is_ok()) return key.status();
-  std::string sealed = crypto::seal(*key, v.json, associated_data(compartment, type, id, version));
-  // The first version's key refuses an id in use; an id just drawn is in use nowhere.
-  constexpr std::string_view kInsertVersion =
-      "INSERT INTO resource_versions (compartment, resource_type, resource_id, version, last_updated, deleted, body) "
-      "VALUES (?, ?, ?, ?, ?, 0, ?)";
-  const std::vector<store::Value> version_row = {std::string(compartment), v.type, v.id, version, v.last_updated,
-                                                 store::Blob{std::move(sealed)}};
-  if (fresh_id) {
-    CARNET_RETURN_IF_ERROR(tx.exec_deferred(kInsertVersion, version_row));
-  } else if (auto ins = tx.exec(kInsertVersion, version_row); !ins.is_ok()) {
-    if (is_new && ins.status().code() == ErrorCode::kConflict) return Status::conflict(ref(type, id) + " already exists");
-    return ins.status();
-  }
+  store::Blob body{crypto::seal(*key, v.json, associated_data(compartment, type, id, version))};
   IndexEntries entries = index_.extract(type, doc);
   const int64_t holder = names_holder(entries, compartment) ? 1 : 0;
-  // A new resource's row cannot conflict once its first version went in: sent without
-  // waiting for the answer (store.h).
-  Status cur = is_new ? tx.exec_deferred("INSERT INTO resources (compartment, resource_type, resource_id, version, "
-                                         "last_updated, deleted, at, names_holder) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-                                         {std::string(compartment), v.type, v.id, version, v.last_updated, entries.at,
-                                          holder})
-                      : tx.exec("UPDATE resources SET version = ?, last_updated = ?, deleted = 0, at = ?, "
-                                "names_holder = ? WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
-                                {version, v.last_updated, entries.at, holder, std::string(compartment), v.type, v.id})
-                            .status();
-  if (!cur.is_ok()) return cur;
+  if (is_new) {
+    // The row's primary key refuses an id in use; an id just drawn is in use nowhere: sent
+    // without waiting for the answer (store.h).
+    constexpr std::string_view kInsert =
+        "INSERT INTO resources (compartment, resource_type, resource_id, version, last_updated, deleted, at, "
+        "names_holder, body) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)";
+    std::vector<store::Value> row = {std::string(compartment), v.type, v.id, version, v.last_updated, entries.at,
+                                     holder, std::move(body)};
+    if (fresh_id) {
+      CARNET_RETURN_IF_ERROR(tx.exec_deferred(kInsert, std::move(row)));
+    } else if (auto ins = tx.exec(kInsert, std::move(row)); !ins.is_ok()) {
+      if (ins.status().code() == ErrorCode::kConflict) return Status::conflict(ref(type, id) + " already exists");
+      return ins.status();
+    }
+  } else {
+    CARNET_RETURN_IF_ERROR(keep_previous(tx, compartment, type, id));
+    auto upd = tx.exec(
+        "UPDATE resources SET version = ?, last_updated = ?, deleted = 0, at = ?, names_holder = ?, body = ? "
+        "WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND version = ?",
+        {version, v.last_updated, entries.at, holder, std::move(body), std::string(compartment), v.type, v.id,
+         version - 1});
+    if (!upd.is_ok()) return upd.status();
+    if (*upd != 1) return Status::conflict(ref(type, id) + " changed during this update; read it again");
+  }
   // A new resource has no index rows to replace (not even looked for: on PostgreSQL that
   // empty range scan would conflict with concurrent creates in the same space).
   CARNET_RETURN_IF_ERROR(index_.write(tx, compartment, type, id, entries, !is_new));
@@ -143,10 +155,15 @@ Result<ResourceVersion> ResourceStore::open_row(const crypto::SecretKey& key, st
 
 Result<ResourceVersion> ResourceStore::vread(store::Transaction& tx, std::string_view compartment,
                                              std::string_view type, std::string_view id, int64_t version) {
+  const std::vector<store::Value> key_params = {std::string(compartment), std::string(type), std::string(id), version};
+  std::vector<store::Value> params = key_params;
+  params.insert(params.end(), key_params.begin(), key_params.end());
   auto row = tx.query_one(
-      "SELECT version, last_updated, deleted, body FROM resource_versions "
+      "SELECT version, last_updated, deleted, body FROM resources "
+      "WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND version = ? AND body IS NOT NULL "
+      "UNION ALL SELECT version, last_updated, deleted, body FROM resource_versions "
       "WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND version = ?",
-      {std::string(compartment), std::string(type), std::string(id), version});
+      params);
   if (!row.is_ok()) return row.status();
   if (!*row) return Status::not_found(ref(type, id) + " has no version " + std::to_string(version));
   auto key = key_for(tx, compartment);
@@ -154,68 +171,36 @@ Result<ResourceVersion> ResourceStore::vread(store::Transaction& tx, std::string
   return open_row(*key, compartment, type, id, **row);
 }
 
-Result<std::vector<ResourceVersion>> ResourceStore::vread_many(
+Result<std::vector<ResourceVersion>> ResourceStore::open_page(
     store::Transaction& tx, std::string_view compartment, std::string_view type,
-    const std::vector<std::pair<std::string, int64_t>>& versions) {
+    const std::vector<std::pair<std::string, int64_t>>& matches, const std::vector<store::Row>& rows) {
   std::vector<ResourceVersion> out;
-  if (versions.empty()) return out;
-  std::optional<crypto::SecretKey> key;
-  if (compartment == kDirectoryCompartment) {
-    auto k = key_for(tx, compartment);
-    if (!k.is_ok()) return k.status();
-    key = std::move(*k);
-  }
-  out.reserve(versions.size());
-  // One statement per 100 versions (a round trip each on a database server), answers put
-  // back in the order asked; the space's wrapped key comes with the first.
-  constexpr size_t kPerStatement = 100;
-  for (size_t start = 0; start < versions.size(); start += kPerStatement) {
-    size_t end = std::min(versions.size(), start + kPerStatement);
-    // The asked versions lead the join: each is one primary-key look-up (as a row-value IN,
-    // SQLite would scan every version of the type in the space).
-    std::string sql =
-        "SELECT v.resource_id, v.version, v.last_updated, v.deleted, v.body, (SELECT k.wrapped_key FROM space_keys k "
-        "WHERE k.space_id = ?) FROM (VALUES ";
-    std::vector<store::Value> params = {key ? std::string() : std::string(compartment)};
-    for (size_t i = start; i < end; ++i) {
-      sql += i == start ? "(?, CAST(? AS INTEGER))" : ", (?, CAST(? AS INTEGER))";
-      params.emplace_back(versions[i].first);
-      params.emplace_back(versions[i].second);
-    }
-    sql += ") AS w CROSS JOIN resource_versions v WHERE v.compartment = ? AND v.resource_type = ? "
-           "AND v.resource_id = w.column1 AND v.version = w.column2";
-    params.emplace_back(std::string(compartment));
-    params.emplace_back(std::string(type));
-    std::map<std::pair<std::string, int64_t>, store::Row> rows;
-    std::optional<store::Value> wrapped;
-    CARNET_RETURN_IF_ERROR(tx.query_each(sql, params, [&](const store::Row& r) {
-      rows.emplace(std::make_pair(r.text(0), r.integer(1)),
-                   store::Row({r.value(1), r.value(2), r.value(3), r.value(4)}));
-      if (!wrapped) wrapped = r.value(5);
-      return Status::ok();
-    }));
-    if (!key && wrapped) {
-      auto k = store::SpaceKeys(ring_).get(tx, compartment, *wrapped);
-      if (!k.is_ok()) return k.status();
-      key = std::move(*k);
-    }
-    for (size_t i = start; i < end; ++i) {
-      const auto& [id, version] = versions[i];
-      auto it = rows.find({id, version});
-      if (it == rows.end()) return Status::not_found(ref(type, id) + " has no version " + std::to_string(version));
-      auto v = open_row(*key, compartment, type, id, it->second);  // a row found: the key was read
-      if (!v.is_ok()) return v.status();
-      out.push_back(std::move(*v));
-    }
+  if (matches.empty()) return out;
+  if (rows.size() != matches.size()) return Status::internal("a search page without its matches' current columns");
+  auto key = key_for(tx, compartment);
+  if (!key.is_ok()) return key.status();
+  out.reserve(matches.size());
+  for (size_t i = 0; i < matches.size(); ++i) {
+    auto v = open_row(*key, compartment, type, matches[i].first, rows[i]);
+    if (!v.is_ok()) return v.status();
+    out.push_back(std::move(*v));
   }
   return out;
+}
+
+std::string ResourceStore::current_columns(bool wrapped_key) {
+  std::string sql =
+      "r.version, r.last_updated, r.deleted, COALESCE(r.body, (SELECT v.body FROM resource_versions v "
+      "WHERE v.compartment = r.compartment AND v.resource_type = r.resource_type AND v.resource_id = r.resource_id "
+      "AND v.version = r.version))";
+  if (wrapped_key) sql += ", (SELECT k.wrapped_key FROM space_keys k WHERE k.space_id = r.compartment)";
+  return sql;
 }
 
 Result<ResourceVersion> ResourceStore::read(store::Transaction& tx, std::string_view compartment,
                                             std::string_view type, std::string_view id) {
   // The current version, its body and its space's wrapped key in one statement.
-  auto row = tx.query_one("SELECT " + std::string(kCurrentColumns) + " FROM resources r " + std::string(kCurrentJoin) +
-                              " WHERE r.compartment = ? AND r.resource_type = ? AND r.resource_id = ?",
+  auto row = tx.query_one("SELECT " + current_columns() + " FROM resources r WHERE r.compartment = ? AND r.resource_type = ? AND r.resource_id = ?",
                           {std::string(compartment), std::string(type), std::string(id)});
   if (!row.is_ok()) return row.status();
   if (!*row) return Status::not_found(ref(type, id) + " does not exist");
@@ -278,16 +263,19 @@ Result<std::optional<int64_t>> ResourceStore::remove(store::Transaction& tx, std
   if (!*row || (*row)->integer(1) != 0) return std::optional<int64_t>();
   int64_t version = (*row)->integer(0) + 1;
   std::string now = format_instant(clock_.now());
+  // The deletion is a version without a body, kept with the others; the row points to it.
+  CARNET_RETURN_IF_ERROR(keep_previous(tx, compartment, type, id));
   auto ins = tx.exec(
       "INSERT INTO resource_versions (compartment, resource_type, resource_id, version, last_updated, deleted, body) "
       "VALUES (?, ?, ?, ?, ?, 1, NULL)",
       {std::string(compartment), std::string(type), std::string(id), version, now});
   if (!ins.is_ok()) return ins.status();
   auto upd = tx.exec(
-      "UPDATE resources SET version = ?, last_updated = ?, deleted = 1 "
-      "WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
-      {version, now, std::string(compartment), std::string(type), std::string(id)});
+      "UPDATE resources SET version = ?, last_updated = ?, deleted = 1, body = NULL "
+      "WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND version = ?",
+      {version, now, std::string(compartment), std::string(type), std::string(id), version - 1});
   if (!upd.is_ok()) return upd.status();
+  if (*upd != 1) return Status::conflict(ref(type, id) + " changed during this deletion; read it again");
   CARNET_RETURN_IF_ERROR(index_.clear(tx, compartment, type, id));
   return std::optional<int64_t>(version);
 }
@@ -296,10 +284,15 @@ Status ResourceStore::history(store::Transaction& tx, std::string_view compartme
                               std::string_view id, const std::function<Status(const ResourceVersion&)>& each) {
   auto key = key_for(tx, compartment);
   if (!key.is_ok()) return key.status();
+  const std::vector<store::Value> key_params = {std::string(compartment), std::string(type), std::string(id)};
+  std::vector<store::Value> params = key_params;
+  params.insert(params.end(), key_params.begin(), key_params.end());
   return tx.query_each(
-      "SELECT version, last_updated, deleted, body FROM resource_versions "
+      "SELECT version, last_updated, deleted, body FROM resources "
+      "WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND body IS NOT NULL "
+      "UNION ALL SELECT version, last_updated, deleted, body FROM resource_versions "
       "WHERE compartment = ? AND resource_type = ? AND resource_id = ? ORDER BY version DESC",
-      {std::string(compartment), std::string(type), std::string(id)}, [&](const store::Row& r) -> Status {
+      params, [&](const store::Row& r) -> Status {
         auto v = open_row(*key, compartment, type, id, r);
         if (!v.is_ok()) return v.status();
         return each(*v);
@@ -309,12 +302,10 @@ Status ResourceStore::history(store::Transaction& tx, std::string_view compartme
 Result<ResourceStore::HistoryPage> ResourceStore::type_history(store::Transaction& tx, std::string_view compartment,
                                                                std::string_view type, std::string_view since,
                                                                std::string_view cursor, int count) {
-  std::string sql =
-      "SELECT version, last_updated, deleted, body, resource_id FROM resource_versions "
-      "WHERE compartment = ? AND resource_type = ?";
+  std::string where = " WHERE compartment = ? AND resource_type = ?";
   std::vector<store::Value> params = {std::string(compartment), std::string(type)};
   if (!since.empty()) {
-    sql += " AND last_updated >= ?";
+    where += " AND last_updated >= ?";
     params.push_back(std::string(since));
   }
   if (!cursor.empty()) {
@@ -324,24 +315,44 @@ Result<ResourceStore::HistoryPage> ResourceStore::type_history(store::Transactio
     if (!doc.is_array() || doc.size() != 3 || !doc[0].is_string() || !doc[1].is_string() || !doc[2].is_number_integer()) {
       return Status::invalid("_cursor is not a cursor of this history: follow the links of the previous page");
     }
-    sql += " AND (last_updated < ? OR (last_updated = ? AND (resource_id < ? OR (resource_id = ? AND version < ?))))";
+    where += " AND (last_updated < ? OR (last_updated = ? AND (resource_id < ? OR (resource_id = ? AND version < ?))))";
     std::string at = doc[0], id = doc[1];
     params.insert(params.end(), {at, at, id, id, doc[2].get<int64_t>()});
   }
-  sql += " ORDER BY last_updated DESC, resource_id DESC, version DESC LIMIT ?";
   params.push_back(int64_t{count} + 1);
+  // The versions kept and the current ones, each read in the page's order (at most count + 1
+  // of each), merged. A resources row without a body stands for a version that is kept, with
+  // the same (last_updated, id, version): the first count + 1 rows of either table are as many
+  // distinct versions, so the page's versions are all among the rows read.
+  constexpr std::string_view kColumns = "SELECT version, last_updated, deleted, body, resource_id FROM ";
+  auto kept = tx.query(std::string(kColumns) + "resource_versions" + where +
+                           " ORDER BY last_updated DESC, resource_id DESC, version DESC LIMIT ?",
+                       params);
+  if (!kept.is_ok()) return kept.status();
+  auto current = tx.query(std::string(kColumns) + "resources" + where +
+                              " ORDER BY last_updated DESC, resource_id DESC LIMIT ?",
+                          params);
+  if (!current.is_ok()) return current.status();
+  std::vector<const store::Row*> rows;
+  for (const auto& r : *kept) rows.push_back(&r);
+  for (const auto& r : *current) {
+    if (!r.is_null(3)) rows.push_back(&r);
+  }
+  std::sort(rows.begin(), rows.end(), [](const store::Row* a, const store::Row* b) {
+    if (a->text(1) != b->text(1)) return a->text(1) > b->text(1);
+    if (a->text(4) != b->text(4)) return a->text(4) > b->text(4);
+    return a->integer(0) > b->integer(0);
+  });
   auto key = key_for(tx, compartment);
   if (!key.is_ok()) return key.status();
-  auto rows = tx.query(sql, params);  // at most count + 1 rows
-  if (!rows.is_ok()) return rows.status();
   HistoryPage page;
-  for (const auto& r : *rows) {
+  for (const store::Row* r : rows) {
     if (page.versions.size() == static_cast<size_t>(count)) {
       const auto& last = page.versions.back();
       page.next_cursor = base64url_encode(nlohmann::json::array({last.last_updated, last.id, last.version}).dump());
       break;
     }
-    auto v = open_row(*key, compartment, type, r.text(4), r);
+    auto v = open_row(*key, compartment, type, r->text(4), *r);
     if (!v.is_ok()) return v.status();
     page.versions.push_back(std::move(*v));
   }

@@ -54,11 +54,12 @@ class ResourceStore {
   Result<ResourceVersion> create(store::Transaction& tx, std::string_view compartment, std::string_view type,
                                  nlohmann::json& resource, std::string_view id = {}, bool fresh_id = false);
 
-  // Several versions of one type at once (one key look-up), in the order given; a missing
-  // version is kNotFound. For search pages.
-  Result<std::vector<ResourceVersion>> vread_many(store::Transaction& tx, std::string_view compartment,
-                                                  std::string_view type,
-                                                  const std::vector<std::pair<std::string, int64_t>>& versions);
+  // A search page's matches, opened from the columns its statement read with each of them
+  // (current_columns(false), in the order of `matches`): no second read.
+  Result<std::vector<ResourceVersion>> open_page(store::Transaction& tx, std::string_view compartment,
+                                                 std::string_view type,
+                                                 const std::vector<std::pair<std::string, int64_t>>& matches,
+                                                 const std::vector<store::Row>& rows);
 
   // The current version; kNotFound if it never existed, kGone (with the deletion's version
   // in the message) if it was deleted.
@@ -66,15 +67,13 @@ class ResourceStore {
                                std::string_view id);
 
   // The current version read by a larger statement (the access gate's, so that a read by id
-  // is one round trip for the decision and the data): kCurrentColumns over the aliases `r`
-  // (resources, NULL when no such resource) and `v` (resource_versions, joined by
-  // kCurrentJoin). open_current() answers as read() would from those columns.
-  static constexpr std::string_view kCurrentColumns =
-      "r.version, v.last_updated, r.deleted, v.body, "
-      "(SELECT k.wrapped_key FROM space_keys k WHERE k.space_id = r.compartment)";
-  static constexpr std::string_view kCurrentJoin =
-      "LEFT JOIN resource_versions v ON v.compartment = r.compartment AND v.resource_type = r.resource_type "
-      "AND v.resource_id = r.resource_id AND v.version = r.version";
+  // is one round trip for the decision and the data; a search's, with each match):
+  // current_columns() over the alias `r` (resources, NULL when no such resource), then
+  // open_current() answers as read() would. The body is the row's own; a row without one (a
+  // deletion, or a version written before migration 27) has its current version in
+  // resource_versions, looked up only then (COALESCE stops at its first value).
+  // `wrapped_key`: a fifth column, the space's wrapped data key.
+  static std::string current_columns(bool wrapped_key = true);
   static constexpr size_t kCurrentColumnCount = 5;
   Result<ResourceVersion> open_current(store::Transaction& tx, std::string_view compartment, std::string_view type,
                                        std::string_view id, const store::Row& columns);

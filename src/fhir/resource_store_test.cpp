@@ -43,6 +43,21 @@ class ResourceStoreTest : public ::testing::Test {
     EXPECT_TRUE(s.is_ok()) << s.to_string();
     return result;
   }
+  // Space A's Observations in the order of their type's history, each version once, read in
+  // pages of `count`.
+  std::vector<std::string> type_history(int count) {
+    std::vector<std::string> out;
+    std::string cursor;
+    for (int pages = 0; pages < 20; ++pages) {
+      auto page = tx([&](store::Transaction& t) { return resources_.type_history(t, "space-a", "Observation", "", cursor, count); });
+      EXPECT_TRUE(page.is_ok()) << page.status().to_string();
+      if (!page.is_ok()) break;
+      for (const auto& v : page->versions) out.push_back(v.id + "/" + std::to_string(v.version));
+      cursor = page->next_cursor;
+      if (cursor.empty()) break;
+    }
+    return out;
+  }
   testing::TempDir dir_;
   testing::ManualClock clock_;
   crypto::KeyRing ring_ = crypto::KeyRing::from_master_key(crypto::random_key());
@@ -101,6 +116,76 @@ TEST_F(ResourceStoreTest, CreateReadVersionsHistory) {
   EXPECT_EQ(back->version, 4);
 }
 
+TEST_F(ResourceStoreTest, TheCurrentBodyLivesOnItsRowAndEarlierVersionsAreKept) {
+  auto a = tx([&](store::Transaction& t) { return resources_.create(t, "space-a", "Observation", kObservation, "a"); });
+  ASSERT_TRUE(a.is_ok());
+  EXPECT_EQ(testing::scalar(*store_, "SELECT COUNT(*) FROM resource_versions"), "0");
+  EXPECT_EQ(testing::scalar(*store_, "SELECT COUNT(*) FROM resources WHERE body IS NOT NULL"), "1");
+  clock_.t += std::chrono::seconds(1);
+  ASSERT_TRUE(tx([&](store::Transaction& t) { return resources_.update(t, "space-a", "Observation", "a", kObservation); }).is_ok());
+  // Version 1 moved to the versions kept; version 2 is the row's.
+  EXPECT_EQ(testing::scalar(*store_, "SELECT GROUP_CONCAT(version) FROM resource_versions"), "1");
+  EXPECT_EQ(testing::scalar(*store_, "SELECT version FROM resources WHERE body IS NOT NULL"), "2");
+  for (int64_t v : {1, 2}) {
+    auto r = tx([&](store::Transaction& t) { return resources_.vread(t, "space-a", "Observation", "a", v); });
+    ASSERT_TRUE(r.is_ok()) << v;
+    EXPECT_EQ(json::parse(r->json)["meta"]["versionId"], std::to_string(v));
+  }
+  clock_.t += std::chrono::seconds(1);
+  ASSERT_TRUE(tx([&](store::Transaction& t) { return resources_.remove(t, "space-a", "Observation", "a"); }).is_ok());
+  EXPECT_EQ(testing::scalar(*store_, "SELECT GROUP_CONCAT(version) FROM (SELECT version FROM resource_versions ORDER BY 1)"),
+            "1,2,3");
+  EXPECT_EQ(testing::scalar(*store_, "SELECT body IS NULL FROM resources"), "1");
+  EXPECT_EQ(tx([&](store::Transaction& t) { return resources_.read(t, "space-a", "Observation", "a"); }).status().code(),
+            ErrorCode::kGone);
+  clock_.t += std::chrono::seconds(1);
+  auto back = tx([&](store::Transaction& t) { return resources_.update(t, "space-a", "Observation", "a", kObservation); });
+  ASSERT_TRUE(back.is_ok());
+  EXPECT_EQ(back->version, 4);
+  std::vector<int64_t> versions;
+  ASSERT_TRUE(tx([&](store::Transaction& t) -> Result<int> {
+    CARNET_RETURN_IF_ERROR(resources_.history(t, "space-a", "Observation", "a", [&](const ResourceVersion& v) {
+      versions.push_back(v.version);
+      return Status::ok();
+    }));
+    return 0;
+  }).is_ok());
+  EXPECT_EQ(versions, (std::vector<int64_t>{4, 3, 2, 1}));
+  EXPECT_EQ(type_history(3), (std::vector<std::string>{"a/4", "a/3", "a/2", "a/1"}));
+}
+
+TEST_F(ResourceStoreTest, VersionsWrittenBeforeTheirRowsHeldABodyStillReadAndChange) {
+  for (const char* id : {"a", "b", "c"}) {
+    clock_.t += std::chrono::seconds(1);
+    ASSERT_TRUE(tx([&](store::Transaction& t) { return resources_.create(t, "space-a", "Observation", kObservation, id); }).is_ok());
+  }
+  clock_.t += std::chrono::seconds(1);
+  ASSERT_TRUE(tx([&](store::Transaction& t) { return resources_.update(t, "space-a", "Observation", "a", kObservation); }).is_ok());
+  // As a store written before migration 27 holds them: every version in resource_versions.
+  ASSERT_TRUE(store_->transact(store::TxMode::kWrite, [](store::Transaction& t) {
+    CARNET_RETURN_IF_ERROR(t.exec("INSERT INTO resource_versions SELECT compartment, resource_type, resource_id, version, "
+                                  "last_updated, deleted, body FROM resources WHERE body IS NOT NULL").status());
+    return t.exec("UPDATE resources SET body = NULL").status();
+  }).is_ok());
+  auto a = tx([&](store::Transaction& t) { return resources_.read(t, "space-a", "Observation", "a"); });
+  ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+  EXPECT_EQ(a->version, 2);
+  EXPECT_NE(a->json.find("Rousseau"), std::string::npos);
+  EXPECT_TRUE(tx([&](store::Transaction& t) { return resources_.vread(t, "space-a", "Observation", "a", 1); }).is_ok());
+  EXPECT_EQ(type_history(2), (std::vector<std::string>{"a/2", "c/1", "b/1", "a/1"}));
+  // Changed: the version replaced stays where it was, once; the new one is the row's.
+  clock_.t += std::chrono::seconds(1);
+  ASSERT_TRUE(tx([&](store::Transaction& t) { return resources_.update(t, "space-a", "Observation", "b", kObservation); }).is_ok());
+  clock_.t += std::chrono::seconds(1);
+  ASSERT_TRUE(tx([&](store::Transaction& t) { return resources_.remove(t, "space-a", "Observation", "c"); }).is_ok());
+  EXPECT_EQ(testing::scalar(*store_, "SELECT COUNT(*) FROM resource_versions WHERE resource_id = 'b'"), "1");
+  EXPECT_EQ(type_history(2), (std::vector<std::string>{"c/2", "b/2", "a/2", "c/1", "b/1", "a/1"}));
+  EXPECT_EQ(type_history(100), type_history(1));
+  auto b = tx([&](store::Transaction& t) { return resources_.read(t, "space-a", "Observation", "b"); });
+  ASSERT_TRUE(b.is_ok());
+  EXPECT_EQ(b->version, 2);
+}
+
 TEST_F(ResourceStoreTest, CompartmentsAreSeparateAndSealed) {
   auto a = tx([&](store::Transaction& t) { return resources_.create(t, "space-a", "Observation", kObservation, "obs-1"); });
   ASSERT_TRUE(a.is_ok());
@@ -112,7 +197,7 @@ TEST_F(ResourceStoreTest, CompartmentsAreSeparateAndSealed) {
             ErrorCode::kConflict);
   // Moving a sealed body to another space or id is detected.
   ASSERT_TRUE(store_->transact(store::TxMode::kWrite, [](store::Transaction& t) {
-    return t.exec("UPDATE resource_versions SET body = (SELECT body FROM resource_versions WHERE compartment = 'space-a') "
+    return t.exec("UPDATE resources SET body = (SELECT body FROM resources WHERE compartment = 'space-a') "
                   "WHERE compartment = 'space-b'").status();
   }).is_ok());
   EXPECT_EQ(tx([&](store::Transaction& t) { return resources_.read(t, "space-b", "Observation", "obs-1"); }).status().code(),
@@ -139,7 +224,8 @@ TEST_F(ResourceStoreTest, BadInputChangesNothing) {
   }
   EXPECT_EQ(tx([&](store::Transaction& t) { return resources_.create(t, "no-such-space", "Observation", kObservation); }).status().code(),
             ErrorCode::kNotFound);
-  EXPECT_EQ(testing::scalar(*store_, "SELECT COUNT(*) FROM resource_versions"), "0");
+  EXPECT_EQ(testing::scalar(*store_, "SELECT (SELECT COUNT(*) FROM resources) + (SELECT COUNT(*) FROM resource_versions)"),
+            "0");
   EXPECT_EQ(tx([&](store::Transaction& t) { return resources_.update(t, "space-a", "Observation", "nope", kObservation, 1); }).status().code(),
             ErrorCode::kPreconditionFailed);
 }

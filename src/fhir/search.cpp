@@ -6,6 +6,7 @@
 
 #include "core/encoding.h"
 #include "fhir/datetime.h"
+#include "fhir/resource_store.h"
 #include "fhir/resource_types.h"
 #include "fhir/search_sql.h"
 
@@ -405,6 +406,20 @@ Status criteria_sql(const SearchIndex& index, std::string_view compartment, cons
 }
 
 
+std::string current_columns(bool with_current) {
+  return with_current ? ", " + ResourceStore::current_columns(false) : std::string();
+}
+
+void keep_matches(const std::vector<store::Row>& rows, size_t current_from, SearchPage& page) {
+  for (const auto& row : rows) {
+    page.matches.emplace_back(row.text(0), row.integer(1));
+    if (current_from == 0) continue;
+    std::vector<store::Value> current;
+    for (size_t i = current_from; i < current_from + 4; ++i) current.push_back(row.value(i));
+    page.current.emplace_back(std::move(current));
+  }
+}
+
 }  // namespace search_sql
 
 using namespace search_sql;
@@ -476,7 +491,8 @@ Result<SearchQuery> parse_search(std::string_view type, const std::vector<std::p
   return q;
 }
 
-Result<SearchPage> Searcher::run(store::Transaction& tx, std::string_view compartment, const SearchQuery& q) const {
+Result<SearchPage> Searcher::run(store::Transaction& tx, std::string_view compartment, const SearchQuery& q,
+                                 bool with_current) const {
   SearchPage page;
   std::string where = " FROM resources r WHERE r.compartment = ? AND r.resource_type = ? AND r.deleted = 0";
   std::vector<store::Value> where_params = {std::string(compartment), q.type};
@@ -495,7 +511,7 @@ Result<SearchPage> Searcher::run(store::Transaction& tx, std::string_view compar
   if (auto order = ordered(q)) {
     auto plan = ordered_plan(index_, compartment, q, *order, tx.lateral_joins());
     if (!plan.is_ok()) return plan.status();
-    CARNET_RETURN_IF_ERROR(run_ordered(tx, *plan, q, *order, page));
+    CARNET_RETURN_IF_ERROR(run_ordered(tx, *plan, q, *order, with_current, page));
     return page;
   }
 
@@ -518,7 +534,7 @@ Result<SearchPage> Searcher::run(store::Transaction& tx, std::string_view compar
     sql += ", " + exprs[i];
     select_params.insert(select_params.end(), expr_params[i].begin(), expr_params[i].end());
   }
-  sql += where;
+  sql += current_columns(with_current) + where;
   std::vector<store::Value> params = select_params;
   params.insert(params.end(), where_params.begin(), where_params.end());
 
@@ -558,7 +574,7 @@ Result<SearchPage> Searcher::run(store::Transaction& tx, std::string_view compar
   bool more = rows->size() > static_cast<size_t>(q.count);
   if (more) rows->pop_back();
   if (cursor.before) std::reverse(rows->begin(), rows->end());
-  for (const auto& row : *rows) page.matches.emplace_back(row.text(0), row.integer(1));
+  keep_matches(*rows, with_current ? 1 + keys.size() : 0, page);
   if (!rows->empty()) {
     bool has_next = cursor.before || more;
     bool has_previous = cursor.before ? more : !q.cursor.empty();

@@ -69,6 +69,8 @@ Result<SearchQuery> parse_search(std::string_view type, const std::vector<std::p
 
 struct SearchPage {
   std::vector<std::pair<std::string, int64_t>> matches;  // id, current version, in order
+  // With `with_current`: each match's ResourceStore::current_columns(false), read with it.
+  std::vector<store::Row> current;
   std::string next_cursor;                                // empty: no next page
   std::string previous_cursor;                            // empty: no previous page
   std::optional<int64_t> total;
@@ -82,7 +84,9 @@ class Searcher {
  public:
   explicit Searcher(const SearchIndex& index) : index_(index) {}
 
-  Result<SearchPage> run(store::Transaction& tx, std::string_view compartment, const SearchQuery& query) const;
+  // `with_current`: the page brings its matches' current versions (SearchPage::current).
+  Result<SearchPage> run(store::Transaction& tx, std::string_view compartment, const SearchQuery& query,
+                         bool with_current = false) const;
 
   // The resources the page's _include parameters point to (targets, in any compartment the
   // caller then reads from) and those its _revinclude parameters find in this compartment.

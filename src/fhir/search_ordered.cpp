@@ -172,7 +172,7 @@ std::optional<Order> ordered(const SearchQuery& q) {
 }
 
 Status run_ordered(store::Transaction& tx, const OrderedPlan& plan, const SearchQuery& q, Order order,
-                   SearchPage& page) {
+                   bool with_current, SearchPage& page) {
   bool descending = order.descending;
   std::vector<SearchQuery::SortKey> cursor_keys = {{order.by_update ? &kUpdatedKey : &kTimeKey, descending}};
   Cursor cursor;
@@ -182,7 +182,7 @@ Status run_ordered(store::Transaction& tx, const OrderedPlan& plan, const Search
     cursor = std::move(*c);
   }
   bool desc = descending != cursor.before;
-  std::string sql = "SELECT r.resource_id, r.version, " + plan.key + plan.from_where;
+  std::string sql = "SELECT r.resource_id, r.version, " + plan.key + current_columns(with_current) + plan.from_where;
   std::vector<store::Value> params = plan.params;
   if (!q.cursor.empty()) {
     sql += " AND (" + plan.key + ", " + plan.id + (desc ? ") < (?, ?)" : ") > (?, ?)");
@@ -207,7 +207,7 @@ Status run_ordered(store::Transaction& tx, const OrderedPlan& plan, const Search
   bool more = rows.size() > static_cast<size_t>(q.count);
   if (more) rows.erase(rows.begin() + q.count, rows.end());
   if (cursor.before) std::reverse(rows.begin(), rows.end());
-  for (const auto& row : rows) page.matches.emplace_back(row.text(0), row.integer(1));
+  keep_matches(rows, with_current ? 3 : 0, page);
   if (!rows.empty()) {
     bool has_next = cursor.before || more;
     bool has_previous = cursor.before ? more : !q.cursor.empty();

@@ -108,7 +108,7 @@ class SearchPlanTest : public ::testing::Test {
       if (!q.is_ok()) return ids;
       Status s = store_->transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
         recorded_ = std::make_unique<Recording>(tx);
-        auto got = Searcher(resources_.index()).run(*recorded_, kSpace, *q);
+        auto got = Searcher(resources_.index()).run(*recorded_, kSpace, *q, /*with_current=*/true);
         if (!got.is_ok()) return got.status();
         for (const auto& [id, version] : got->matches) ids.push_back(id);
         cursor = got->next_cursor;
@@ -150,7 +150,7 @@ class SearchPlanTest : public ::testing::Test {
       ASSERT_TRUE(s.is_ok()) << s.to_string();
       EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << sql << "\n" << plan;
       for (size_t at = plan.find("SCAN "); at != std::string::npos; at = plan.find("SCAN ", at + 1)) {
-        // Only the list of asked versions may be read whole (vread_many's VALUES).
+        // Only a list of values the statement names may be read whole.
         EXPECT_EQ(plan.compare(at, 6, "SCAN w"), 0) << sql << "\n" << plan;
       }
     }
@@ -223,7 +223,7 @@ TEST_F(SearchPlanTest, FirstPagesReadAsMuchInASpaceEightTimesFuller) {
     int64_t pages = 0;
     Status s = store_->transact(store::TxMode::kRead, [&](store::Transaction& tx) -> Status {
       Recording r(tx);
-      CARNET_RETURN_IF_ERROR(Searcher(resources_.index()).run(r, kSpace, *q).status());
+      CARNET_RETURN_IF_ERROR(Searcher(resources_.index()).run(r, kSpace, *q, /*with_current=*/true).status());
       for (const auto& [sql, params] : r.statements) {
         auto plan = tx.query_one("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params);
         if (!plan.is_ok()) return plan.status();

@@ -40,6 +40,12 @@ Result<Cursor> decode_cursor(const std::string& text, const std::vector<SearchQu
 // The cursor of `row` (its id in column 0, its `nkeys` sort keys from `first_key`).
 std::string encode_cursor(bool before, const store::Row& row, size_t first_key, size_t nkeys);
 
+// The columns a page's statement reads after its own when it brings the matches' current
+// versions (empty: it does not), and the page's matches from its rows (those columns start
+// at `current_from`, 0 when absent).
+std::string current_columns(bool with_current);
+void keep_matches(const std::vector<store::Row>& rows, size_t current_from, SearchPage& page);
+
 // The ordered plan (issue 18). When a search is ordered by the resources' time (the default,
 // newest first, or _sort=[-]<the type's primary date>), one criterion leads: its index range,
 // read in (at, id) order, names the candidates, and the other criteria are checked on each
@@ -68,6 +74,6 @@ std::optional<Order> ordered(const SearchQuery& q);
 // One page of an ordered plan. Rows of one resource come together (same time, same id) when
 // the leading criterion matches it twice (a code in two systems): they count once.
 Status run_ordered(store::Transaction& tx, const OrderedPlan& plan, const SearchQuery& q, Order order,
-                   SearchPage& page);
+                   bool with_current, SearchPage& page);
 
 }  // namespace carnet::fhir::search_sql
