@@ -125,8 +125,12 @@ Response validation_outcome(const std::vector<fhir::ValidationIssue>& issues,
 
 Result<access::Caller> authenticate_caller(identity::Accounts& accounts, const Request& req, bool remembered) {
   std::optional<identity::Accounts::RememberedSession> memory;
-  if (remembered && (req.method == "GET" || req.method == "HEAD")) {
-    if (auto token = session_token(req)) memory = accounts.remembered(token->token, token->kind);
+  if (remembered) {
+    bool safe = req.method == "GET" || req.method == "HEAD";
+    auto token = session_token(req);
+    if (token && (safe || token->kind == identity::SessionKind::kBearer)) {
+      memory = accounts.remembered(token->token, token->kind);
+    }
   }
   auto who = memory ? Result<identity::Principal>(memory->who) : authenticate(accounts, req);
   if (!who.is_ok()) return who.status();
@@ -172,18 +176,7 @@ Response run_repository(const FhirServices& services, const Request& req, const 
   Response out;
   std::vector<fhir::ValidationIssue> issues;
   Status s = attempt(services, caller, mode, body, out, issues);
-  if (!s.is_ok()) return issues.empty() ? outcome(s, req.request_id) : validation_outcome(issues, req.request_id);
-  return out;
-}
-
-Response with_repository(const FhirServices& services, const Request& req, store::TxMode mode, const RepositoryBody& body,
-                         bool remembered) {
-  auto caller = authenticate_caller(services.accounts, req, remembered);
-  if (!caller.is_ok()) return outcome(caller.status(), req.request_id);
-  Response out;
-  std::vector<fhir::ValidationIssue> issues;
-  Status s = attempt(services, *caller, mode, body, out, issues);
-  if (s.code() == ErrorCode::kUnauthenticated && caller->unconfirmed_session) {
+  if (s.code() == ErrorCode::kUnauthenticated && caller.unconfirmed_session) {
     // The remembered session no longer stands as it was: forgotten, and read in full.
     if (auto token = session_token(req)) services.accounts.forget(token->token);
     auto again = authenticate_caller(services.accounts, req);
@@ -192,6 +185,13 @@ Response with_repository(const FhirServices& services, const Request& req, store
   }
   if (!s.is_ok()) return issues.empty() ? outcome(s, req.request_id) : validation_outcome(issues, req.request_id);
   return out;
+}
+
+Response with_repository(const FhirServices& services, const Request& req, store::TxMode mode, const RepositoryBody& body,
+                         bool remembered) {
+  auto caller = authenticate_caller(services.accounts, req, remembered);
+  if (!caller.is_ok()) return outcome(caller.status(), req.request_id);
+  return run_repository(services, req, *caller, mode, body);
 }
 
 // The response to a successful write or read, as Prefer asks.

@@ -58,8 +58,10 @@ std::string base_url(const Request& req);
 Result<std::vector<std::pair<std::string, std::string>>> decode_form(std::string_view text);
 
 // The caller as the access policy sees them, from the request's credentials. `remembered`: a
-// safe request may take a session this instance authenticated less than a minute ago from
-// memory (identity::Accounts::remembered); the repository confirms it in its first statement.
+// safe request, or any request with a bearer token (no CSRF token to check), may take a
+// session this instance authenticated less than a minute ago from memory
+// (identity::Accounts::remembered); the repository confirms it in its first statement, and
+// commits nothing before.
 Result<access::Caller> authenticate_caller(identity::Accounts& accounts, const Request& req, bool remembered = false);
 
 // Authenticates the caller and runs `body` with their repository in one transaction of
@@ -70,7 +72,7 @@ Result<access::Caller> authenticate_caller(identity::Accounts& accounts, const R
 using RepositoryBody = std::function<Result<Response>(access::Repository&)>;
 Response with_repository(const FhirServices& services, const Request& req, store::TxMode mode, const RepositoryBody& body,
                          bool remembered = false);
-// The same for a caller authenticated in full before (a write that first reads its body).
+// The same for a caller authenticated before (a write that first reads its body).
 Response run_repository(const FhirServices& services, const Request& req, const access::Caller& caller,
                         store::TxMode mode, const RepositoryBody& body);
 

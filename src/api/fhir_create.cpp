@@ -23,7 +23,7 @@ std::variant<json, Response> parse_resource_body(const Request& req, std::string
 }
 
 Response create(const FhirServices& s, const Request& req) {
-  auto caller = authenticate_caller(s.accounts, req);
+  auto caller = authenticate_caller(s.accounts, req, /*remembered=*/true);
   if (!caller.is_ok()) return outcome(caller.status(), req.request_id);
   if (!wants_json(req)) return not_acceptable(req);
   std::string type(req.param("type"));

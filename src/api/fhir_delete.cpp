@@ -10,7 +10,7 @@ Response remove(const FhirServices& s, const Request& req) {
     Response r = Response::empty(204);
     if (*v) r.set_header("ETag", "W/\"" + std::to_string(**v) + "\"");
     return r;
-  });
+  }, /*remembered=*/true);
 }
 
 }  // namespace carnet::api::fhir_rest

@@ -11,7 +11,7 @@ namespace carnet::api::fhir_rest {
 using json = nlohmann::json;
 
 Response update(const FhirServices& s, const Request& req) {
-  auto caller = authenticate_caller(s.accounts, req);
+  auto caller = authenticate_caller(s.accounts, req, /*remembered=*/true);
   if (!caller.is_ok()) return outcome(caller.status(), req.request_id);
   if (!wants_json(req)) return not_acceptable(req);
   auto expected = if_match(req.header("if-match"));

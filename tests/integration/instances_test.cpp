@@ -213,6 +213,13 @@ TEST_F(Instances, ASessionEndedThroughOneInstanceIsRefusedAtOnceByTheOther) {
     ASSERT_EQ(http_request(port_b_, "GET", read, "", {second})->status, 200);
     ASSERT_EQ(http_request(port_b_, "GET", search, "", {second})->status, 200);
   }
+  // Writes with a bearer token take the remembered session too (no CSRF token to check).
+  std::string weight = R"({"resourceType":"Observation","status":"final","code":{"text":"Poids"},"subject":{"reference":"Patient/)" +
+                       space + R"("}})";
+  ASSERT_EQ(http_request(port_b_, "POST", "/fhir/r4/Observation", weight, {second, "Content-Type: application/fhir+json"})->status,
+            201);
+  std::string count = "/fhir/r4/Observation?patient=Patient/" + space + "&_summary=count";
+  int before = json::parse(http_request(port_a_, "GET", count, "", {jean_})->body)["total"];
   auto mine = http_request(port_a_, "GET", "/api/v1/sessions", "", {second});
   ASSERT_EQ(mine->status, 200) << mine->body;
   std::string session_id;
@@ -225,6 +232,16 @@ TEST_F(Instances, ASessionEndedThroughOneInstanceIsRefusedAtOnceByTheOther) {
 
   EXPECT_EQ(http_request(port_b_, "GET", read, "", {second})->status, 401);
   EXPECT_EQ(http_request(port_b_, "GET", search, "", {second})->status, 401);
+  // Nor a write: refused before anything is stored.
+  std::string changed = json::parse(obs->body).dump();
+  EXPECT_EQ(http_request(port_b_, "POST", "/fhir/r4/Observation", weight, {second, "Content-Type: application/fhir+json"})->status,
+            401);
+  EXPECT_EQ(http_request(port_b_, "PUT", read, changed, {second, "Content-Type: application/fhir+json"})->status, 401);
+  EXPECT_EQ(http_request(port_b_, "DELETE", read, "", {second})->status, 401);
+  EXPECT_EQ(json::parse(http_request(port_a_, "GET", count, "", {jean_})->body)["total"], before);
+  auto kept = http_request(port_a_, "GET", read, "", {jean_});
+  ASSERT_EQ(kept->status, 200);
+  EXPECT_EQ(json::parse(kept->body)["meta"]["versionId"], "1");
   // Not "no such resource" nor "bad parameter": nothing but "not signed in".
   EXPECT_EQ(http_request(port_b_, "GET", "/fhir/r4/Observation/no-such-id", "", {second})->status, 401);
   EXPECT_EQ(http_request(port_b_, "GET", "/fhir/r4/Observation?unknown-parameter=1", "", {second})->status, 401);
