@@ -13,8 +13,9 @@
 namespace carnet::store {
 
 // Runs `INSERT INTO <table> (<columns>) VALUES (...), (...) <suffix>` for `rows` (each with
-// one value per column, moved from), in statements of 64, 32, ... 1 rows, so that a handful
-// of statement texts (each prepared once per connection) covers every count. `suffix` (e.g.
+// one value per column, moved from), in statements of 64 rows, then of 32 or 16 while more
+// than 16 are left, then one of what is left: one statement up to 16 rows, and a few statement
+// texts (each prepared once per connection) cover every count. `suffix` (e.g.
 // "ON CONFLICT DO NOTHING") must not update a row twice. The number of rows inserted.
 Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string_view columns,
                             std::vector<std::vector<Value>> rows, std::string_view suffix = {});

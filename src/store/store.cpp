@@ -74,12 +74,19 @@ bool valid_channel(std::string_view channel) {
 
 namespace {
 
-// Splits `count` items into runs of 64, 32, ... 1 (a handful of statement texts, each
-// prepared once per connection, cover every count) and calls `run(start, n)` for each.
+// Splits `count` items into runs and calls `run(start, n)` for each: 64 at a time, and what
+// is left as one run when it is 16 or fewer (a resource's index rows for one table nearly
+// always are: one statement each), else in runs of 32, 16... So a few statement texts (1 to
+// 16, 32 and 64 rows, each prepared once per connection) cover every count.
 Status in_chunks(size_t count, const std::function<Status(size_t start, size_t n)>& run) {
-  for (size_t start = 0, chunk = 64; start < count; start += chunk) {
-    while (chunk > count - start) chunk /= 2;
-    CARNET_RETURN_IF_ERROR(run(start, chunk));
+  for (size_t start = 0; start < count;) {
+    size_t left = count - start, n = 64;
+    if (left < 64) {
+      n = left;
+      if (left > 16) n = left >= 32 ? 32 : 16;
+    }
+    CARNET_RETURN_IF_ERROR(run(start, n));
+    start += n;
   }
   return Status::ok();
 }
@@ -94,7 +101,7 @@ std::string placeholders(size_t n) {
 
 namespace {
 
-// INSERT statements of 64, 32, ... 1 rows of `rows`; `run` executes each (sql, params).
+// INSERT statements of the runs of `rows` in_chunks() makes; `run` executes each (sql, params).
 Status insert_chunks(std::string_view table, std::string_view columns, std::vector<std::vector<Value>>& rows,
                      std::string_view suffix, const std::function<Status(const std::string&, std::vector<Value>&)>& run) {
   if (rows.empty()) return Status::ok();
