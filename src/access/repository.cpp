@@ -117,15 +117,22 @@ Result<Repository::Decided> Repository::decide_on(Action action, std::string_vie
   q.with_reference_version = is_professional(actor_);
   // A create's write and a search's page open bodies with the space's key: it comes with the decision.
   q.with_space_key = action == Action::kCreate || action == Action::kSearch;
-  auto facts = load_facts(tx_, caller_, q);
-  if (!facts.is_ok()) {
-    // Named by an id that no space holds: nothing to decide on (and a session still to confirm).
-    if (facts.status().code() == ErrorCode::kNotFound) CARNET_RETURN_IF_ERROR(confirm_session());
-    return facts.status();
+  const bool space_level = q.resource_id.empty() && !q.locate;
+  if (auto known = space_level ? space_facts_.find(q.space_id) : space_facts_.end(); known != space_facts_.end()) {
+    d.facts = *known->second;
+    d.facts.resource.type = q.type;
+  } else {
+    auto facts = load_facts(tx_, caller_, q);
+    if (!facts.is_ok()) {
+      // Named by an id that no space holds: nothing to decide on (and a session still to confirm).
+      if (facts.status().code() == ErrorCode::kNotFound) CARNET_RETURN_IF_ERROR(confirm_session());
+      return facts.status();
+    }
+    if (!facts->session_confirmed) return Status::unauthenticated("not signed in, or the session has expired");
+    session_checked_ = true;
+    if (space_level) space_facts_.emplace(q.space_id, std::make_shared<const LoadedFacts>(*facts));
+    d.facts = std::move(*facts);
   }
-  if (!facts->session_confirmed) return Status::unauthenticated("not signed in, or the session has expired");
-  session_checked_ = true;
-  d.facts = std::move(*facts);
   d.space = d.facts.space.space_id;
   d.located = q.locate;
   ResourceFacts& r = d.facts.resource;

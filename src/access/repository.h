@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,7 @@ struct RepositoryOptions {
 };
 
 class Repository;
+struct LoadedFacts;  // facts.h
 
 // The service that opens repositories: one per process, shared by every request.
 class Repositories {
@@ -211,6 +213,11 @@ class Repository {
   Actor actor_;
   store::Transaction& tx_;
   bool session_checked_ = false;
+  // The facts of a space as a whole (a create's, a search's), read once per transaction:
+  // nothing a repository writes changes them (care relationships, blocks, the holder's
+  // settings and the space's state change through their own services, in their own
+  // transactions), so a Bundle's entries are decided on the facts its first one read.
+  std::map<std::string, std::shared_ptr<const LoadedFacts>, std::less<>> space_facts_;
   std::vector<AuditEvent> pending_;
   std::vector<AuditEvent> in_transaction_;
   std::vector<fhir::ValidationIssue> validation_issues_;

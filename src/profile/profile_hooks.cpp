@@ -74,6 +74,13 @@ Result<std::optional<fhir::ResourceVersion>> latest(access::Repository& repo, co
 // Read once per transaction (a Bundle of a device's weights asks for each): kept in the
 // transaction's memo ("" for none) until a height is noted.
 std::string memo_key(const std::string& space) { return "latest_measures:" + space; }
+// The noted height as read by this transaction's caller ("version\nlastUpdated\njson"): a
+// Bundle of weights reads it once.
+std::string height_memo_key(const std::string& space) { return "latest_height:" + space; }
+void forget_height(store::Transaction& tx, const std::string& space) {
+  tx.memo().erase(memo_key(space));
+  tx.memo().erase(height_memo_key(space));
+}
 
 Result<std::optional<std::string>> noted_height(access::WriteContext& w) {
   auto& memo = w.repo.tx().memo();
@@ -99,7 +106,7 @@ Status renote_height(access::WriteContext& w, const std::string& gone) {
   for (const auto& [id, version] : *ids) {
     if (id != gone) return note_latest_height(w.repo.tx(), w.space, id, true);
   }
-  w.repo.tx().memo().erase(memo_key(w.space));
+  forget_height(w.repo.tx(), w.space);
   return w.repo.tx()
       .exec("DELETE FROM latest_measures WHERE compartment = ? AND code = ?", {w.space, std::string(kHeight)})
       .status();
@@ -111,8 +118,19 @@ Result<std::optional<fhir::ResourceVersion>> latest_height(access::WriteContext&
   auto id = noted_height(w);
   if (!id.is_ok()) return id.status();
   if (!*id) return std::optional<fhir::ResourceVersion>();
+  auto& memo = w.repo.tx().memo();
+  if (auto it = memo.find(height_memo_key(w.space)); it != memo.end()) {
+    const std::string& m = it->second;
+    size_t a = m.find('\n'), b = m.find('\n', a + 1);
+    fhir::ResourceVersion v{"Observation", **id, std::stoll(m.substr(0, a)), m.substr(a + 1, b - a - 1), false,
+                            m.substr(b + 1), w.space};
+    return std::optional<fhir::ResourceVersion>(std::move(v));
+  }
   auto v = w.repo.related(w.space, "Observation", **id);
-  if (v.is_ok()) return std::optional<fhir::ResourceVersion>(std::move(*v));
+  if (v.is_ok()) {
+    memo[height_memo_key(w.space)] = std::to_string(v->version) + "\n" + v->last_updated + "\n" + v->json;
+    return std::optional<fhir::ResourceVersion>(std::move(*v));
+  }
   if (v.status().code() != ErrorCode::kNotFound) return v.status();
   return latest(w.repo, w.space, kHeight);
 }
@@ -183,7 +201,7 @@ class ObservationHooks final : public access::ResourceHooks {
 }  // namespace
 
 Status note_latest_height(store::Transaction& tx, const std::string& space, const std::string& id, bool always) {
-  tx.memo().erase(memo_key(space));
+  forget_height(tx, space);
   std::string sql =
       "INSERT INTO latest_measures (compartment, code, at, resource_id) "
       "SELECT compartment, ?, at, resource_id FROM resources "

@@ -527,6 +527,32 @@ TEST_F(Documents, BodyMassIndexUsesTheLatestHeightItsAuthorMaySee) {
   std::string height = "Observation/" + id_of(1)["id"].get<std::string>();
   EXPECT_EQ(bmi_of(id_of(0)), std::make_pair(22.9, height));  // the height's own, with the latest weight
   EXPECT_EQ(bmi_of(id_of(2)), std::make_pair(25.0, height));
+
+  // A device's upload: the height read once serves the weights after it, until a newer one.
+  bundle["entry"] = {entry("29463-7", 61.25, "kg", "2026-09-01"), entry("29463-7", 91.875, "kg", "2026-09-02"),
+                     entry("8302-2", 200, "cm", "2026-09-03"), entry("29463-7", 100, "kg", "2026-09-04"),
+                     entry("29463-7", 120, "kg", "2026-09-05")};
+  r = call("POST", "/fhir/r4", jean_, bundle.dump());
+  ASSERT_EQ(r->status, 200) << r->body;
+  done = json::parse(r->body);
+  // The BMI derived from this weight and this height (0: none).
+  auto bmi_with = [&](const json& weight, const std::string& height_ref) {
+    json all = json::parse(call("GET", "/fhir/r4/Observation?code=http://loinc.org|39156-5&_count=100", jean_)->body);
+    for (const auto& e : all.value("entry", json::array())) {
+      const json& derived = e["resource"]["derivedFrom"];
+      if (derived[0]["reference"] == ref(weight) && derived[1]["reference"] == height_ref) {
+        return e["resource"]["valueQuantity"]["value"].get<double>();
+      }
+    }
+    return 0.0;
+  };
+  std::string tall = ref(id_of(2));
+  EXPECT_EQ(bmi_with(id_of(0), height), 20.0);
+  EXPECT_EQ(bmi_with(id_of(1), height), 30.0);
+  EXPECT_EQ(bmi_with(id_of(1), tall), 23.0);  // the new height's own, with the latest weight
+  EXPECT_EQ(bmi_with(id_of(3), tall), 25.0);
+  EXPECT_EQ(bmi_with(id_of(4), tall), 30.0);
+  EXPECT_EQ(bmi_with(id_of(4), height), 0.0);
 }
 
 TEST_F(Documents, ConfidentialDocumentOfAMinorIsHiddenFromRepresentatives) {
