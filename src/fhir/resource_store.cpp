@@ -8,6 +8,7 @@
 #include "core/encoding.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
+#include "fhir/search_params.h"
 #include "store/space_keys.h"
 
 namespace carnet::fhir {
@@ -44,11 +45,15 @@ Result<crypto::SecretKey> ResourceStore::key_for(store::Transaction& tx, std::st
 namespace {
 
 // Whether the resource's `patient` parameter names its space's own patient (the resources
-// row's names_holder, which settles `patient=<the holder>` in a search without a look-up).
-bool names_holder(const IndexEntries& entries, std::string_view compartment) {
+// row's names_holder, which settles `patient=<the holder>` in a search without a look-up):
+// one of the rows it is indexed as names them.
+bool names_holder(std::string_view type, const IndexEntries& entries, std::string_view compartment) {
+  const SearchParam* patient = find_search_param(type, "patient");
+  if (!patient || patient->kind != ParamKind::kReference) return false;
+  const std::string_view param = indexed_as(*patient).name;
   const std::string holder = "Patient/" + std::string(compartment);
   return std::any_of(entries.references.begin(), entries.references.end(),
-                     [&](const IndexEntries::Reference& r) { return r.param == "patient" && r.target == holder; });
+                     [&](const IndexEntries::Reference& r) { return r.param == param && r.target == holder; });
 }
 
 Result<nlohmann::json> parse_resource(std::string_view json) {
@@ -92,7 +97,7 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
   if (!key.is_ok()) return key.status();
   store::Blob body{crypto::seal(*key, v.json, associated_data(compartment, type, id, version))};
   IndexEntries entries = index_.extract(type, doc);
-  const int64_t holder = names_holder(entries, compartment) ? 1 : 0;
+  const int64_t holder = names_holder(type, entries, compartment) ? 1 : 0;
   if (is_new) {
     // The row's primary key refuses an id in use; an id just drawn is in use nowhere: sent
     // without waiting for the answer (store.h).

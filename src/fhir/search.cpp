@@ -355,6 +355,17 @@ Result<SearchQuery::Filter> value_condition(const SearchIndex& index, const Sear
 bool on_resources_row(const SearchParam& p) { return p.kind == ParamKind::kId || p.kind == ParamKind::kLastUpdated; }
 bool positive(const SearchQuery::Criterion& c) { return c.modifier != "not" && c.modifier != "missing"; }
 
+std::string indexed_param(const SearchQuery::Criterion& c, const std::string& x, std::vector<store::Value>& params) {
+  const SearchParam& as = indexed_as(*c.param);
+  params.push_back(std::string(as.name));
+  std::string sql = x + ".param = ?";
+  if (&as != c.param && c.modifier == "missing") {
+    sql += " AND " + x + ".target LIKE ?";  // type names hold no LIKE wildcard
+    params.push_back(std::string(c.param->target) + "/%");
+  }
+  return sql;
+}
+
 // Appends the WHERE terms (after the compartment and type) for the criteria.
 Status criteria_sql(const SearchIndex& index, std::string_view compartment, const SearchQuery& q, std::string& sql,
                     std::vector<store::Value>& params) {
@@ -366,9 +377,9 @@ Status criteria_sql(const SearchIndex& index, std::string_view compartment, cons
   std::vector<store::Value> set_params;
   for (const auto& c : q.criteria) {
     const SearchParam& p = *c.param;
+    std::vector<store::Value> head = {std::string(compartment), q.type};
     std::string ids = "SELECT x.resource_id FROM " + std::string(index_table(p.kind)) +
-                      " x WHERE x.compartment = ? AND x.resource_type = ? AND x.param = ?";
-    std::vector<store::Value> head = {std::string(compartment), q.type, std::string(p.name)};
+                      " x WHERE x.compartment = ? AND x.resource_type = ? AND " + indexed_param(c, "x", head);
     if (c.modifier == "missing") {
       if (c.values[0] == "true") {
         sql += " AND r.resource_id NOT IN (" + ids + ")";
@@ -590,7 +601,12 @@ Result<std::vector<IncludedRef>> Searcher::includes(store::Transaction& tx, std:
   if (page.matches.empty()) return out;
   for (const auto& inc : q.includes) {
     std::string sql;
-    std::vector<store::Value> params = {std::string(compartment), inc.source_type, std::string(inc.param->name)};
+    // A parameter restricted to one target type finds only resources of that type.
+    std::string_view only = inc.reverse ? std::string_view() : std::string_view(inc.target_type);
+    if (!inc.reverse && only.empty()) only = inc.param->target;
+    if (inc.reverse && !inc.param->target.empty() && inc.param->target != q.type) continue;
+    std::vector<store::Value> params = {std::string(compartment), inc.source_type,
+                                        std::string(indexed_as(*inc.param).name)};
     if (!inc.reverse) {
       sql = "SELECT target FROM search_references WHERE compartment = ? AND resource_type = ? AND param = ? "
             "AND resource_id IN (";
@@ -609,7 +625,7 @@ Result<std::vector<IncludedRef>> Searcher::includes(store::Transaction& tx, std:
       } else {
         const std::string& t = row.text(0);
         std::string type = t.substr(0, t.find('/'));
-        if (inc.target_type.empty() || inc.target_type == type) out.push_back({type, t.substr(t.find('/') + 1)});
+        if (only.empty() || only == type) out.push_back({type, t.substr(t.find('/') + 1)});
       }
       return Status::ok();
     }));

@@ -141,6 +141,7 @@ IndexEntries SearchIndex::extract(std::string_view type, const json& resource) c
         });
         break;
       case ParamKind::kReference:
+        if (&indexed_as(p) != &p) break;  // its rows are another parameter's
         for_each_path(resource, p.paths, [&](const json& v) {
           if (!v.is_object()) return;
           std::string target = normalize_reference(string_field(v, "reference"));

@@ -92,7 +92,7 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
       plan.from_where +=
           " AND r.compartment = d.compartment AND r.resource_type = d.resource_type AND r.resource_id = d.resource_id";
     }
-    params = {std::string(compartment), q.type, std::string(lead->param->name)};
+    params = {std::string(compartment), q.type, std::string(indexed_as(*lead->param).name)};
     params.insert(params.end(), cond->params.begin(), cond->params.end());
     plan.key = "d.at", plan.id = "d.resource_id";
   } else {
@@ -128,14 +128,15 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
         }
       }
     }
+    std::vector<store::Value> probe_params;
     std::string probe = std::string("SELECT 1 FROM ") + index_table(p.kind) +
                         " x WHERE x.compartment = r.compartment AND x.resource_type = r.resource_type "
-                        "AND x.resource_id = r.resource_id AND x.param = ?";
+                        "AND x.resource_id = r.resource_id AND " + indexed_param(c, "x", probe_params);
     // A probe is a scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a semi-join,
     // and its generic plan for a prepared statement then hashes the probed index range whole.
     if (c.modifier == "missing") {
       plan.from_where += " AND (" + probe + " LIMIT 1)" + (c.values[0] == "true" ? " IS NULL" : " IS NOT NULL");
-      params.push_back(std::string(p.name));
+      params.insert(params.end(), probe_params.begin(), probe_params.end());
       continue;
     }
     auto cond = value_condition(index, c, "x");
@@ -145,11 +146,11 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
     } else if (names_holder(c, compartment)) {
       plan.from_where += " AND (r.names_holder = 1 OR (r.names_holder IS NULL AND (" + probe + " AND (" + cond->sql +
                          ") LIMIT 1) IS NOT NULL))";
-      params.push_back(std::string(p.name));
+      params.insert(params.end(), probe_params.begin(), probe_params.end());
     } else {
       plan.from_where += " AND (" + shortcut + "(" + probe + " AND (" + cond->sql + ") LIMIT 1)" +
                          (positive(c) ? " IS NOT NULL)" : " IS NULL)");
-      params.push_back(std::string(p.name));
+      params.insert(params.end(), probe_params.begin(), probe_params.end());
     }
     params.insert(params.end(), cond->params.begin(), cond->params.end());
   }

@@ -292,6 +292,18 @@ const SearchParam* find_search_param(std::string_view type, std::string_view nam
   return nullptr;
 }
 
+const SearchParam& indexed_as(const SearchParam& p) {
+  if (p.kind != ParamKind::kReference || p.target.empty()) return p;
+  for (const auto& t : kTable) {
+    if (std::none_of(t.params.begin(), t.params.end(), [&](const SearchParam& q) { return &q == &p; })) continue;
+    for (const auto& other : t.params) {
+      if (other.kind == ParamKind::kReference && other.target.empty() && other.paths == p.paths) return other;
+    }
+    return p;
+  }
+  return p;
+}
+
 const SearchParam* primary_date_param(std::string_view type) {
   for (const auto& p : search_params(type)) {
     if (p.kind == ParamKind::kDate) return &p;

@@ -48,6 +48,14 @@ const SearchParam* find_search_param(std::string_view type, std::string_view nam
 // what every index row carries (search_index.h); null for types without a date.
 const SearchParam* primary_date_param(std::string_view type);
 
+// The parameter whose index rows `p`'s are. A reference parameter restricted to one target
+// type whose paths another reference parameter of its resource type indexes for every type
+// (Observation's patient: subject restricted to Patient; Appointment's practitioner:
+// participant.actor restricted to Practitioner) keeps no rows of its own: they would repeat
+// that parameter's, and every resource written would store them twice. Its criteria read
+// that parameter's rows, restricted to its target type (search_sql.h). Otherwise `p` itself.
+const SearchParam& indexed_as(const SearchParam& p);
+
 std::string_view param_kind_name(ParamKind kind);  // "token", "date", "reference"...
 
 }  // namespace carnet::fhir

@@ -30,6 +30,10 @@ const char* index_table(ParamKind kind);
 bool on_resources_row(const SearchParam& p);
 // Not :not nor :missing.
 bool positive(const SearchQuery::Criterion& c);
+// The condition over the index row alias `x` that names a criterion's rows: its parameter as
+// indexed (indexed_as), and for one indexed as another, under :missing (no value to say it),
+// only the rows of its target type. Appends its parameters.
+std::string indexed_param(const SearchQuery::Criterion& c, const std::string& x, std::vector<store::Value>& params);
 
 // A page cursor: which side of the page it points to, and the keys of the row it starts at.
 struct Cursor {

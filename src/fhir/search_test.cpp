@@ -50,7 +50,9 @@ TEST(FhirSearchIndex, ExtractsOnlyCodesDatesReferencesAndHashedIdentifiers) {
   for (const auto& r : e.references) all += r.param + "|" + r.target + "\n";
   EXPECT_NE(all.find("code|http://loinc.org|29463-7"), std::string::npos);
   EXPECT_NE(all.find("status||final"), std::string::npos);
-  EXPECT_NE(all.find("patient|Patient/p1"), std::string::npos);
+  // `patient` is `subject` restricted to Patient: its rows are subject's, kept once.
+  EXPECT_NE(all.find("subject|Patient/p1"), std::string::npos);
+  EXPECT_EQ(all.find("patient|"), std::string::npos);
   EXPECT_NE(all.find("identifier|urn:x|" + index.hash_identifier("secret-42")), std::string::npos);
   EXPECT_EQ(all.find("secret-42"), std::string::npos);
   EXPECT_EQ(all.find("Jean"), std::string::npos);
@@ -60,6 +62,19 @@ TEST(FhirSearchIndex, ExtractsOnlyCodesDatesReferencesAndHashedIdentifiers) {
   EXPECT_EQ(normalize_reference("#contained"), "");
   EXPECT_EQ(normalize_reference("urn:uuid:1"), "");
   EXPECT_EQ(normalize_reference("Patient/1"), "Patient/1");
+}
+
+TEST(FhirSearchIndex, ATypeRestrictedReferenceOnAnotherParametersPathsIsIndexedAsThatOne) {
+  auto as = [](std::string_view type, std::string_view name) {
+    const SearchParam* p = find_search_param(type, name);
+    return p ? std::string(indexed_as(*p).name) : std::string("?");
+  };
+  EXPECT_EQ(as("Observation", "patient"), "subject");
+  EXPECT_EQ(as("Observation", "subject"), "subject");
+  EXPECT_EQ(as("Observation", "performer"), "performer");
+  EXPECT_EQ(as("Appointment", "patient"), "actor");
+  EXPECT_EQ(as("Appointment", "practitioner"), "actor");
+  EXPECT_EQ(as("Immunization", "patient"), "patient");  // no other parameter on its path
 }
 
 }  // namespace

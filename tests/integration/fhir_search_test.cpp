@@ -381,6 +381,10 @@ TEST_F(FhirSearch, MoreTypesModifiersAndDeletedResources) {
   EXPECT_EQ(ids(search("Observation?subject:missing=true")), (std::set<std::string>{bare}));
   EXPECT_EQ(ids(search("Observation?subject:missing=false")), (std::set<std::string>{with}));
   EXPECT_EQ(ids(search("Observation?subject:Patient=" + patient_.substr(8))), (std::set<std::string>{with}));
+  // `patient` reads subject's rows (search_params.h, indexed_as), restricted to Patient.
+  EXPECT_EQ(ids(search("Observation?patient:missing=true")), (std::set<std::string>{bare}));
+  EXPECT_EQ(ids(search("Observation?patient:missing=false")), (std::set<std::string>{with}));
+  EXPECT_EQ(ids(search("Observation?patient=" + patient_.substr(8) + "&_sort=_lastUpdated")), (std::set<std::string>{with}));
   // A deleted resource leaves every search; an updated one is found by its new values only.
   ASSERT_EQ(call("DELETE", "/fhir/r4/Observation/" + bare, jean_)->status, 204);
   EXPECT_TRUE(ids(search("Observation?subject:missing=true")).empty());
