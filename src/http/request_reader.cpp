@@ -122,7 +122,7 @@ awaitable<void> Server::Impl::stream_body(Stream& stream, beast::flat_buffer& bu
                                           boost::system::error_code& ec, Status& sink_failed) {
   bhttp::request_parser<bhttp::buffer_body> streaming(std::move(parser));
   constexpr size_t kPiece = 64 * 1024;
-  auto piece = std::make_unique<char[]>(kPiece);
+  auto piece = std::make_unique_for_overwrite<char[]>(kPiece);  // filled before it is read: not zeroed
   while (!streaming.is_done()) {
     streaming.get().body().data = piece.get();
     streaming.get().body().size = kPiece;

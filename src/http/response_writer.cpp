@@ -84,7 +84,7 @@ awaitable<bool> Server::Impl::write_response(Stream& stream, ConnectionHandle& h
   co_await net::async_write(stream, buffers, net::redirect_error(use_awaitable, ec));
   if (!ec && r.source) {
     constexpr size_t kPiece = 64 * 1024;
-    auto piece = std::make_unique<char[]>(kPiece);
+    auto piece = std::make_unique_for_overwrite<char[]>(kPiece);  // filled before it is read: not zeroed
     uint64_t sent = 0;
     while (sent < r.source_length) {
       auto n = r.source->read(piece.get(), size_t(std::min<uint64_t>(kPiece, r.source_length - sent)));
