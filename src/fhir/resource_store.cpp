@@ -74,6 +74,24 @@ Status keep_previous(store::Transaction& tx, std::string_view compartment, std::
       .status();
 }
 
+// The versions of one resource (version, last_updated, deleted, body) that also meet
+// `condition` (its parameters `extra`): the row's own when it holds it, and those kept.
+// Fills `params`.
+std::string versions_of(std::string_view compartment, std::string_view type, std::string_view id,
+                        std::string_view condition, const std::vector<store::Value>& extra,
+                        std::vector<store::Value>& params) {
+  std::string sql;
+  for (std::string_view table : {"resources", "resource_versions"}) {
+    sql += sql.empty() ? "SELECT " : " UNION ALL SELECT ";
+    sql += "version, last_updated, deleted, body FROM " + std::string(table) +
+           " WHERE compartment = ? AND resource_type = ? AND resource_id = ?" + std::string(condition);
+    if (table == "resources") sql += " AND body IS NOT NULL";
+    params.insert(params.end(), {std::string(compartment), std::string(type), std::string(id)});
+    params.insert(params.end(), extra.begin(), extra.end());
+  }
+  return sql;
+}
+
 }  // namespace
 
 Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std::string_view compartment,
@@ -160,15 +178,9 @@ Result<ResourceVersion> ResourceStore::open_row(const crypto::SecretKey& key, st
 
 Result<ResourceVersion> ResourceStore::vread(store::Transaction& tx, std::string_view compartment,
                                              std::string_view type, std::string_view id, int64_t version) {
-  const std::vector<store::Value> key_params = {std::string(compartment), std::string(type), std::string(id), version};
-  std::vector<store::Value> params = key_params;
-  params.insert(params.end(), key_params.begin(), key_params.end());
-  auto row = tx.query_one(
-      "SELECT version, last_updated, deleted, body FROM resources "
-      "WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND version = ? AND body IS NOT NULL "
-      "UNION ALL SELECT version, last_updated, deleted, body FROM resource_versions "
-      "WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND version = ?",
-      params);
+  std::vector<store::Value> params;
+  const std::string sql = versions_of(compartment, type, id, " AND version = ?", {version}, params);
+  auto row = tx.query_one(sql, params);
   if (!row.is_ok()) return row.status();
   if (!*row) return Status::not_found(ref(type, id) + " has no version " + std::to_string(version));
   auto key = key_for(tx, compartment);
@@ -289,19 +301,13 @@ Status ResourceStore::history(store::Transaction& tx, std::string_view compartme
                               std::string_view id, const std::function<Status(const ResourceVersion&)>& each) {
   auto key = key_for(tx, compartment);
   if (!key.is_ok()) return key.status();
-  const std::vector<store::Value> key_params = {std::string(compartment), std::string(type), std::string(id)};
-  std::vector<store::Value> params = key_params;
-  params.insert(params.end(), key_params.begin(), key_params.end());
-  return tx.query_each(
-      "SELECT version, last_updated, deleted, body FROM resources "
-      "WHERE compartment = ? AND resource_type = ? AND resource_id = ? AND body IS NOT NULL "
-      "UNION ALL SELECT version, last_updated, deleted, body FROM resource_versions "
-      "WHERE compartment = ? AND resource_type = ? AND resource_id = ? ORDER BY version DESC",
-      params, [&](const store::Row& r) -> Status {
-        auto v = open_row(*key, compartment, type, id, r);
-        if (!v.is_ok()) return v.status();
-        return each(*v);
-      });
+  std::vector<store::Value> params;
+  const std::string sql = versions_of(compartment, type, id, "", {}, params) + " ORDER BY version DESC";
+  return tx.query_each(sql, params, [&](const store::Row& r) -> Status {
+    auto v = open_row(*key, compartment, type, id, r);
+    if (!v.is_ok()) return v.status();
+    return each(*v);
+  });
 }
 
 Result<ResourceStore::HistoryPage> ResourceStore::type_history(store::Transaction& tx, std::string_view compartment,
