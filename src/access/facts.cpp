@@ -11,10 +11,14 @@ namespace {
 // NULL and resource_access is not read at all: on PostgreSQL, looking up a key that does not
 // exist predicate-locks the index page where it would be, the page every concurrent create in
 // the space inserts into, and each such pair of transactions is a serialization conflict.
+// The care relationships a professional holds are bits (designated 1, care team 2, consent 4,
+// emergency 8), one MAX per kind: a SUM(DISTINCT ...) opened a temporary B-tree on SQLite for
+// every access decision.
 constexpr char kSpaceColumns[] =
     "SELECT s.state, s.activated_at, "
-    "(SELECT SUM(DISTINCT CASE c.kind WHEN 'designated' THEN 1 WHEN 'care_team' THEN 2 WHEN 'consent' THEN 4 "
-    "WHEN 'emergency' THEN 8 ELSE 0 END) FROM care_relationships c WHERE c.space_id = s.space_id AND c.idnatps = ? "
+    "(SELECT MAX(CASE c.kind WHEN 'designated' THEN 1 ELSE 0 END) + 2 * MAX(CASE c.kind WHEN 'care_team' THEN 1 "
+    "ELSE 0 END) + 4 * MAX(CASE c.kind WHEN 'consent' THEN 1 ELSE 0 END) + 8 * MAX(CASE c.kind WHEN 'emergency' "
+    "THEN 1 ELSE 0 END) FROM care_relationships c WHERE c.space_id = s.space_id AND c.idnatps = ? "
     "AND c.removed_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?)), "
     "(SELECT 1 + b.emergency_allowed FROM blocked_professionals b WHERE b.space_id = s.space_id AND b.idnatps = ?), "
     "(SELECT e.emergency_forbidden FROM space_access_settings e WHERE e.space_id = s.space_id), ";

@@ -92,11 +92,25 @@ std::string versions_of(std::string_view compartment, std::string_view type, std
   return sql;
 }
 
+// A resource's row (its version and deleted flag) and the index entries it has (its time
+// and its keys, search_index.h): none when it is deleted.
+constexpr std::string_view kRowState =
+    "SELECT r.version, r.deleted, r.at, k.keys FROM resources r LEFT JOIN index_keys k ON k.compartment = "
+    "r.compartment AND k.resource_type = r.resource_type AND k.resource_id = r.resource_id "
+    "WHERE r.compartment = ? AND r.resource_type = ? AND r.resource_id = ?";
+std::optional<SearchIndex::Previous> indexed_by(const store::Row& row) {
+  if (row.integer(1) != 0) return std::nullopt;
+  SearchIndex::Previous p{row.integer(2), std::nullopt};
+  if (!row.is_null(3)) p.keys = row.text(3);
+  return p;
+}
+
 }  // namespace
 
 Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std::string_view compartment,
                                                      std::string_view type, std::string_view id, int64_t version,
-                                                     nlohmann::json& doc, bool is_new, bool fresh_id) {
+                                                     nlohmann::json& doc, bool is_new, bool fresh_id,
+                                                     const SearchIndex::Previous* previous) {
   if (!doc.is_object()) return Status::invalid("a resource must be a JSON object");
   auto rt = doc.find("resourceType");
   if (rt == doc.end() || !rt->is_string() || *rt != type) {
@@ -142,7 +156,7 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
   }
   // A new resource has no index rows to replace (not even looked for: on PostgreSQL that
   // empty range scan would conflict with concurrent creates in the same space).
-  CARNET_RETURN_IF_ERROR(index_.write(tx, compartment, type, id, entries, !is_new));
+  CARNET_RETURN_IF_ERROR(index_.write(tx, compartment, type, id, entries, previous));
   return v;
 }
 
@@ -249,9 +263,7 @@ Result<ResourceVersion> ResourceStore::update(store::Transaction& tx, std::strin
                                               std::string_view type, std::string_view id, nlohmann::json& json,
                                               std::optional<int64_t> if_match) {
   if (!valid_id(id)) return Status::invalid("invalid resource id '" + std::string(id.substr(0, 70)) + "'");
-  auto row = tx.query_one(
-      "SELECT version, deleted FROM resources WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
-      {std::string(compartment), std::string(type), std::string(id)});
+  auto row = tx.query_one(kRowState, {std::string(compartment), std::string(type), std::string(id)});
   if (!row.is_ok()) return row.status();
   if (!*row) {
     if (if_match) return Status::precondition_failed(ref(type, id) + " does not exist");
@@ -268,16 +280,16 @@ Result<ResourceVersion> ResourceStore::update(store::Transaction& tx, std::strin
     return Status::precondition_failed(ref(type, id) + " is at version " + std::to_string(current) + ", not " +
                                        std::to_string(*if_match));
   }
-  return write_version(tx, compartment, type, id, current + 1, json, false);
+  auto previous = indexed_by(**row);
+  return write_version(tx, compartment, type, id, current + 1, json, false, false, previous ? &*previous : nullptr);
 }
 
 Result<std::optional<int64_t>> ResourceStore::remove(store::Transaction& tx, std::string_view compartment,
                                                      std::string_view type, std::string_view id) {
-  auto row = tx.query_one(
-      "SELECT version, deleted FROM resources WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
-      {std::string(compartment), std::string(type), std::string(id)});
+  auto row = tx.query_one(kRowState, {std::string(compartment), std::string(type), std::string(id)});
   if (!row.is_ok()) return row.status();
   if (!*row || (*row)->integer(1) != 0) return std::optional<int64_t>();
+  const SearchIndex::Previous previous = *indexed_by(**row);
   int64_t version = (*row)->integer(0) + 1;
   std::string now = format_instant(clock_.now());
   // The deletion is a version without a body, kept with the others; the row points to it.
@@ -293,7 +305,7 @@ Result<std::optional<int64_t>> ResourceStore::remove(store::Transaction& tx, std
       {version, now, std::string(compartment), std::string(type), std::string(id), version - 1});
   if (!upd.is_ok()) return upd.status();
   if (*upd != 1) return Status::conflict(ref(type, id) + " changed during this deletion; read it again");
-  CARNET_RETURN_IF_ERROR(index_.clear(tx, compartment, type, id));
+  CARNET_RETURN_IF_ERROR(index_.clear(tx, compartment, type, id, previous));
   return std::optional<int64_t>(version);
 }
 

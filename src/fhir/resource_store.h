@@ -117,7 +117,7 @@ class ResourceStore {
   Result<crypto::SecretKey> key_for(store::Transaction& tx, std::string_view compartment);
   Result<ResourceVersion> write_version(store::Transaction& tx, std::string_view compartment, std::string_view type,
                                         std::string_view id, int64_t version, nlohmann::json& doc, bool is_new,
-                                        bool fresh_id = false);
+                                        bool fresh_id = false, const SearchIndex::Previous* previous = nullptr);
   static Result<ResourceVersion> open_row(const crypto::SecretKey& key, std::string_view compartment,
                                           std::string_view type, std::string_view id, const store::Row& row);
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "core/manual_clock_for_testing.h"
 #include "core/temp_dir_for_testing.h"
 #include "crypto/random.h"
+#include "store/migrations.h"
 #include "store/scalar_for_testing.h"
 #include "store/space_keys.h"
 
@@ -184,6 +186,99 @@ TEST_F(ResourceStoreTest, VersionsWrittenBeforeTheirRowsHeldABodyStillReadAndCha
   auto b = tx([&](store::Transaction& t) { return resources_.read(t, "space-a", "Observation", "b"); });
   ASSERT_TRUE(b.is_ok());
   EXPECT_EQ(b->version, 2);
+}
+
+// An Observation of `code` for `patient`, taken at `when` (its place in the index rows).
+std::string measured(const std::string& code, const std::string& patient, const std::string& when) {
+  return json{{"resourceType", "Observation"},
+              {"status", "final"},
+              {"code", {{"coding", {{{"system", "http://loinc.org"}, {"code", code}}}}}},
+              {"subject", {{"reference", "Patient/" + patient}}},
+              {"effectiveDateTime", when}}
+      .dump();
+}
+
+TEST_F(ResourceStoreTest, AnUpdateOrADeletionReplacesExactlyTheIndexRowsItsRowNames) {
+  auto count = [&](const std::string& table, const std::string& id) {
+    return testing::scalar(*store_, "SELECT COUNT(*) FROM " + table + " WHERE resource_id = '" + id + "'");
+  };
+  for (const char* id : {"a", "b"}) {
+    ASSERT_TRUE(tx([&](store::Transaction& t) {
+      return resources_.create(t, "space-a", "Observation", measured("8867-4", "p1", "2024-01-02"), id);
+    }).is_ok());
+  }
+  EXPECT_EQ(testing::scalar(*store_, "SELECT keys FROM index_keys WHERE resource_id = 'a'"),
+            R"({"r":[["subject","Patient/p1"]],"t":[["code","8867-4","http://loinc.org"],)"
+            R"(["status","final",""]]})");
+  // Another code, patient and time: none of the first version's rows is left.
+  auto changed = [&](const std::string& id) {
+    return tx([&](store::Transaction& t) {
+      return resources_.update(t, "space-a", "Observation", id, measured("29463-7", "p2", "2025-03-04"));
+    });
+  };
+  ASSERT_TRUE(changed("a").is_ok());
+  EXPECT_EQ(testing::scalar(*store_, "SELECT GROUP_CONCAT(code) FROM search_tokens WHERE resource_id = 'a' AND param = 'code'"),
+            "29463-7");
+  EXPECT_EQ(testing::scalar(*store_, "SELECT GROUP_CONCAT(target) FROM search_references WHERE resource_id = 'a'"),
+            "Patient/p2");
+  EXPECT_EQ(count("search_dates", "a"), "1");
+  // A resource written before its keys were kept still has its rows replaced.
+  ASSERT_TRUE(store_->transact(store::TxMode::kWrite, [](store::Transaction& t) {
+    return t.exec("DELETE FROM index_keys WHERE resource_id = 'b'").status();
+  }).is_ok());
+  ASSERT_TRUE(changed("b").is_ok());
+  EXPECT_EQ(count("search_tokens", "b"), "2");
+  EXPECT_EQ(count("search_references", "b"), "1");
+  EXPECT_EQ(testing::scalar(*store_, "SELECT COUNT(*) FROM search_tokens WHERE code = '8867-4'"), "0");
+  // Deleted: no rows, no keys; created again: its rows and keys again.
+  for (const char* id : {"a", "b"}) {
+    ASSERT_TRUE(tx([&](store::Transaction& t) { return resources_.remove(t, "space-a", "Observation", id); }).is_ok());
+    for (const char* table : {"search_tokens", "search_references", "search_dates"}) EXPECT_EQ(count(table, id), "0") << table;
+  }
+  EXPECT_EQ(testing::scalar(*store_, "SELECT COUNT(*) FROM index_keys"), "0");
+  ASSERT_TRUE(changed("a").is_ok());
+  EXPECT_EQ(count("search_tokens", "a"), "2");
+  EXPECT_EQ(testing::scalar(*store_, "SELECT COUNT(*) FROM index_keys"), "1");
+}
+
+TEST_F(ResourceStoreTest, Migration28FillsInTheKeysOfRowsWrittenBefore) {
+  ASSERT_TRUE(tx([&](store::Transaction& t) {
+    return resources_.create(t, "space-a", "Observation", measured("8867-4", "p1", "2024-01-02"), "a");
+  }).is_ok());
+  ASSERT_TRUE(tx([&](store::Transaction& t) { return resources_.create(t, "space-a", "Observation", kObservation, "b"); }).is_ok());
+  ASSERT_TRUE(tx([&](store::Transaction& t) { return resources_.create(t, "space-a", "Observation", kObservation, "c"); }).is_ok());
+  ASSERT_TRUE(tx([&](store::Transaction& t) { return resources_.remove(t, "space-a", "Observation", "c"); }).is_ok());
+  const std::string written = testing::scalar(*store_, "SELECT keys FROM index_keys WHERE resource_id = 'a'");
+  // Back to the schema before migration 28, then migration 28 as it is run.
+  std::string sql;
+  for (const auto& f : store::sqlite_migration_files()) {
+    if (f.name.starts_with("0028_")) sql = f.contents;
+  }
+  ASSERT_FALSE(sql.empty());
+  ASSERT_TRUE(store_->transact(store::TxMode::kWrite, [&](store::Transaction& t) -> Status {
+    CARNET_RETURN_IF_ERROR(t.exec_script(
+        "DROP TABLE index_keys;"
+        "CREATE INDEX search_tokens_owner ON search_tokens (compartment, resource_type, resource_id, param, code);"
+        "CREATE INDEX search_references_owner ON search_references (compartment, resource_type, resource_id, param, "
+        "target);"));
+    return t.exec_script(sql);
+  }).is_ok());
+  auto keys = [&](const std::string& id) {
+    return json::parse(testing::scalar(*store_, "SELECT keys FROM index_keys WHERE resource_id = '" + id + "'"));
+  };
+  auto sorted = [](json k) {
+    for (const char* part : {"t", "r"}) std::sort(k[part].begin(), k[part].end());
+    return k;
+  };
+  EXPECT_EQ(sorted(keys("a")), sorted(json::parse(written)));
+  EXPECT_EQ(keys("b"), json::parse(R"({"t": [["status", "final", ""]], "r": []})"));
+  EXPECT_EQ(testing::scalar(*store_, "SELECT COUNT(*) FROM index_keys WHERE resource_id = 'c'"), "0");
+  // The rows it names are the ones an update replaces.
+  ASSERT_TRUE(tx([&](store::Transaction& t) {
+    return resources_.update(t, "space-a", "Observation", "a", measured("29463-7", "p2", "2025-03-04"));
+  }).is_ok());
+  EXPECT_EQ(testing::scalar(*store_, "SELECT COUNT(*) FROM search_tokens WHERE code = '8867-4'"), "0");
+  EXPECT_EQ(testing::scalar(*store_, "SELECT COUNT(*) FROM search_references WHERE target = 'Patient/p1'"), "0");
 }
 
 TEST_F(ResourceStoreTest, CompartmentsAreSeparateAndSealed) {

@@ -292,8 +292,26 @@ std::string point_condition(const std::string& prefix, const TimeRange& r, std::
   return at(r.low), "r.last_updated < ?";  // lt, eb
 }
 
+IndexColumns IndexColumns::key_element(const std::string& alias, ParamKind kind) {
+  IndexColumns out(alias);
+  auto at = [&](int i) { return "(" + alias + ".value ->> " + std::to_string(i) + ")"; };
+  out.param = at(0);
+  if (kind == ParamKind::kToken) {
+    out.code = at(1), out.system = at(2);
+  } else {
+    out.target = at(1);
+  }
+  return out;
+}
+
+std::string keys_elements(const std::string& alias, ParamKind kind, bool postgres) {
+  const char* part = kind == ParamKind::kToken ? "t" : "r";
+  return postgres ? std::string("json_array_elements(k.keys::json -> '") + part + "') AS " + alias + "(value)"
+                  : std::string("json_each(k.keys, '$.") + part + "') " + alias;
+}
+
 Result<SearchQuery::Filter> value_condition(const SearchIndex& index, const SearchQuery::Criterion& c,
-                                            const std::string& x) {
+                                            const IndexColumns& x) {
   const SearchParam& p = *c.param;
   std::string name(p.name);
   SearchQuery::Filter out;
@@ -313,7 +331,7 @@ Result<SearchQuery::Filter> value_condition(const SearchIndex& index, const Sear
       case ParamKind::kDate: {
         auto d = parse_date_value(name, v);
         if (!d.is_ok()) return d.status();
-        orr(date_condition(d->prefix, x + ".low", x + ".high"));
+        orr(date_condition(d->prefix, x.low, x.high));
         date_params(d->prefix, d->range, [](int64_t s) { return store::Value(s); }, out.params);
         break;
       }
@@ -323,13 +341,13 @@ Result<SearchQuery::Filter> value_condition(const SearchIndex& index, const Sear
         std::string code = split_escaped(bar == std::string::npos ? v : v.substr(bar + 1), '\0')[0];
         if (p.hashed && !code.empty()) code = index.hash_identifier(code);
         if (bar == std::string::npos) {
-          orr(x + ".code = ?");
+          orr(x.code + " = ?");
           out.params.push_back(code);
         } else if (code.empty()) {
-          orr(x + ".system = ?");
+          orr(x.system + " = ?");
           out.params.push_back(system);
         } else {
-          orr(x + ".system = ? AND " + x + ".code = ?");
+          orr(x.system + " = ? AND " + x.code + " = ?");
           out.params.push_back(system);
           out.params.push_back(code);
         }
@@ -337,13 +355,13 @@ Result<SearchQuery::Filter> value_condition(const SearchIndex& index, const Sear
       }
       case ParamKind::kReference:
         if (v.find('/') != std::string::npos) {
-          orr(x + ".target = ?");
+          orr(x.target + " = ?");
           out.params.push_back(v);
         } else if (!c.modifier.empty() || !p.target.empty()) {
-          orr(x + ".target = ?");
+          orr(x.target + " = ?");
           out.params.push_back((c.modifier.empty() ? std::string(p.target) : c.modifier) + "/" + v);
         } else {
-          orr(x + ".target LIKE ?");  // any type; ids cannot hold LIKE wildcards
+          orr(x.target + " LIKE ?");  // any type; ids cannot hold LIKE wildcards
           out.params.push_back("%/" + v);
         }
         break;
@@ -355,12 +373,12 @@ Result<SearchQuery::Filter> value_condition(const SearchIndex& index, const Sear
 bool on_resources_row(const SearchParam& p) { return p.kind == ParamKind::kId || p.kind == ParamKind::kLastUpdated; }
 bool positive(const SearchQuery::Criterion& c) { return c.modifier != "not" && c.modifier != "missing"; }
 
-std::string indexed_param(const SearchQuery::Criterion& c, const std::string& x, std::vector<store::Value>& params) {
+std::string indexed_param(const SearchQuery::Criterion& c, const IndexColumns& x, std::vector<store::Value>& params) {
   const SearchParam& as = indexed_as(*c.param);
   params.push_back(std::string(as.name));
-  std::string sql = x + ".param = ?";
+  std::string sql = x.param + " = ?";
   if (&as != c.param && c.modifier == "missing") {
-    sql += " AND " + x + ".target LIKE ?";  // type names hold no LIKE wildcard
+    sql += " AND " + x.target + " LIKE ?";  // type names hold no LIKE wildcard
     params.push_back(std::string(c.param->target) + "/%");
   }
   return sql;
@@ -608,8 +626,10 @@ Result<std::vector<IncludedRef>> Searcher::includes(store::Transaction& tx, std:
     std::vector<store::Value> params = {std::string(compartment), inc.source_type,
                                         std::string(indexed_as(*inc.param).name)};
     if (!inc.reverse) {
-      sql = "SELECT target FROM search_references WHERE compartment = ? AND resource_type = ? AND param = ? "
-            "AND resource_id IN (";
+      // The references of the page's resources, from their index keys.
+      const IndexColumns x = IndexColumns::key_element("x", ParamKind::kReference);
+      sql = "SELECT " + x.target + " FROM index_keys k, " + keys_elements("x", ParamKind::kReference, tx.lateral_joins()) +
+            " WHERE k.compartment = ? AND k.resource_type = ? AND " + x.param + " = ? AND k.resource_id IN (";
     } else {
       sql = "SELECT resource_id FROM search_references WHERE compartment = ? AND resource_type = ? AND param = ? "
             "AND target IN (";

@@ -170,19 +170,58 @@ IndexEntries SearchIndex::extract(std::string_view type, const json& resource) c
   return out;
 }
 
+std::string SearchIndex::keys(const IndexEntries& e) {
+  json t = json::array(), r = json::array();
+  for (const auto& x : e.tokens) t.push_back({x.param, x.code, x.system});
+  for (const auto& x : e.references) r.push_back({x.param, x.target});
+  return json{{"t", std::move(t)}, {"r", std::move(r)}}.dump();
+}
+
 Status SearchIndex::clear(store::Transaction& tx, std::string_view compartment, std::string_view type,
-                          std::string_view id) const {
-  for (const char* table : {"search_tokens", "search_dates", "search_references"}) {
-    auto r = tx.exec(std::string("DELETE FROM ") + table + " WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
-                     {std::string(compartment), std::string(type), std::string(id)});
-    if (!r.is_ok()) return r.status();
+                          std::string_view id, const Previous& previous) const {
+  std::string c(compartment), t(type), i(id);
+  // Dates keep their index by resource (a sort on a date other than the primary one reads it).
+  for (const char* table : {"search_dates", "index_keys"}) {
+    CARNET_RETURN_IF_ERROR(tx.exec_deferred(
+        std::string("DELETE FROM ") + table + " WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+        {c, t, i}));
+  }
+  if (!previous.keys) {
+    // Rows written before their keys were kept (none since migration 28): found by a scan of
+    // the type's rows in the space.
+    for (const char* table : {"search_tokens", "search_references"}) {
+      CARNET_RETURN_IF_ERROR(tx.exec_deferred(
+          std::string("DELETE FROM ") + table + " WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
+          {c, t, i}));
+    }
+    return Status::ok();
+  }
+  json k = json::parse(*previous.keys, nullptr, false);
+  if (!k.is_object() || !k.value("t", json()).is_array() || !k.value("r", json()).is_array()) {
+    return Status::corrupt("the index keys of " + t + "/" + i + " are not readable");
+  }
+  try {
+    for (const auto& x : k["t"]) {
+      CARNET_RETURN_IF_ERROR(tx.exec_deferred(
+          "DELETE FROM search_tokens WHERE compartment = ? AND resource_type = ? AND param = ? AND code = ? "
+          "AND at = ? AND resource_id = ? AND system = ?",
+          {c, t, x.at(0).get<std::string>(), x.at(1).get<std::string>(), previous.at, i, x.at(2).get<std::string>()}));
+    }
+    for (const auto& x : k["r"]) {
+      CARNET_RETURN_IF_ERROR(tx.exec_deferred(
+          "DELETE FROM search_references WHERE compartment = ? AND resource_type = ? AND param = ? AND target = ? "
+          "AND at = ? AND resource_id = ?",
+          {c, t, x.at(0).get<std::string>(), x.at(1).get<std::string>(), previous.at, i}));
+    }
+  } catch (const json::exception&) {
+    return Status::corrupt("the index keys of " + t + "/" + i + " are not readable");
   }
   return Status::ok();
 }
 
 Status SearchIndex::write(store::Transaction& tx, std::string_view compartment, std::string_view type,
-                          std::string_view id, const IndexEntries& e, bool replaces) const {
-  if (replaces) CARNET_RETURN_IF_ERROR(clear(tx, compartment, type, id));
+                          std::string_view id, const IndexEntries& e, const Previous* previous) const {
+  if (previous) CARNET_RETURN_IF_ERROR(clear(tx, compartment, type, id, *previous));
   std::string c(compartment), t(type), i(id);
   // One statement per table (rows of one resource are few), sent without waiting: the
   // rows of a new version cannot conflict (its resource's rows were replaced, or it is new).
@@ -198,8 +237,10 @@ Status SearchIndex::write(store::Transaction& tx, std::string_view compartment, 
                                                      std::move(rows)));
   rows.clear();
   for (const auto& x : e.references) rows.push_back({c, t, x.param, x.target, e.at, i});
-  return store::insert_rows_deferred(tx, "search_references",
-                                     "compartment, resource_type, param, target, at, resource_id", std::move(rows));
+  CARNET_RETURN_IF_ERROR(store::insert_rows_deferred(
+      tx, "search_references", "compartment, resource_type, param, target, at, resource_id", std::move(rows)));
+  return tx.exec_deferred("INSERT INTO index_keys (compartment, resource_type, resource_id, keys) VALUES (?, ?, ?, ?)",
+                          {c, t, i, keys(e)});
 }
 
 }  // namespace carnet::fhir

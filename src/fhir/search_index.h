@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,12 +55,28 @@ class SearchIndex {
   // The keyed hash under which an identifier value is indexed and searched.
   std::string hash_identifier(std::string_view value) const;
 
-  // Replaces the entries of a resource by those of its new current version (`replaces`
-  // false: a new resource, which has none yet).
+  // The keys of a resource's token and reference entries, kept in its row of index_keys:
+  // with the resources row's `at`, they name its rows of search_tokens and search_references
+  // by their whole primary key. JSON, {"t": [[param, code, system], ...], "r": [[param,
+  // target], ...]}. Those tables have no index by resource (each one would be a B-tree more
+  // to write per row, issue 18): a search checks its other criteria on a candidate's keys
+  // (search_ordered.cpp), an include reads its targets there, and an update or a deletion
+  // removes exactly the rows they name.
+  static std::string keys(const IndexEntries& entries);
+  // The entries of a resource before it changes: its time and its keys (none: written
+  // before the keys were kept, which migration 28 filled in).
+  struct Previous {
+    int64_t at = kNoTime;
+    std::optional<std::string> keys;
+  };
+
+  // Writes the entries of a resource's new current version, after removing those of the
+  // version it replaces (`previous`; none for a new resource).
   Status write(store::Transaction& tx, std::string_view compartment, std::string_view type, std::string_view id,
-               const IndexEntries& entries, bool replaces = true) const;
-  // Removes the entries of a deleted resource.
-  Status clear(store::Transaction& tx, std::string_view compartment, std::string_view type, std::string_view id) const;
+               const IndexEntries& entries, const Previous* previous) const;
+  // Removes the entries of a resource's current version (`previous`).
+  Status clear(store::Transaction& tx, std::string_view compartment, std::string_view type, std::string_view id,
+               const Previous& previous) const;
 
  private:
   const crypto::KeyRing& ring_;

@@ -128,10 +128,17 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
         }
       }
     }
+    // Tokens and references are checked on the candidate's index keys (their tables have no
+    // index by resource), dates by a look-up in their index by resource.
     std::vector<store::Value> probe_params;
-    std::string probe = std::string("SELECT 1 FROM ") + index_table(p.kind) +
-                        " x WHERE x.compartment = r.compartment AND x.resource_type = r.resource_type "
-                        "AND x.resource_id = r.resource_id AND " + indexed_param(c, "x", probe_params);
+    const bool on_keys = p.kind == ParamKind::kToken || p.kind == ParamKind::kReference;
+    const IndexColumns x = on_keys ? IndexColumns::key_element("x", p.kind) : IndexColumns("x");
+    std::string probe = on_keys ? "SELECT 1 FROM index_keys k, " + keys_elements("x", p.kind, lateral) +
+                                      " WHERE k.compartment = r.compartment AND k.resource_type = r.resource_type "
+                                      "AND k.resource_id = r.resource_id AND " + indexed_param(c, x, probe_params)
+                                : std::string("SELECT 1 FROM ") + index_table(p.kind) +
+                                      " x WHERE x.compartment = r.compartment AND x.resource_type = r.resource_type "
+                                      "AND x.resource_id = r.resource_id AND " + indexed_param(c, x, probe_params);
     // A probe is a scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a semi-join,
     // and its generic plan for a prepared statement then hashes the probed index range whole.
     if (c.modifier == "missing") {
@@ -139,7 +146,7 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
       params.insert(params.end(), probe_params.begin(), probe_params.end());
       continue;
     }
-    auto cond = value_condition(index, c, "x");
+    auto cond = value_condition(index, c, x);
     if (!cond.is_ok()) return cond.status();
     if (on_resources_row(p)) {
       plan.from_where += " AND (" + cond->sql + ")";

@@ -21,10 +21,25 @@ struct DateValue {
 };
 Result<DateValue> parse_date_value(std::string_view name, std::string_view v);
 
-// One criterion's values, OR'ed, as a condition over the index row alias `x` (token, date
-// and reference parameters) or over the resources row r (_id, _lastUpdated).
+// The columns of an index row, as SQL: those of an index table's row (its alias), or those of
+// one element of a resource's index keys (SearchIndex::keys), read as JSON.
+struct IndexColumns {
+  IndexColumns(const std::string& alias)  // NOLINT(google-explicit-constructor): an alias is the usual form
+      : param(alias + ".param"), code(alias + ".code"), system(alias + ".system"), target(alias + ".target"),
+        low(alias + ".low"), high(alias + ".high") {}
+  IndexColumns(const char* alias) : IndexColumns(std::string(alias)) {}  // NOLINT(google-explicit-constructor)
+  // An element `alias` of index_keys' tokens or references (keys_elements below).
+  static IndexColumns key_element(const std::string& alias, ParamKind kind);
+  std::string param, code, system, target, low, high;
+};
+// The FROM item that lists the token ("t") or reference ("r") entries of the index_keys row k
+// as rows `alias` (json_each on SQLite, json_array_elements on PostgreSQL).
+std::string keys_elements(const std::string& alias, ParamKind kind, bool postgres);
+
+// One criterion's values, OR'ed, as a condition over the index row `x` (token, date and
+// reference parameters) or over the resources row r (_id, _lastUpdated).
 Result<SearchQuery::Filter> value_condition(const SearchIndex& index, const SearchQuery::Criterion& c,
-                                            const std::string& x);
+                                            const IndexColumns& x);
 const char* index_table(ParamKind kind);
 // Criteria checked on the resources row itself (_id, _lastUpdated), not in an index table.
 bool on_resources_row(const SearchParam& p);
@@ -33,7 +48,7 @@ bool positive(const SearchQuery::Criterion& c);
 // The condition over the index row alias `x` that names a criterion's rows: its parameter as
 // indexed (indexed_as), and for one indexed as another, under :missing (no value to say it),
 // only the rows of its target type. Appends its parameters.
-std::string indexed_param(const SearchQuery::Criterion& c, const std::string& x, std::vector<store::Value>& params);
+std::string indexed_param(const SearchQuery::Criterion& c, const IndexColumns& x, std::vector<store::Value>& params);
 
 // A page cursor: which side of the page it points to, and the keys of the row it starts at.
 struct Cursor {
@@ -53,7 +68,7 @@ void keep_matches(const std::vector<store::Row>& rows, size_t current_from, Sear
 // The ordered plan (issue 18). When a search is ordered by the resources' time (the default,
 // newest first, or _sort=[-]<the type's primary date>), one criterion leads: its index range,
 // read in (at, id) order, names the candidates, and the other criteria are checked on each
-// candidate by a look-up in their owner index. A page then reads about a page of index
+// candidate (on its index keys, or a date in its index by resource). A page then reads about a page of index
 // entries, however full the space. Without a criterion fit to lead, the resources' own
 // (at, id) index leads.
 struct OrderedPlan {
@@ -69,7 +84,8 @@ struct Order {
   bool descending;
 };
 
-// The plan of a search in that order (`lateral`: Transaction::lateral_joins()).
+// The plan of a search in that order (`lateral`: Transaction::lateral_joins(), PostgreSQL's
+// SQL).
 Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view compartment, const SearchQuery& q,
                                  Order order, bool lateral);
 // The order of a search an ordered plan serves; nullopt for the general plan (a few ids, or

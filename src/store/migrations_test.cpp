@@ -105,7 +105,8 @@ TEST(Migrations, SpaceDataIsKeyedBySpaceFirst) {
       "space_keys", "shredded_spaces", "spaces", "representatives", "resource_versions", "resources",
       "search_tokens", "search_dates", "search_references", "care_relationships", "blocked_professionals",
       "resource_access", "space_access_settings", "audit_events", "audit_heads", "notification_prefs",
-      "professional_accesses", "consultation_codes", "delegations", "binary_contents", "latest_measures"};
+      "professional_accesses", "consultation_codes", "delegations", "binary_contents", "latest_measures",
+      "index_keys"};
   // Shared by every space (Citus reference tables), or service state keyed otherwise.
   const std::set<std::string> reference = {"schema_version", "job_leases", "directory_entries", "access_matrix",
                                            "reference_data_version"};

@@ -89,6 +89,12 @@ TEST_F(FhirSearch, TokensDatesReferencesAndIdentifiers) {
   EXPECT_EQ(ids(search("Observation?date=lt2024-04&code=29463-7,8867-4&code:not=8867-4&subject:missing=false")),
             (std::set<std::string>{a}));
   EXPECT_TRUE(ids(search("Observation?code=29463-7&code=8867-4")).empty());
+  // Criteria checked on each candidate the code's rows name (its row's index keys): a system
+  // alone, a reference by id of any type, an exclusion.
+  EXPECT_EQ(ids(search("Observation?code=8867-4,29463-7&identifier=urn:carnet:test%7C")), (std::set<std::string>{c}));
+  EXPECT_EQ(ids(search("Observation?code=29463-7&subject=" + patient_.substr(8))), (std::set<std::string>{a, b}));
+  EXPECT_TRUE(ids(search("Observation?code=29463-7&subject=someone-else")).empty());
+  EXPECT_TRUE(ids(search("Observation?code=29463-7,8867-4&status:not=final")).empty());
   EXPECT_EQ(ids(search("Observation?identifier=urn:carnet:test%7Cobs-42")), (std::set<std::string>{c}));
   EXPECT_EQ(ids(search("Observation?identifier=obs-42")), (std::set<std::string>{c}));
   EXPECT_EQ(ids(search("Observation?patient=" + patient_)).size(), 3u);
