@@ -332,11 +332,13 @@ class SqliteStore final : public Store {
   // of a batch returns once the batch is durable, with the commit's outcome; a writer whose
   // function fails is rolled back to its savepoint alone and returns at once. At one
   // writer at a time this is a plain transaction per call.
+  // Its writers wait for its outcome on an atomic flag (a futex), holding no lock: on a
+  // condition variable of writer_mu_, all of them woke to take writer_mu_ again, each in the
+  // way of the writers of the next batch (a sixth of the CPU of creates at 32 clients).
   struct Batch {
-    int members = 0;
-    bool done = false;
-    Status result;
-    std::condition_variable cv;
+    int members = 0;  // guarded by writer_mu_
+    Status result;    // written before `done` is set
+    std::atomic<int> done{0};
     std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
   };
   static constexpr int kMaxBatch = 256;
@@ -388,7 +390,8 @@ class SqliteStore final : public Store {
       finish_batch_locked(Status::ok(), true);
     }
     if (!s.is_ok()) return s;
-    batch->cv.wait(lock, [&] { return batch->done; });
+    lock.unlock();
+    batch->done.wait(0, std::memory_order_acquire);
     return batch->result;
   }
 
@@ -443,8 +446,8 @@ class SqliteStore final : public Store {
       if (!rb.is_ok()) log::error("sqlite_rollback_failed", {{"error", rb.message()}});
     }
     batch_->result = outcome;
-    batch_->done = true;
-    batch_->cv.notify_all();
+    batch_->done.store(1, std::memory_order_release);
+    batch_->done.notify_all();
     batch_.reset();
   }
 
