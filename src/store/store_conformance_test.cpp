@@ -350,6 +350,57 @@ TEST_P(StoreConformance, ConcurrentWritersAndReadersAreCorrect) {
   }).is_ok());
 }
 
+// Writers that fail among others committed together: a failure undoes that writer's changes
+// only, whether it changed rows before failing or not, and every other writer's changes are
+// kept once (SQLite runs again the writers of a batch that a failure rolled back).
+TEST_P(StoreConformance, AFailingWriterUndoesItsOwnChangesOnly) {
+  constexpr int kThreads = 8, kPerThread = 60;
+  std::atomic<int> unexpected{0};
+  std::mutex mu;
+  std::set<std::string> kept;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string name = "w" + std::to_string(t) + "-" + std::to_string(i);
+        const bool dirty = i % 7 == 3, clean = i % 5 == 4;
+        Status s = store_->transact(TxMode::kWrite, [&](Transaction& tx) -> Status {
+          if (clean) return Status::invalid("refused before writing");
+          CARNET_RETURN_IF_ERROR(tx.exec("INSERT INTO t_items (name, qty) VALUES (?, ?)", {name, int64_t(i)}).status());
+          CARNET_RETURN_IF_ERROR(tx.exec("UPDATE t_accounts SET balance = balance + 1 WHERE id = 2").status());
+          if (dirty) return Status::invalid("refused after writing");
+          return Status::ok();
+        });
+        if (dirty || clean) {
+          if (s.code() != ErrorCode::kInvalid) unexpected++;
+        } else if (s.is_ok()) {
+          std::lock_guard lock(mu);
+          kept.insert(name);
+        } else {
+          unexpected++;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  std::set<std::string> stored;
+  int64_t balance = 0;
+  ASSERT_TRUE(store_->transact(TxMode::kRead, [&](Transaction& tx) -> Status {
+    CARNET_RETURN_IF_ERROR(tx.query_each("SELECT name FROM t_items", {}, [&](const Row& r) {
+      stored.insert(r.text(0));
+      return Status::ok();
+    }));
+    auto b = tx.query_one("SELECT balance FROM t_accounts WHERE id = 2");
+    if (!b.is_ok()) return b.status();
+    balance = (*b)->integer(0);
+    return Status::ok();
+  }).is_ok());
+  EXPECT_EQ(stored, kept);
+  EXPECT_EQ(count_items(), int64_t(kept.size()));
+  EXPECT_EQ(balance, 1000 + int64_t(kept.size()));
+}
+
 // Two store instances on the same data (two processes: carnetd and the carnet tool).
 TEST_P(StoreConformance, SecondInstanceWritesSafely) {
   auto other = GetParam().open(place_);
