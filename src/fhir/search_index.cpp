@@ -180,22 +180,18 @@ std::string SearchIndex::keys(const IndexEntries& e) {
 Status SearchIndex::clear(store::Transaction& tx, std::string_view compartment, std::string_view type,
                           std::string_view id, const Previous& previous) const {
   std::string c(compartment), t(type), i(id);
-  // Dates keep their index by resource (a sort on a date other than the primary one reads it).
-  for (const char* table : {"search_dates", "index_keys"}) {
+  // Deleted by resource: dates (which keep their index by resource: a sort on a date other
+  // than the primary one reads it), the keys, and, for a resource written before its keys
+  // were kept (none since migration 28), its token and reference rows, by a scan of its
+  // type's rows in the space.
+  std::vector<const char*> by_resource = {"search_dates", "index_keys"};
+  if (!previous.keys) by_resource.insert(by_resource.end(), {"search_tokens", "search_references"});
+  for (const char* table : by_resource) {
     CARNET_RETURN_IF_ERROR(tx.exec_deferred(
         std::string("DELETE FROM ") + table + " WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
         {c, t, i}));
   }
-  if (!previous.keys) {
-    // Rows written before their keys were kept (none since migration 28): found by a scan of
-    // the type's rows in the space.
-    for (const char* table : {"search_tokens", "search_references"}) {
-      CARNET_RETURN_IF_ERROR(tx.exec_deferred(
-          std::string("DELETE FROM ") + table + " WHERE compartment = ? AND resource_type = ? AND resource_id = ?",
-          {c, t, i}));
-    }
-    return Status::ok();
-  }
+  if (!previous.keys) return Status::ok();
   json k = json::parse(*previous.keys, nullptr, false);
   if (!k.is_object() || !k.value("t", json()).is_array() || !k.value("r", json()).is_array()) {
     return Status::corrupt("the index keys of " + t + "/" + i + " are not readable");

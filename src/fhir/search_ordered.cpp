@@ -133,12 +133,12 @@ Result<OrderedPlan> ordered_plan(const SearchIndex& index, std::string_view comp
     std::vector<store::Value> probe_params;
     const bool on_keys = p.kind == ParamKind::kToken || p.kind == ParamKind::kReference;
     const IndexColumns x = on_keys ? IndexColumns::key_element("x", p.kind) : IndexColumns("x");
-    std::string probe = on_keys ? "SELECT 1 FROM index_keys k, " + keys_elements("x", p.kind, lateral) +
-                                      " WHERE k.compartment = r.compartment AND k.resource_type = r.resource_type "
-                                      "AND k.resource_id = r.resource_id AND " + indexed_param(c, x, probe_params)
-                                : std::string("SELECT 1 FROM ") + index_table(p.kind) +
-                                      " x WHERE x.compartment = r.compartment AND x.resource_type = r.resource_type "
-                                      "AND x.resource_id = r.resource_id AND " + indexed_param(c, x, probe_params);
+    const std::string owner = on_keys ? "k" : "x";  // the row keyed by the candidate's resource
+    const std::string from = on_keys ? "index_keys k, " + keys_elements("x", p.kind, lateral)
+                                     : std::string(index_table(p.kind)) + " x";
+    std::string probe = "SELECT 1 FROM " + from + " WHERE " + owner + ".compartment = r.compartment AND " + owner +
+                        ".resource_type = r.resource_type AND " + owner + ".resource_id = r.resource_id AND " +
+                        indexed_param(c, x, probe_params);
     // A probe is a scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a semi-join,
     // and its generic plan for a prepared statement then hashes the probed index range whole.
     if (c.modifier == "missing") {
