@@ -281,6 +281,20 @@ Status Connection::flush_deferred() {
   return Status::ok();
 }
 
+Status Connection::commit() {
+  if (deferred_ == 0) return exec_script("COMMIT");
+  if (!PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0)) {
+    return pg_error(nullptr, conn_, "sending statement");
+  }
+  ++deferred_;
+  Status s = flush_deferred();
+  if (!s.is_ok() && !broken() && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    Status end = send_and_forget("ROLLBACK");
+    if (!end.is_ok()) log::warn("postgres_rollback_failed", {{"error", end.message()}});
+  }
+  return s;
+}
+
 Status Connection::send_and_forget(const char* sql) {
   Status deferred = flush_deferred();
   if (!deferred.is_ok() && broken()) return deferred;

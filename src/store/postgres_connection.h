@@ -54,6 +54,11 @@ class Connection {
   // Reads the answers of the statements send_deferred() sent; the first error, if any.
   Status flush_deferred();
 
+  // Commits the open transaction and waits for its answer. COMMIT travels in the pipeline of
+  // what send_deferred() sent, if anything: one round trip for both. When one of those failed,
+  // the COMMIT behind it did not run and a ROLLBACK ends the transaction (answer read later).
+  Status commit();
+
   // Transactions start lazily: `begin` is sent with the first statement (or never, when the
   // transaction runs none). nullptr: statements run on their own (kReadEach). Called at every
   // transaction's start, so that nothing of the connection's previous transaction carries over.

@@ -242,11 +242,13 @@ class PostgresStore final : public Store {
       s = Status::internal(std::string("exception in transaction: ") + e.what());
     }
     c->cancel_begin();  // a transaction that ran no statement never began
-    if (s.is_ok()) s = c->flush_deferred();  // what was sent without waiting may have failed
-    if (c->begun() && !c->broken()) {
-      if (s.is_ok() && mode == TxMode::kWrite) {
-        s = c->exec_script("COMMIT");  // durable, and where serialization failures surface
-      } else {
+    if (s.is_ok() && mode == TxMode::kWrite && c->begun() && !c->broken()) {
+      // Durable, and where serialization failures surface; with what was sent without
+      // waiting, which may have failed.
+      s = c->commit();
+    } else {
+      if (s.is_ok()) s = c->flush_deferred();  // what was sent without waiting may have failed
+      if (c->begun() && !c->broken()) {
         // A read-only transaction's COMMIT, or a ROLLBACK, changes nothing that the caller
         // waits for: its answer is read before the connection's next use.
         Status end = c->send_and_forget(s.is_ok() ? "COMMIT" : "ROLLBACK");
