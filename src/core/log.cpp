@@ -217,4 +217,6 @@ ScopedRequestId::ScopedRequestId(std::string_view request_id) : previous_(t_requ
 }
 ScopedRequestId::~ScopedRequestId() { t_request_id = previous_; }
 
+std::string_view current_request_id() { return t_request_id; }
+
 }  // namespace carnet::log

@@ -76,6 +76,9 @@ class ScopedRequestId {
   std::string_view previous_;
 };
 
+// The request id this thread's lines carry now (empty outside a request).
+std::string_view current_request_id();
+
 // Appends `text` to `out` as a JSON string literal (with quotes), escaping as RFC 8259 asks.
 void append_json_string(std::string& out, std::string_view text);
 

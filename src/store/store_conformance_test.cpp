@@ -11,6 +11,7 @@
 #include <functional>
 #include <thread>
 
+#include "core/log.h"
 #include "core/temp_dir_for_testing.h"
 #include "store/insert_rows.h"
 #include "store/postgres_for_testing.h"
@@ -399,6 +400,31 @@ TEST_P(StoreConformance, AFailingWriterUndoesItsOwnChangesOnly) {
   EXPECT_EQ(stored, kept);
   EXPECT_EQ(count_items(), int64_t(kept.size()));
   EXPECT_EQ(balance, 1000 + int64_t(kept.size()));
+}
+
+// Concurrent writers' functions may run on another writer's thread (SQLite runs them all on
+// one): each still logs under its own request's id, and the calling thread's id is as it was.
+TEST_P(StoreConformance, AWritersFunctionLogsUnderItsOwnRequest) {
+  constexpr int kThreads = 8, kPerThread = 50;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string id = "request-" + std::to_string(t);
+      log::ScopedRequestId scoped(id);
+      for (int i = 0; i < kPerThread; ++i) {
+        Status s = store_->transact(TxMode::kWrite, [&](Transaction& tx) -> Status {
+          if (log::current_request_id() != id) wrong++;
+          return tx.exec("INSERT INTO t_items (name, qty) VALUES (?, ?)", {id + "-" + std::to_string(i), int64_t(t)})
+              .status();
+        });
+        if (!s.is_ok() || log::current_request_id() != id) wrong++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(count_items(), kThreads * kPerThread);
 }
 
 // Two store instances on the same data (two processes: carnetd and the carnet tool).
