@@ -22,6 +22,9 @@ constexpr char kSpaceColumns[] =
     "AND c.removed_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?)), "
     "(SELECT 1 + b.emergency_allowed FROM blocked_professionals b WHERE b.space_id = s.space_id AND b.idnatps = ?), "
     "(SELECT e.emergency_forbidden FROM space_access_settings e WHERE e.space_id = s.space_id), ";
+// The same for anyone else than a professional, whose decisions do not read columns 2-4: no
+// subquery to plan and run for them.
+constexpr char kSpaceColumnsNotProfessional[] = "SELECT s.state, s.activated_at, NULL, NULL, NULL, ";
 constexpr char kLabelColumns[] =
     "x.resource_id, x.hidden_from_professionals, x.hidden_from_representatives, x.author_idnatps, x.category, "
     "x.withheld_until";
@@ -106,22 +109,26 @@ Status fill(store::Transaction& tx, const Caller& caller, const FactsQuery& q, c
 Result<LoadedFacts> load_facts(store::Transaction& tx, const Caller& caller, const FactsQuery& q) {
   LoadedFacts out;
   out.resource.type = q.type;
-  std::string pro = professional(caller) ? caller.actor.idnatps : std::string();
-  std::vector<store::Value> params = {pro, q.now, pro};
+  std::vector<store::Value> params;
+  const char* space_columns = kSpaceColumnsNotProfessional;
+  if (professional(caller)) {
+    params = {caller.actor.idnatps, q.now, caller.actor.idnatps};
+    space_columns = kSpaceColumns;
+  }
   std::string sql;
   bool locate = q.locate && !q.resource_id.empty();
   if (locate) {
     // The resource locates its space (resources_by_id), whose facts come in the same round trip.
-    sql = std::string(kSpaceColumns) + kLabelColumns + ", r.compartment" + extra_columns(q, params) +
+    sql = std::string(space_columns) + kLabelColumns + ", r.compartment" + extra_columns(q, params) +
           " FROM resources r LEFT JOIN spaces s ON s.space_id = r.compartment "
           "LEFT JOIN resource_access x ON x.compartment = r.compartment AND x.resource_type = r.resource_type "
           "AND x.resource_id = r.resource_id WHERE r.resource_type = ? AND r.resource_id = ? LIMIT 1";
     params.insert(params.end(), {q.type, q.resource_id});
   } else if (q.resource_id.empty()) {
-    sql = std::string(kSpaceColumns) + kNoLabelColumns + extra_columns(q, params) + " FROM spaces s WHERE s.space_id = ?";
+    sql = std::string(space_columns) + kNoLabelColumns + extra_columns(q, params) + " FROM spaces s WHERE s.space_id = ?";
     params.emplace_back(q.space_id);
   } else {
-    sql = std::string(kSpaceColumns) + kLabelColumns + extra_columns(q, params) +
+    sql = std::string(space_columns) + kLabelColumns + extra_columns(q, params) +
           " FROM spaces s LEFT JOIN resource_access x ON x.compartment = s.space_id AND x.resource_type = ? "
           "AND x.resource_id = ?";
     params.insert(params.end(), {q.type, q.resource_id});
