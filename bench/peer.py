@@ -21,9 +21,12 @@ and then):
 
 Loads are run by wrk (Debian package wrk) at --connections; every figure is printed as
 requests/s and p50/p99 latency. Only Python's standard library is used.
-    bench/peer.py ingest BASE_URL TOKEN PATIENT BUNDLES [--bundle 500] [--start EPOCH]
+    bench/peer.py ingest [--bundle 500] [--start EPOCH] -- BASE_URL TOKEN PATIENT BUNDLES
 posts BUNDLES transaction Bundles of readings an hour apart from --start only, and prints
 the seconds each took (bench/lifetime).
+
+A token that begins with "-" goes after "--" (options first), or argparse takes it for an
+option: bench/peer.py [options] -- BASE_URL TOKEN.
 """
 
 import argparse
