@@ -235,12 +235,7 @@ class PostgresStore final : public Store {
                    : mode == TxMode::kWrite  ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
                                              : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     PgTransaction tx(*c, mode);
-    Status s;
-    try {
-      s = fn(tx);
-    } catch (const std::exception& e) {
-      s = Status::internal(std::string("exception in transaction: ") + e.what());
-    }
+    Status s = run_function(fn, tx);
     c->cancel_begin();  // a transaction that ran no statement never began
     if (s.is_ok() && mode == TxMode::kWrite && c->begun() && !c->broken()) {
       // Durable, and where serialization failures surface; with what was sent without

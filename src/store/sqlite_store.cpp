@@ -388,13 +388,15 @@ class SqliteStore final : public Store {
     Writer me;
     me.fn = &fn;
     me.request_id = log::current_request_id();
+    bool first_to_lead;  // read here, not from `me`, which the lead may write meanwhile
     {
       std::lock_guard q(queue_mu_);
       queue_.push_back(&me);
-      me.lead = !leading_;
+      first_to_lead = !leading_;
+      me.lead = first_to_lead;
       leading_ = true;
     }
-    if (!me.lead) {
+    if (!first_to_lead) {
       me.done.wait();
       if (!me.lead) return me.result;
     }
@@ -403,8 +405,10 @@ class SqliteStore final : public Store {
   }
 
   // The lead's work: the queued functions, batch after batch, until those it found queued
-  // (its own among them) are final.
-  void lead() {
+  // (its own among them) are final. A function's exception is its failure (run_function);
+  // anything else thrown here (out of memory) ends the process rather than leave the queued
+  // writers waiting for a lead and the batch's transaction open.
+  void lead() noexcept {
     std::unique_lock writer(writer_mu_);
     std::vector<Writer*> turn;
     for (;;) {
@@ -454,11 +458,7 @@ class SqliteStore final : public Store {
     {
       log::ScopedRequestId id(w.request_id);
       SqliteTransaction tx(*writer_);
-      try {
-        s = (*w.fn)(tx);
-      } catch (const std::exception& e) {
-        s = Status::internal(std::string("exception in transaction: ") + e.what());
-      }
+      s = run_function(*w.fn, tx);
     }
     if (sqlite3_get_autocommit(writer_->db())) {
       // SQLite rolled the whole transaction back (I/O error, out of memory, ...): the
@@ -570,12 +570,7 @@ class SqliteStore final : public Store {
   static Status run_in(Connection& c, const char* begin, const std::function<Status(Transaction&)>& fn) {
     CARNET_RETURN_IF_ERROR(c.control(begin));
     SqliteTransaction tx(c);
-    Status s;
-    try {
-      s = fn(tx);
-    } catch (const std::exception& e) {
-      s = Status::internal(std::string("exception in transaction: ") + e.what());
-    }
+    Status s = run_function(fn, tx);
     if (s.is_ok()) {
       Status commit = c.control("COMMIT");
       if (commit.is_ok()) return s;

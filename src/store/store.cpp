@@ -52,6 +52,16 @@ Result<std::optional<Row>> Transaction::query_one(std::string_view sql, Params p
   return first;
 }
 
+Status run_function(const std::function<Status(Transaction&)>& fn, Transaction& tx) {
+  try {
+    return fn(tx);
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("exception in transaction: ") + e.what());
+  } catch (...) {
+    return Status::internal("exception in transaction (not a std::exception)");
+  }
+}
+
 Status retry_busy(int max_attempts, const std::function<Status()>& attempt) {
   thread_local std::minstd_rand rng{std::random_device{}()};
   Status s;

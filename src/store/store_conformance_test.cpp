@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <functional>
+#include <stdexcept>
 #include <thread>
 
 #include "core/log.h"
@@ -400,6 +401,120 @@ TEST_P(StoreConformance, AFailingWriterUndoesItsOwnChangesOnly) {
   EXPECT_EQ(stored, kept);
   EXPECT_EQ(count_items(), int64_t(kept.size()));
   EXPECT_EQ(balance, 1000 + int64_t(kept.size()));
+}
+
+// Writers that call while another's function runs: on SQLite they queue behind it and run in
+// its batch. Runs a first writer inserting 'first', which waits until `n` other threads have
+// called transact with write(i) (and 200 ms for them to queue); returns their outcomes.
+std::vector<Status> write_behind_a_blocked_writer(Store& store, int n,
+                                                  const std::function<Status(Transaction&, int)>& write) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  int calling = 0;
+  std::thread first([&] {
+    Status s = store.transact(TxMode::kWrite, [&](Transaction& tx) -> Status {
+      CARNET_RETURN_IF_ERROR(tx.exec("INSERT INTO t_items (name) VALUES ('first')").status());
+      std::unique_lock lock(mu);
+      entered = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+      return Status::ok();
+    });
+    EXPECT_TRUE(s.is_ok()) << s.to_string();
+  });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return entered; });
+  }
+  std::vector<Status> outcomes(static_cast<size_t>(n));
+  std::vector<std::thread> writers;
+  for (int i = 0; i < n; ++i) {
+    writers.emplace_back([&, i] {
+      {
+        std::lock_guard lock(mu);
+        ++calling;
+        cv.notify_all();
+      }
+      outcomes[size_t(i)] = store.transact(TxMode::kWrite, [&](Transaction& tx) { return write(tx, i); });
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return calling == n; });
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    lock.lock();
+    release = true;
+    cv.notify_all();
+  }
+  first.join();
+  for (auto& w : writers) w.join();
+  return outcomes;
+}
+
+std::set<std::string> item_names(Store& store) {
+  std::set<std::string> names;
+  EXPECT_TRUE(store.transact(TxMode::kRead, [&](Transaction& tx) {
+    return tx.query_each("SELECT name FROM t_items", {}, [&](const Row& r) {
+      names.insert(r.text(0));
+      return Status::ok();
+    });
+  }).is_ok());
+  return names;
+}
+
+Status insert_item(Transaction& tx, int i) {
+  return tx.exec("INSERT INTO t_items (name, qty) VALUES (?, ?)", {"w" + std::to_string(i), int64_t(i)}).status();
+}
+
+TEST_P(StoreConformance, WritersQueuedBehindAnotherShareItsFlush) {
+  constexpr int kWriters = 12;
+  const Store::WriteCounts before = store_->write_counts();
+  auto outcomes = write_behind_a_blocked_writer(*store_, kWriters, insert_item);
+  for (const Status& s : outcomes) EXPECT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(count_items(), kWriters + 1);
+  const Store::WriteCounts after = store_->write_counts();
+  if (after.transactions > 0) {  // a backend that counts them (SQLite)
+    EXPECT_EQ(after.transactions - before.transactions, uint64_t(kWriters + 1));
+    EXPECT_LT(after.flushes - before.flushes, after.transactions - before.transactions);
+  }
+}
+
+// Each writer of a batch gets its own outcome: one refused before or after writing, or
+// throwing (a std::exception or anything else), fails alone, its changes undone; the others'
+// are kept, and writes go on afterwards.
+TEST_P(StoreConformance, WritersQueuedBehindAnotherKeepTheirOwnOutcomes) {
+  enum Kind { kOk, kRefusedBefore, kRefusedAfter, kThrowsStd, kThrowsOther, kKinds };
+  constexpr int kPerKind = 3, kWriters = kKinds * kPerKind;
+  const Store::WriteCounts before = store_->write_counts();
+  auto outcomes = write_behind_a_blocked_writer(*store_, kWriters, [](Transaction& tx, int i) -> Status {
+    const Kind kind = Kind(i % kKinds);
+    if (kind == kRefusedBefore) return Status::invalid("refused before writing");
+    CARNET_RETURN_IF_ERROR(insert_item(tx, i));
+    if (kind == kRefusedAfter) return Status::invalid("refused after writing");
+    if (kind == kThrowsStd) throw std::runtime_error("thrown after writing");
+    if (kind == kThrowsOther) throw 42;
+    return Status::ok();
+  });
+  std::set<std::string> expected = {"first"};
+  for (int i = 0; i < kWriters; ++i) {
+    const Kind kind = Kind(i % kKinds);
+    const ErrorCode want = kind == kOk                                      ? ErrorCode::kOk
+                           : kind == kRefusedBefore || kind == kRefusedAfter ? ErrorCode::kInvalid
+                                                                             : ErrorCode::kInternal;
+    EXPECT_EQ(outcomes[size_t(i)].code(), want) << "writer " << i << ": " << outcomes[size_t(i)].to_string();
+    if (kind == kOk) expected.insert("w" + std::to_string(i));
+  }
+  EXPECT_EQ(item_names(*store_), expected);
+  const Store::WriteCounts after = store_->write_counts();
+  if (after.transactions > 0) {
+    EXPECT_EQ(after.transactions - before.transactions, uint64_t(1 + kPerKind));
+  }
+  EXPECT_TRUE(store_->transact(TxMode::kWrite, [](Transaction& tx) {
+    return tx.exec("INSERT INTO t_items (name) VALUES ('after')").status();
+  }).is_ok());
+  EXPECT_EQ(count_items(), int64_t(expected.size()) + 1);
 }
 
 // Concurrent writers' functions may run on another writer's thread (SQLite runs them all on
