@@ -417,9 +417,12 @@ class SqliteStore final : public Store {
         turn.assign(queue_.begin(), queue_.end());
         queue_.clear();
       }
-      for (Writer* w : turn) run_one(*w);
-      if (!turn.empty() && !(batch_ && (batch_->members.size() >= kMaxBatch ||
-                                        std::chrono::steady_clock::now() - batch_->opened >= kMaxBatchAge))) {
+      for (Writer* w : turn) {
+        run_one(*w);
+        // A batch holds at most kMaxBatch writers, however many were queued.
+        if (batch_ && batch_->members.size() >= kMaxBatch) finish_batch_locked(Status::ok(), true);
+      }
+      if (!turn.empty() && !(batch_ && std::chrono::steady_clock::now() - batch_->opened >= kMaxBatchAge)) {
         continue;  // more may have come meanwhile, for the same flush
       }
       if (batch_) finish_batch_locked(Status::ok(), true);

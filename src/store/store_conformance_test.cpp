@@ -481,6 +481,22 @@ TEST_P(StoreConformance, WritersQueuedBehindAnotherShareItsFlush) {
   }
 }
 
+// More writers queued than a batch holds (SQLite: 256) are committed in several batches.
+TEST_P(StoreConformance, ABatchHoldsABoundedNumberOfWriters) {
+  constexpr int kWriters = 300;
+  const Store::WriteCounts before = store_->write_counts();
+  auto outcomes = write_behind_a_blocked_writer(*store_, kWriters, insert_item);
+  for (const Status& s : outcomes) EXPECT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(count_items(), kWriters + 1);
+  const Store::WriteCounts after = store_->write_counts();
+  if (after.transactions > 0) {
+    EXPECT_EQ(after.transactions - before.transactions, uint64_t(kWriters + 1));
+    // The blocked writer's batch is older than 20 ms when its function returns: committed
+    // alone. The 300 others need two batches at least.
+    EXPECT_GE(after.flushes - before.flushes, 3u);
+  }
+}
+
 // Each writer of a batch gets its own outcome: one refused before or after writing, or
 // throwing (a std::exception or anything else), fails alone, its changes undone; the others'
 // are kept, and writes go on afterwards.
