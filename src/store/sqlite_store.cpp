@@ -464,10 +464,11 @@ class SqliteStore final : public Store {
       s = run_function(*w.fn, tx);
     }
     if (sqlite3_get_autocommit(writer_->db())) {
-      // SQLite rolled the whole transaction back (I/O error, out of memory, ...): the
-      // batch's earlier writers lose their changes too.
+      // SQLite rolled the whole transaction back (I/O error, out of memory, a trigger's
+      // RAISE(ROLLBACK)): the batch's earlier writers lose their changes too, through no
+      // fault of their own, and run again.
       if (s.is_ok()) s = Status::unavailable("transaction rolled back by SQLite");
-      finish_batch_locked(s, false);
+      finish_batch_locked(Status::busy("another write of the same batch failed; run again"), false);
       return fail(s);
     }
     if (first && !s.is_ok()) {
