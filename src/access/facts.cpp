@@ -124,17 +124,27 @@ Result<LoadedFacts> load_facts(store::Transaction& tx, const Caller& caller, con
           "LEFT JOIN resource_access x ON x.compartment = r.compartment AND x.resource_type = r.resource_type "
           "AND x.resource_id = r.resource_id WHERE r.resource_type = ? AND r.resource_id = ? LIMIT 1";
     params.insert(params.end(), {q.type, q.resource_id});
-  } else if (q.resource_id.empty()) {
+  } else if (q.resource_id.empty() && !q.named_by) {
     sql = std::string(space_columns) + kNoLabelColumns + extra_columns(q, params) + " FROM spaces s WHERE s.space_id = ?";
     params.emplace_back(q.space_id);
   } else {
-    sql = std::string(space_columns) + kLabelColumns + extra_columns(q, params) +
-          " FROM spaces s LEFT JOIN resource_access x ON x.compartment = s.space_id AND x.resource_type = ? "
-          "AND x.resource_id = ?";
-    params.insert(params.end(), {q.type, q.resource_id});
+    // The resource by its id, or by the id its naming query gives (n.named).
+    const char* id = q.named_by ? "n.named" : "?";
+    sql = std::string(space_columns) + kLabelColumns + (q.named_by ? ", n.named" : "") + extra_columns(q, params) +
+          " FROM spaces s";
+    if (q.named_by) {
+      sql += " CROSS JOIN (SELECT (" + q.named_by->sql + ") AS named) n";
+      params.insert(params.end(), q.named_by->params.begin(), q.named_by->params.end());
+    }
+    sql += std::string(" LEFT JOIN resource_access x ON x.compartment = s.space_id AND x.resource_type = ? "
+                       "AND x.resource_id = ") + id;
+    params.emplace_back(q.type);
+    if (!q.named_by) params.emplace_back(q.resource_id);
     if (q.with_current) {
-      sql += " LEFT JOIN resources r ON r.compartment = s.space_id AND r.resource_type = ? AND r.resource_id = ?";
-      params.insert(params.end(), {q.type, q.resource_id});
+      sql += std::string(" LEFT JOIN resources r ON r.compartment = s.space_id AND r.resource_type = ? "
+                         "AND r.resource_id = ") + id;
+      params.emplace_back(q.type);
+      if (!q.named_by) params.emplace_back(q.resource_id);
     }
     sql += " WHERE s.space_id = ?";
     params.emplace_back(q.space_id);
@@ -148,6 +158,12 @@ Result<LoadedFacts> load_facts(store::Transaction& tx, const Caller& caller, con
     out.space.space_id = (*row)->text(kFactsColumnCount);
     out.resource_exists = true;
     read_extras(tx, q, **row, kFactsColumnCount + 1, out);
+  } else if (q.named_by) {
+    out.space.space_id = q.space_id;
+    if (*row) {
+      if (!(*row)->is_null(kFactsColumnCount)) out.named_id = (*row)->text(kFactsColumnCount);
+      read_extras(tx, q, **row, kFactsColumnCount + 1, out);
+    }
   } else {
     out.space.space_id = q.space_id;
     if (*row) read_extras(tx, q, **row, kFactsColumnCount, out);

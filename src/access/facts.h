@@ -20,6 +20,9 @@ struct FactsQuery {
   bool locate = false;      // the space is the one holding `resource_id` (a professional naming a resource by id)
   std::string type;         // the resource's type (its labels are read), or empty
   std::string resource_id;  // or empty (a search, a create, the space as a whole)
+  // With resource_id empty: the resource is the one whose id this query (one row, one
+  // column) gives, read with the facts in the same statement (a space's noted latest height).
+  const store::Condition* named_by = nullptr;
   bool with_current = false;            // read the resource's current version (fhir::ResourceStore::current_columns())
   bool with_reference_version = false;  // read store::reference_version() too
   bool with_space_key = false;  // read the space's wrapped data key too, kept for the transaction (a create's write needs it)
@@ -34,6 +37,7 @@ struct LoadedFacts {
   std::optional<store::Row> current;  // with_current, when the resource exists (deleted ones too)
   bool session_confirmed = true;
   int64_t reference_version = -1;
+  std::string named_id;  // the id named_by gave ("" when it named none)
 };
 
 // kNotFound when the query locates the space by a resource that no space holds.

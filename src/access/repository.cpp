@@ -92,7 +92,8 @@ Status Repository::complete_professional(int64_t reference_version) {
 }
 
 Result<Repository::Decided> Repository::decide_on(Action action, std::string_view type, std::string_view space,
-                                                  std::string_view id, bool with_current) {
+                                                  std::string_view id, bool with_current,
+                                                  const store::Condition* named_by) {
   const fhir::ResourceTypeInfo* info = fhir::find_resource_type(type);
   if (!info) return Status::not_found("resource type '" + std::string(type.substr(0, 40)) + "' is not supported");
   Decided d;
@@ -113,11 +114,12 @@ Result<Repository::Decided> Repository::decide_on(Action action, std::string_vie
   q.locate = space.empty() && is_professional(actor_);
   q.type = std::string(type);
   q.resource_id = std::string(id);
-  q.with_current = with_current && !id.empty();
+  q.named_by = q.resource_id.empty() ? named_by : nullptr;
+  q.with_current = with_current && (!id.empty() || q.named_by);
   q.with_reference_version = is_professional(actor_);
   // A create's write and a search's page open bodies with the space's key: it comes with the decision.
   q.with_space_key = action == Action::kCreate || action == Action::kSearch;
-  const bool space_level = q.resource_id.empty() && !q.locate;
+  const bool space_level = q.resource_id.empty() && !q.locate && !q.named_by;
   if (auto known = space_level ? space_facts_.find(q.space_id) : space_facts_.end(); known != space_facts_.end()) {
     d.facts = *known->second;
     d.facts.resource.type = q.type;

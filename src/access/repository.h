@@ -149,6 +149,11 @@ class Repository {
   // access already decided and audited (a write's hook, a document's file name): decided, not
   // audited apart.
   Result<fhir::ResourceVersion> related(std::string_view space, std::string_view type, std::string_view id);
+  // The same for the resource whose id `named_by` gives (one row, one column; a hook's row
+  // that notes the latest of something), in the statement that reads the access facts:
+  // nullopt when it names none.
+  Result<std::optional<fhir::ResourceVersion>> related_named_by(std::string_view space, std::string_view type,
+                                                                const store::Condition& named_by);
 
   // A search of `space` as part of an access already decided and audited (a hook deriving a
   // value from the latest measurements): restricted to what the caller may see, not audited
@@ -197,7 +202,7 @@ class Repository {
 
  private:
   Result<Decided> decide_on(Action action, std::string_view type, std::string_view space, std::string_view id,
-                            bool with_current);
+                            bool with_current, const store::Condition* named_by = nullptr);
   Status refuse(const Decided& d, Action action, std::string_view type, std::string_view id);
   void audit(const Decided& d, Action action, std::string_view type, std::string_view id, bool in_transaction);
   Result<Found> run_search(const Decided& d, fhir::SearchQuery query, bool read_matches);

@@ -181,6 +181,19 @@ Result<fhir::ResourceVersion> Repository::related(std::string_view space, std::s
   return service_.resources_.open_current(tx_, d->space, type, id, *d->facts.current);
 }
 
+Result<std::optional<fhir::ResourceVersion>> Repository::related_named_by(std::string_view space,
+                                                                      std::string_view type,
+                                                                      const store::Condition& named_by) {
+  auto d = decide_on(Action::kRead, type, space, {}, /*with_current=*/true, &named_by);
+  if (!d.is_ok()) return d.status();
+  const std::string& id = d->facts.named_id;
+  if (id.empty()) return std::optional<fhir::ResourceVersion>();
+  if (!d->decision.allowed || !d->facts.current) return Status::not_found(not_there(type, id));
+  auto v = service_.resources_.open_current(tx_, d->space, type, id, *d->facts.current);
+  if (!v.is_ok()) return v.status();
+  return std::optional<fhir::ResourceVersion>(std::move(*v));
+}
+
 Result<fhir::ResourceVersion> Repository::create_derived(const WriteContext& w, std::string_view type, json resource) {
   WriteContext derived{*this, w.space, std::string(type), crypto::time_ordered_uuid()};
   derived.create = true;

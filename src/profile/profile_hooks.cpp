@@ -82,13 +82,17 @@ void forget_height(store::Transaction& tx, const std::string& space) {
   tx.memo().erase(height_memo_key(space));
 }
 
+store::Condition noted_height_query(const std::string& space) {
+  return {"SELECT resource_id FROM latest_measures WHERE compartment = ? AND code = ?", {space, std::string(kHeight)}};
+}
+
 Result<std::optional<std::string>> noted_height(access::WriteContext& w) {
   auto& memo = w.repo.tx().memo();
   if (auto it = memo.find(memo_key(w.space)); it != memo.end()) {
     return it->second.empty() ? std::optional<std::string>() : std::optional<std::string>(it->second);
   }
-  auto row = w.repo.tx().query_one("SELECT resource_id FROM latest_measures WHERE compartment = ? AND code = ?",
-                                   {w.space, std::string(kHeight)});
+  const store::Condition noted = noted_height_query(w.space);
+  auto row = w.repo.tx().query_one(noted.sql, noted.params);
   if (!row.is_ok()) return row.status();
   memo[memo_key(w.space)] = *row ? (*row)->text(0) : std::string();
   if (!*row) return std::optional<std::string>();
@@ -113,23 +117,33 @@ Status renote_height(access::WriteContext& w, const std::string& gone) {
 }
 
 // The latest height the caller may see: the noted one, or (hidden from this caller) found by
-// a search restricted to what it may see.
+// a search restricted to what it may see. Not yet read by the transaction, the noted height
+// comes with its row in latest_measures, in one statement.
 Result<std::optional<fhir::ResourceVersion>> latest_height(access::WriteContext& w) {
-  auto id = noted_height(w);
-  if (!id.is_ok()) return id.status();
-  if (!*id) return std::optional<fhir::ResourceVersion>();
   auto& memo = w.repo.tx().memo();
-  if (auto it = memo.find(height_memo_key(w.space)); it != memo.end()) {
+  Result<std::optional<fhir::ResourceVersion>> v = std::optional<fhir::ResourceVersion>();
+  if (auto noted = memo.find(memo_key(w.space)); noted == memo.end()) {
+    v = w.repo.related_named_by(w.space, "Observation", noted_height_query(w.space));
+    if (v.is_ok()) memo[memo_key(w.space)] = *v ? (*v)->id : std::string();
+  } else if (noted->second.empty()) {
+    return std::optional<fhir::ResourceVersion>();
+  } else if (auto it = memo.find(height_memo_key(w.space)); it != memo.end()) {
     const std::string& m = it->second;
     size_t a = m.find('\n'), b = m.find('\n', a + 1);
-    fhir::ResourceVersion v{"Observation", **id, std::stoll(m.substr(0, a)), m.substr(a + 1, b - a - 1), false,
-                            m.substr(b + 1), w.space};
-    return std::optional<fhir::ResourceVersion>(std::move(v));
+    return std::optional<fhir::ResourceVersion>(fhir::ResourceVersion{
+        "Observation", noted->second, std::stoll(m.substr(0, a)), m.substr(a + 1, b - a - 1), false,
+        m.substr(b + 1), w.space});
+  } else {
+    const std::string id = noted->second;  // the memo may change while the height is read
+    auto read = w.repo.related(w.space, "Observation", id);
+    if (read.is_ok()) v = std::optional<fhir::ResourceVersion>(std::move(*read));
+    else v = read.status();
   }
-  auto v = w.repo.related(w.space, "Observation", **id);
   if (v.is_ok()) {
-    memo[height_memo_key(w.space)] = std::to_string(v->version) + "\n" + v->last_updated + "\n" + v->json;
-    return std::optional<fhir::ResourceVersion>(std::move(*v));
+    if (*v) {
+      memo[height_memo_key(w.space)] = std::to_string((*v)->version) + "\n" + (*v)->last_updated + "\n" + (*v)->json;
+    }
+    return v;
   }
   if (v.status().code() != ErrorCode::kNotFound) return v.status();
   return latest(w.repo, w.space, kHeight);
