@@ -261,13 +261,14 @@ def miss_reasons(F):
     r = {}
     for b in BACKENDS:
         cpu64, cpu1 = f("S3", b, "create_c64_cpu_ms"), f("S3", b, "create_c1_cpu_ms")
-        single = ("SQLite has one writer: the statements of concurrent creates run one after the other on the write "
-                  "connection (group commit shares the WAL flush, not the statements), and each request waits for its "
-                  "batch on one of the 4 worker threads, so at most 4 creates join a batch"
+        per_flush = f("S3", b, "create_c64_per_flush")
+        single = (f"SQLite has one writer: group commit shares the WAL flush ({fmt(per_flush)} creates per flush in "
+                  "this run), not the statements, which run one after the other on the write connection: the "
+                  "writer's turn bounds the rate, not the disk"
                   if b == "sqlite" else
-                  "each create is about eight statements (session, access facts, the version, the current row, "
-                  "one per search-index table, commit), each a round trip to the server, on one of the 4 worker "
-                  "threads; more workers put more processes on the two cores (measured: slower)")
+                  "each create waits for two answers from the server (the access facts with the session's "
+                  "confirmation, then its inserts with the COMMIT in one pipeline) on one of the 8 writing threads "
+                  "(2 per CPU + 4); more put more server processes on the two cores (measured: slower)")
         r[f"S3 {b}"] = (f"A create is not one small append: it checks the session, validates the resource, seals it, "
                         f"writes the version, the current row and its search index (about 20 pages of WAL), which cost "
                         f"{fmt(cpu1)} ms of CPU at 1 client and {fmt(cpu64)} ms at 64 (whole machine, wrk included), "
