@@ -121,25 +121,19 @@ Status renote_height(access::WriteContext& w, const std::string& gone) {
 // comes with its row in latest_measures, in one statement.
 Result<std::optional<fhir::ResourceVersion>> latest_height(access::WriteContext& w) {
   auto& memo = w.repo.tx().memo();
-  Result<std::optional<fhir::ResourceVersion>> v = std::optional<fhir::ResourceVersion>();
-  if (auto noted = memo.find(memo_key(w.space)); noted == memo.end()) {
-    v = w.repo.related_named_by(w.space, "Observation", noted_height_query(w.space));
-    if (v.is_ok()) memo[memo_key(w.space)] = *v ? (*v)->id : std::string();
-  } else if (noted->second.empty()) {
-    return std::optional<fhir::ResourceVersion>();
-  } else if (auto it = memo.find(height_memo_key(w.space)); it != memo.end()) {
-    const std::string& m = it->second;
-    size_t a = m.find('\n'), b = m.find('\n', a + 1);
-    return std::optional<fhir::ResourceVersion>(fhir::ResourceVersion{
-        "Observation", noted->second, std::stoll(m.substr(0, a)), m.substr(a + 1, b - a - 1), false,
-        m.substr(b + 1), w.space});
-  } else {
-    const std::string id = noted->second;  // the memo may change while the height is read
-    auto read = w.repo.related(w.space, "Observation", id);
-    if (read.is_ok()) v = std::optional<fhir::ResourceVersion>(std::move(*read));
-    else v = read.status();
+  if (auto noted = memo.find(memo_key(w.space)); noted != memo.end()) {
+    if (noted->second.empty()) return std::optional<fhir::ResourceVersion>();
+    if (auto it = memo.find(height_memo_key(w.space)); it != memo.end()) {
+      const std::string& m = it->second;
+      size_t a = m.find('\n'), b = m.find('\n', a + 1);
+      return std::optional<fhir::ResourceVersion>(fhir::ResourceVersion{
+          "Observation", noted->second, std::stoll(m.substr(0, a)), m.substr(a + 1, b - a - 1), false,
+          m.substr(b + 1), w.space});
+    }
   }
+  auto v = w.repo.related_named_by(w.space, "Observation", noted_height_query(w.space));
   if (v.is_ok()) {
+    memo[memo_key(w.space)] = *v ? (*v)->id : std::string();
     if (*v) {
       memo[height_memo_key(w.space)] = std::to_string((*v)->version) + "\n" + (*v)->last_updated + "\n" + (*v)->json;
     }
