@@ -7,6 +7,9 @@
 bench_start() {
   local dir=$1
   shift
+  # Emptied here, not by the redirection below: that one happens in the background child,
+  # maybe after the loop has read the previous carnetd's port.
+  : > "$work/carnetd.out"
   ./build/carnetd --port 0 --data-dir "$dir" --web-root web/dist --log-level "${BENCH_LOG_LEVEL:-warn}" "$@" ${CARNETD_ARGS:-} \
     > "$work/carnetd.out" 2> "${BENCH_LOG:-$work/carnetd.err}" &
   pid=$!
