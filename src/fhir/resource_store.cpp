@@ -132,15 +132,18 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
   const int64_t holder = names_holder(type, entries, compartment) ? 1 : 0;
   if (is_new) {
     // The row's primary key refuses an id in use; an id just drawn is in use nowhere: sent
-    // without waiting for the answer (store.h).
-    constexpr std::string_view kInsert =
-        "INSERT INTO resources (compartment, resource_type, resource_id, version, last_updated, deleted, at, "
-        "names_holder, body) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)";
-    std::vector<store::Value> row = {std::string(compartment), v.type, v.id, version, v.last_updated, entries.at,
-                                     holder, std::move(body)};
+    // without waiting for the answer, maybe with other resources' rows (store.h).
+    constexpr std::string_view kColumns =
+        "compartment, resource_type, resource_id, version, last_updated, deleted, at, names_holder, body";
+    std::vector<store::Value> row = {std::string(compartment), v.type, v.id, version, v.last_updated, int64_t{0},
+                                     entries.at, holder, std::move(body)};
     if (fresh_id) {
-      CARNET_RETURN_IF_ERROR(tx.exec_deferred(kInsert, std::move(row)));
-    } else if (auto ins = tx.exec(kInsert, std::move(row)); !ins.is_ok()) {
+      std::vector<std::vector<store::Value>> rows;
+      rows.push_back(std::move(row));
+      CARNET_RETURN_IF_ERROR(tx.insert_deferred("resources", kColumns, std::move(rows)));
+    } else if (auto ins = tx.exec("INSERT INTO resources (" + std::string(kColumns) + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  std::move(row));
+               !ins.is_ok()) {
       if (ins.status().code() == ErrorCode::kConflict) return Status::conflict(ref(type, id) + " already exists");
       return ins.status();
     }

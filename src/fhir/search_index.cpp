@@ -219,24 +219,25 @@ Status SearchIndex::write(store::Transaction& tx, std::string_view compartment, 
                           std::string_view id, const IndexEntries& e, const Previous* previous) const {
   if (previous) CARNET_RETURN_IF_ERROR(clear(tx, compartment, type, id, *previous));
   std::string c(compartment), t(type), i(id);
-  // One statement per table (rows of one resource are few), sent without waiting: the
+  // Sent without waiting, one statement per table, maybe with other resources' rows: the
   // rows of a new version cannot conflict (its resource's rows were replaced, or it is new).
   std::vector<std::vector<store::Value>> rows;
   for (const auto& x : e.tokens) rows.push_back({c, t, x.param, x.code, x.system, e.at, i});
-  CARNET_RETURN_IF_ERROR(store::insert_rows_deferred(tx, "search_tokens",
+  CARNET_RETURN_IF_ERROR(tx.insert_deferred("search_tokens",
                                                      "compartment, resource_type, param, code, system, at, resource_id",
                                                      std::move(rows)));
   rows.clear();
   for (const auto& x : e.dates) rows.push_back({c, t, x.param, x.low, x.high, i});
-  CARNET_RETURN_IF_ERROR(store::insert_rows_deferred(tx, "search_dates",
+  CARNET_RETURN_IF_ERROR(tx.insert_deferred("search_dates",
                                                      "compartment, resource_type, param, low, high, resource_id",
                                                      std::move(rows)));
   rows.clear();
   for (const auto& x : e.references) rows.push_back({c, t, x.param, x.target, e.at, i});
-  CARNET_RETURN_IF_ERROR(store::insert_rows_deferred(
-      tx, "search_references", "compartment, resource_type, param, target, at, resource_id", std::move(rows)));
-  return tx.exec_deferred("INSERT INTO index_keys (compartment, resource_type, resource_id, keys) VALUES (?, ?, ?, ?)",
-                          {c, t, i, keys(e)});
+  CARNET_RETURN_IF_ERROR(tx.insert_deferred(
+      "search_references", "compartment, resource_type, param, target, at, resource_id", std::move(rows)));
+  rows.clear();
+  rows.push_back({c, t, i, keys(e)});
+  return tx.insert_deferred("index_keys", "compartment, resource_type, resource_id, keys", std::move(rows));
 }
 
 }  // namespace carnet::fhir

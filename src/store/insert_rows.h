@@ -20,8 +20,9 @@ namespace carnet::store {
 Result<int64_t> insert_rows(Transaction& tx, std::string_view table, std::string_view columns,
                             std::vector<std::vector<Value>> rows, std::string_view suffix = {});
 
-// The same through Transaction::exec_deferred: rows no conflict can refuse (a resource's
-// index rows), sent without waiting for each statement's answer.
+// The same through Transaction::exec_deferred, at once: rows no conflict can refuse (a
+// resource's index rows), sent without waiting for each statement's answer. Callers use
+// Transaction::insert_deferred, which may hold rows to merge them with more.
 Status insert_rows_deferred(Transaction& tx, std::string_view table, std::string_view columns,
                             std::vector<std::vector<Value>> rows);
 

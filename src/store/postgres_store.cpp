@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "store/insert_rows.h"
 #include "store/migrations.h"
 #include "store/postgres_connection.h"
 #include "store/retry.h"
@@ -38,6 +39,7 @@ class PgTransaction final : public Transaction {
 
   Result<int64_t> exec(std::string_view sql, Params params) override {
     CARNET_RETURN_IF_ERROR(allowed(sql));
+    CARNET_RETURN_IF_ERROR(send_held());
     auto r = c_.run(sql, params);
     if (!r.is_ok()) return r.status();
     const char* n = PQcmdTuples(r->get());
@@ -47,7 +49,31 @@ class PgTransaction final : public Transaction {
   Status exec_deferred(std::string_view sql, Params params) override {
     CARNET_RETURN_IF_ERROR(allowed(sql));
     if (read_each_) return exec(sql, std::move(params)).status();
+    CARNET_RETURN_IF_ERROR(send_held());
     return c_.send_deferred(sql, params);
+  }
+
+  // Held until the next other statement or the commit (send_held), merged by table.
+  Status insert_deferred(std::string_view table, std::string_view columns,
+                         std::vector<std::vector<Value>> rows) override {
+    if (read_each_) return insert_rows_deferred(*this, table, columns, std::move(rows));
+    auto same = std::find_if(held_.begin(), held_.end(),
+                             [&](const Held& h) { return h.table == table && h.columns == columns; });
+    if (same == held_.end()) {
+      held_.push_back({std::string(table), std::string(columns), std::move(rows)});
+    } else {
+      same->rows.insert(same->rows.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
+    }
+    return Status::ok();
+  }
+
+  // The rows insert_deferred holds, sent (in the order their tables first came).
+  Status send_held() {
+    if (held_.empty()) return Status::ok();
+    std::vector<Held> held = std::move(held_);
+    held_.clear();
+    for (auto& h : held) CARNET_RETURN_IF_ERROR(insert_rows_deferred(*this, h.table, h.columns, std::move(h.rows)));
+    return Status::ok();
   }
 
   Status query_each(std::string_view sql, Params params,
@@ -55,6 +81,7 @@ class PgTransaction final : public Transaction {
     // The whole result is read before the first row is handed over, so `each` may run other
     // statements on this transaction (one connection runs one command at a time).
     CARNET_RETURN_IF_ERROR(allowed(sql));
+    CARNET_RETURN_IF_ERROR(send_held());
     auto r = c_.run(sql, params);
     if (!r.is_ok()) return r.status();
     const PGresult* res = r->get();
@@ -70,6 +97,7 @@ class PgTransaction final : public Transaction {
 
   Status exec_script(std::string_view sql) override {
     if (read_each_) return Status::internal("scripts need a transaction");
+    CARNET_RETURN_IF_ERROR(send_held());
     return c_.exec_script(sql);
   }
 
@@ -80,6 +108,7 @@ class PgTransaction final : public Transaction {
     if (payload.size() > 1000) return Status::invalid("event payload over 1000 bytes");
     // NOTIFY is transactional: delivered at commit, dropped by a rollback.
     if (!write_) return Status::internal("publishing needs a write transaction");
+    CARNET_RETURN_IF_ERROR(send_held());
     return c_.run("SELECT pg_notify(?, ?)", {std::string(channel), std::string(payload)}).status();
   }
 
@@ -94,8 +123,14 @@ class PgTransaction final : public Transaction {
     return Status::internal("write attempted in a read transaction");
   }
 
+  struct Held {
+    std::string table, columns;
+    std::vector<std::vector<Value>> rows;
+  };
+
   Connection& c_;
   bool read_each_, write_;
+  std::vector<Held> held_;
 };
 
 // Connections to one server, opened on first need, `size` at most.
@@ -236,6 +271,7 @@ class PostgresStore final : public Store {
                                              : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     PgTransaction tx(*c, mode);
     Status s = run_function(fn, tx);
+    if (s.is_ok()) s = tx.send_held();
     c->cancel_begin();  // a transaction that ran no statement never began
     if (s.is_ok() && mode == TxMode::kWrite && c->begun() && !c->broken()) {
       // Durable, and where serialization failures surface; with what was sent without

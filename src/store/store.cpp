@@ -152,6 +152,11 @@ Status insert_rows_deferred(Transaction& tx, std::string_view table, std::string
                        [&](const std::string& sql, std::vector<Value>& params) { return tx.exec_deferred(sql, params); });
 }
 
+Status Transaction::insert_deferred(std::string_view table, std::string_view columns,
+                                   std::vector<std::vector<Value>> rows) {
+  return insert_rows_deferred(*this, table, columns, std::move(rows));
+}
+
 Status insert_rows_returning(Transaction& tx, std::string_view table, std::string_view columns,
                              std::vector<std::vector<Value>> rows, std::string_view suffix,
                              const std::function<Status(const Row&)>& each) {

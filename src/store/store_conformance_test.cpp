@@ -180,6 +180,62 @@ TEST_P(StoreConformance, DeferredInsertsAreSeenAndTheirFailuresFailTheTransactio
   EXPECT_EQ(count_items(), 101);
 }
 
+// Rows given to insert_deferred, maybe held and merged by table: every later statement of the
+// transaction sees them (in the order given within a table), the commit writes them, a
+// duplicate among them fails the transaction whichever statement comes next, and a rolled
+// back transaction's held rows never reach the next one on the same connection.
+TEST_P(StoreConformance, HeldInsertsAreSeenMergedAndFailTheirTransaction) {
+  auto items = [](std::vector<std::pair<std::string, int64_t>> named) {
+    std::vector<std::vector<Value>> rows;
+    for (auto& [name, qty] : named) rows.push_back({name, qty});
+    return rows;
+  };
+  ASSERT_TRUE(store_->transact(TxMode::kWrite, [&](Transaction& tx) -> Status {
+    CARNET_RETURN_IF_ERROR(tx.insert_deferred("t_items", "name, qty", items({{"h1", 1}, {"h2", 2}})));
+    CARNET_RETURN_IF_ERROR(tx.insert_deferred("t_accounts", "id, balance", {{int64_t(7), int64_t(70)}}));
+    CARNET_RETURN_IF_ERROR(tx.insert_deferred("t_items", "name, qty", items({{"h3", 3}})));
+    auto rows = tx.query("SELECT name FROM t_items ORDER BY id");
+    if (!rows.is_ok()) return rows.status();
+    std::vector<std::string> names;
+    for (const auto& r : *rows) names.push_back(r.text(0));
+    EXPECT_EQ(names, (std::vector<std::string>{"h1", "h2", "h3"}));
+    auto balance = tx.query_one("SELECT balance FROM t_accounts WHERE id = 7");
+    if (!balance.is_ok()) return balance.status();
+    EXPECT_TRUE(*balance && (*balance)->integer(0) == 70);
+    // Held until the commit: no statement follows.
+    return tx.insert_deferred("t_items", "name, qty", items({{"h4", 4}, {"h5", 5}}));
+  }).is_ok());
+  EXPECT_EQ(count_items(), 5);
+
+  // A duplicate name as the last thing the function does: the commit fails.
+  Status s = store_->transact(TxMode::kWrite, [&](Transaction& tx) {
+    return tx.insert_deferred("t_items", "name, qty", items({{"h6", 6}, {"h2", 2}}));
+  });
+  EXPECT_EQ(s.code(), ErrorCode::kConflict) << s.to_string();
+  // Followed by a statement: that statement fails.
+  s = store_->transact(TxMode::kWrite, [&](Transaction& tx) -> Status {
+    CARNET_RETURN_IF_ERROR(tx.insert_deferred("t_items", "name, qty", items({{"h3", 3}})));
+    return tx.exec("UPDATE t_accounts SET balance = 0").status();
+  });
+  EXPECT_EQ(s.code(), ErrorCode::kConflict) << s.to_string();
+  // A function that fails after holding rows: none of them is written, then or later.
+  s = store_->transact(TxMode::kWrite, [&](Transaction& tx) -> Status {
+    CARNET_RETURN_IF_ERROR(tx.insert_deferred("t_items", "name, qty", items({{"lost", 1}})));
+    return Status::invalid("changed my mind");
+  });
+  EXPECT_EQ(s.code(), ErrorCode::kInvalid);
+  ASSERT_TRUE(store_->transact(TxMode::kWrite, [&](Transaction& tx) {
+    return tx.insert_deferred("t_items", "name, qty", items({{"h7", 7}}));
+  }).is_ok());
+  EXPECT_EQ(count_items(), 6);
+  EXPECT_TRUE(store_->transact(TxMode::kRead, [](Transaction& tx) -> Status {
+    auto row = tx.query_one("SELECT COUNT(*) FROM t_items WHERE name = 'lost'");
+    if (!row.is_ok()) return row.status();
+    EXPECT_EQ((*row)->integer(0), 0);
+    return Status::ok();
+  }).is_ok());
+}
+
 TEST_P(StoreConformance, ReadTransactionsCannotWrite) {
   for (TxMode mode : {TxMode::kRead, TxMode::kReadEach}) {
     Status s = store_->transact(mode, [](Transaction& tx) {
