@@ -9,6 +9,7 @@
 #include "crypto/aead.h"
 #include "crypto/random.h"
 #include "fhir/search_params.h"
+#include "store/insert_rows.h"
 #include "store/space_keys.h"
 
 namespace carnet::fhir {
@@ -135,15 +136,12 @@ Result<ResourceVersion> ResourceStore::write_version(store::Transaction& tx, std
     // without waiting for the answer, maybe with other resources' rows (store.h).
     constexpr std::string_view kColumns =
         "compartment, resource_type, resource_id, version, last_updated, deleted, at, names_holder, body";
-    std::vector<store::Value> row = {std::string(compartment), v.type, v.id, version, v.last_updated, int64_t{0},
-                                     entries.at, holder, std::move(body)};
+    std::vector<std::vector<store::Value>> rows;
+    rows.push_back({std::string(compartment), v.type, v.id, version, v.last_updated, int64_t{0}, entries.at, holder,
+                    std::move(body)});
     if (fresh_id) {
-      std::vector<std::vector<store::Value>> rows;
-      rows.push_back(std::move(row));
       CARNET_RETURN_IF_ERROR(tx.insert_deferred("resources", kColumns, std::move(rows)));
-    } else if (auto ins = tx.exec("INSERT INTO resources (" + std::string(kColumns) + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                  std::move(row));
-               !ins.is_ok()) {
+    } else if (auto ins = store::insert_rows(tx, "resources", kColumns, std::move(rows)); !ins.is_ok()) {
       if (ins.status().code() == ErrorCode::kConflict) return Status::conflict(ref(type, id) + " already exists");
       return ins.status();
     }
